@@ -1,0 +1,57 @@
+# Two entry points: `make synth` and `make test`. Each sets itself up from nothing
+# (python3, node and npm are all it needs) and is a no-op for set-up already done.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+UV_VERSION := 0.13.9
+# jsii and the CDK CLI run on the Node.js pinned in package.json (jsii dropped node 20).
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+
+UV := .tools/bin/uv
+
+.PHONY: help setup synth test lint typecheck pytest bench clean
+
+help:
+	@echo "make synth   synthesize the example app with the CDK CLI (templates in cdk.out/)"
+	@echo "make test    lint, type-check and run the test suite"
+	@echo "make bench   run the benchmarks (writes bench/RESULTS.md)"
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --quiet
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: .venv/.synced node_modules/.installed
+
+synth: setup
+	rm -rf cdk.out
+	cdk synth --no-notices --quiet
+	python -m stacks.report cdk.out
+
+lint: setup
+	ruff check .
+	ruff format --check .
+
+typecheck: setup
+	mypy
+
+pytest: setup
+	pytest
+
+test: lint typecheck pytest
+
+bench: setup
+	python bench/run.py
+
+clean:
+	rm -rf .venv .tools node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""constructs-cvpn: an AWS CDK construct library for AWS Client VPN."""
