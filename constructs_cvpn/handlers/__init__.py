@@ -1,0 +1,1 @@
+"""Lambda handlers of constructs-cvpn (deployed as the top-level package ``handlers``)."""
