@@ -1,0 +1,47 @@
+"""Authorization rules and routes, given as data to ``ClientVpn``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_ec2 as ec2
+
+
+@dataclass(frozen=True)
+class AuthorizationRule:
+    """Lets clients reach a destination network.
+
+    Attributes:
+        cidr: IPv4 destination block, e.g. ``10.0.0.0/16``.
+        group_id: Active Directory group SID or SAML group name allowed to reach ``cidr``.
+            Needs user-based authentication.
+        all_users: authorize every connected client instead of one group. Must be set
+            explicitly (there is no implicit "everyone" rule); required with mutual
+            authentication alone, which has no groups. Default: False.
+        description: shown in the console. Default: none.
+    """
+
+    cidr: str
+    group_id: str | None = None
+    all_users: bool = False
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """Sends client traffic for ``cidr`` through the endpoint.
+
+    Attributes:
+        cidr: IPv4 destination block, e.g. ``172.16.0.0/16`` or ``0.0.0.0/0``. Must not
+            overlap the client CIDR.
+        subnet: associated subnet to route through. Default: one route per associated
+            subnet, so the route survives the loss of an AZ.
+        description: shown in the console. Default: none.
+
+    A route also needs an ``AuthorizationRule`` for clients to use it. The route to the
+    VPC's own CIDR is added by AWS on association and is not listed here.
+    """
+
+    cidr: str
+    subnet: ec2.ISubnet | None = None
+    description: str | None = None

@@ -1,0 +1,648 @@
+"""``ClientVpn``: an AWS Client VPN endpoint with secure defaults.
+
+Built on the L2 ``aws_ec2.ClientVpnEndpoint``; props that exist there keep their names.
+What it adds: validation of Client VPN's value rules at synth time, a KMS-encrypted
+connection log group, a security group of its own, one association per AZ, rules and
+routes as data, and dependency chaining that keeps CloudFormation within Client VPN's
+limit of concurrent changes per endpoint.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from aws_cdk import ArnFormat, CfnOutput, Names, RemovalPolicy, Stack, Token
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct, IDependable
+
+from . import validation
+from .access import AuthorizationRule, Route
+from .errors import ClientVpnConfigError
+
+T = TypeVar("T")
+
+#: How many rule/route changes CloudFormation may run on one endpoint at once. Client VPN
+#: allows 10 concurrent mutations per endpoint; target network associations are also
+#: mutations and may run alongside authorization rules (one per AZ, at most 6 in any
+#: region), so 4 lanes keep the total at 10 or below in the worst case.
+MAX_CONCURRENT_MUTATIONS = 4
+
+#: The route every client needs for the internet in full-tunnel mode.
+ANYWHERE = "0.0.0.0/0"
+
+
+class ClientVpn(Construct):
+    """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
+
+    Example::
+
+        ClientVpn(self, "Vpn", vpc=vpc, cidr="10.100.0.0/22",
+                  server_certificate_arn=server_arn, client_certificate_arn=root_arn,
+                  authorization_rules=[AuthorizationRule(cidr="10.0.0.0/16", all_users=True)])
+
+    Props marked *replaces* give the endpoint a new id and DNS name when changed: every
+    configuration file handed out before stops working.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        vpc: ec2.IVpc,
+        cidr: str,
+        server_certificate_arn: str,
+        client_certificate_arn: str | None = None,
+        user_based_authentication: ec2.ClientVpnUserBasedAuthentication
+        | Sequence[ec2.ClientVpnUserBasedAuthentication]
+        | None = None,
+        self_service_portal: bool = False,
+        dns_servers: Sequence[str] | None = None,
+        split_tunnel: bool = False,
+        transport_protocol: ec2.TransportProtocol = ec2.TransportProtocol.UDP,
+        port: ec2.VpnPort = ec2.VpnPort.HTTPS,
+        session_timeout: ec2.ClientVpnSessionTimeout = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
+        disconnect_on_session_timeout: bool = True,
+        client_login_banner: str | None = None,
+        client_connection_handler: ec2.IClientVpnConnectionHandler | None = None,
+        client_route_enforcement_options: ec2.ClientRouteEnforcementOptions | None = None,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        log_group: logs.ILogGroup | None = None,
+        log_stream: logs.ILogStream | None = None,
+        log_retention: logs.RetentionDays | None = None,
+        encryption_key: kms.IKey | None = None,
+        authorization_rules: Sequence[AuthorizationRule] = (),
+        routes: Sequence[Route] = (),
+        authorize_all_users_to_vpc_cidr: bool = False,
+        internet_access: bool = False,
+        internet_access_group_id: str | None = None,
+    ) -> None:
+        """Create the endpoint.
+
+        Args:
+            vpc: the VPC the endpoint's target networks and security group live in.
+            cidr: client address block, IPv4 /12 to /22, not overlapping any VPC CIDR
+                (primary or secondary) or route destination. *Replaces.*
+            server_certificate_arn: ACM ARN of the server certificate. The certificate
+                must carry a domain (a DNS SAN, or a CN with a dot).
+            client_certificate_arn: ACM ARN of the client root CA: turns on mutual
+                authentication. Default: none. *Replaces.*
+            user_based_authentication: one Active Directory or SAML method (the L2's
+                ``ClientVpnUserBasedAuthentication``), alone or with mutual auth.
+                Default: none. *Replaces.*
+            self_service_portal: offer the self-service portal; needs user-based auth.
+                Default: False (the L2 turns it on).
+            dns_servers: up to two IPv4 DNS servers. Default: the VPC resolver is not
+                pushed; clients keep their own.
+            split_tunnel: send only routed traffic through the VPN. Default: False.
+            transport_protocol: UDP or TCP. Default: UDP. *Replaces.*
+            port: 443 or 1194. Default: 443.
+            session_timeout: 8, 10, 12 or 24 hours. Default: 12 hours.
+            disconnect_on_session_timeout: end sessions at the timeout instead of
+                letting clients reconnect silently. Default: True.
+            client_login_banner: text shown by the AWS client, at most 1400 characters.
+                Default: none.
+            client_connection_handler: Lambda run on connect; its name must start with
+                ``AWSClientVPN-``. Default: none.
+            client_route_enforcement_options: keep client routes as the endpoint pushes
+                them (AWS-provided client). Cannot be combined with split tunnel.
+                Default: enforced in full-tunnel mode, off with split tunnel.
+            description: endpoint description. Default: "Client VPN <construct path>".
+            tags: tags on the endpoint. Default: none. *Replaces* (Client VPN takes tags
+                only at creation).
+            security_groups: bring your own groups. Default: a new group, no ingress,
+                egress only to authorized destinations.
+            vpc_subnets: the target networks, at most one subnet per AZ, all in ``vpc``.
+                Default: the VPC's private subnets, one per AZ.
+            log_group: bring your own connection log group (then ``log_retention`` and
+                ``encryption_key`` do not apply to it). Default: a new group encrypted
+                with ``encryption_key``.
+            log_stream: connection log stream. Default: AWS creates one.
+            log_retention: retention of the new log group. Default: one year.
+            encryption_key: the KMS key for everything this construct stores. Default: a
+                new customer-managed key, rotation on, retained on stack deletion. A key
+                you bring must let CloudWatch Logs use it for the log group.
+            authorization_rules: who may reach which networks; see ``AuthorizationRule``.
+                Default: none (no client reaches anything until you add a rule).
+            routes: extra destinations; see ``Route``. Default: none (the VPC CIDR is
+                routed by AWS).
+            authorize_all_users_to_vpc_cidr: add a rule letting every user reach the VPC
+                CIDR. Default: False (the L2 default is True).
+            internet_access: in full-tunnel mode, a 0.0.0.0/0 route through every
+                associated subnet and a rule for it. The subnets need a path to the
+                internet (NAT or internet gateway). Default: False.
+            internet_access_group_id: the group allowed to the internet. Default: every
+                user (with ``internet_access``).
+        """
+        super().__init__(scope, id)
+        self._vpc = vpc
+        self._lanes: list[IConstruct | None] = [None] * MAX_CONCURRENT_MUTATIONS
+        self._mutations = 0
+        self._rule_keys: set[tuple[str, str]] = set()
+        self._route_keys: set[tuple[str, str]] = set()
+
+        user_auths = self._user_auths(user_based_authentication)
+        self._user_based = bool(user_auths)
+        self._validate_endpoint_props(
+            cidr=cidr,
+            server_certificate_arn=server_certificate_arn,
+            client_certificate_arn=client_certificate_arn,
+            self_service_portal=self_service_portal,
+            dns_servers=dns_servers,
+            split_tunnel=split_tunnel,
+            client_login_banner=client_login_banner,
+            client_connection_handler=client_connection_handler,
+            client_route_enforcement_options=client_route_enforcement_options,
+            log_group=log_group,
+            log_retention=log_retention,
+            internet_access=internet_access,
+            internet_access_group_id=internet_access_group_id,
+        )
+        self._client_net = (
+            None if Token.is_unresolved(cidr) else ipaddress.IPv4Network(cidr, strict=True)
+        )
+        self._check_vpc_overlap()
+        subnets = self._select_subnets(vpc_subnets)
+
+        self.encryption_key: kms.IKey = encryption_key or kms.Key(
+            self,
+            "Key",
+            description=f"Client VPN {self.node.path}: connection logs and client configs",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.log_group: logs.ILogGroup = log_group or self._new_log_group(log_retention)
+
+        self._owns_security_group = security_groups is None
+        self.security_group: ec2.ISecurityGroup = (
+            security_groups[0]
+            if security_groups
+            else ec2.SecurityGroup(
+                self,
+                "SecurityGroup",
+                vpc=vpc,
+                description=f"Client VPN {self.node.path}: egress to authorized networks",
+                allow_all_outbound=False,
+            )
+        )
+        if client_route_enforcement_options is None:
+            client_route_enforcement_options = ec2.ClientRouteEnforcementOptions(
+                enforced=not split_tunnel
+            )
+
+        self.endpoint = ec2.ClientVpnEndpoint(
+            self,
+            "Endpoint",
+            vpc=vpc,
+            cidr=cidr,
+            server_certificate_arn=server_certificate_arn,
+            client_certificate_arn=client_certificate_arn,
+            user_based_authentication=user_auths[0] if user_auths else None,
+            self_service_portal=self_service_portal,
+            authorize_all_users_to_vpc_cidr=False,
+            logging=True,
+            log_group=self.log_group,
+            log_stream=log_stream,
+            dns_servers=list(dns_servers) if dns_servers else None,
+            split_tunnel=split_tunnel,
+            transport_protocol=transport_protocol,
+            port=port,
+            security_groups=list(security_groups) if security_groups else [self.security_group],
+            vpc_subnets=ec2.SubnetSelection(subnets=subnets),
+            session_timeout=session_timeout,
+            disconnect_on_session_timeout=disconnect_on_session_timeout,
+            client_login_banner=client_login_banner,
+            client_connection_handler=client_connection_handler,
+            client_route_enforcement_options=client_route_enforcement_options,
+            description=description or f"Client VPN {self.node.path}",
+        )
+        if tags:
+            cfn = self.endpoint.node.default_child
+            assert isinstance(cfn, ec2.CfnClientVpnEndpoint)
+            cfn.tag_specifications = [
+                ec2.CfnClientVpnEndpoint.TagSpecificationProperty(
+                    resource_type="client-vpn-endpoint",
+                    tags=[{"key": k, "value": v} for k, v in sorted(tags.items())],
+                )
+            ]
+        self.associated_subnets: list[ec2.ISubnet] = subnets
+
+        if authorize_all_users_to_vpc_cidr:
+            self.add_authorization_rule(vpc.vpc_cidr_block, all_users=True)
+        for rule in authorization_rules:
+            self.add_authorization_rule(
+                rule.cidr,
+                group_id=rule.group_id,
+                all_users=rule.all_users,
+                description=rule.description,
+            )
+        if internet_access:
+            self.add_authorization_rule(
+                ANYWHERE,
+                group_id=internet_access_group_id,
+                all_users=internet_access_group_id is None,
+                description="Internet access through the VPN",
+            )
+            self.add_route(ANYWHERE, description="Internet access through the VPN")
+        for route in routes:
+            self.add_route(route.cidr, subnet=route.subnet, description=route.description)
+
+        CfnOutput(self, "EndpointId", value=self.endpoint_id, description="Client VPN endpoint id")
+
+    # -- attributes -------------------------------------------------------------------
+
+    @property
+    def endpoint_id(self) -> str:
+        """The endpoint id (``cvpn-endpoint-...``)."""
+        return self.endpoint.endpoint_id
+
+    @property
+    def endpoint_arn(self) -> str:
+        """The endpoint ARN, for IAM policies scoped to this endpoint."""
+        return Stack.of(self).format_arn(
+            service="ec2", resource="client-vpn-endpoint", resource_name=self.endpoint_id
+        )
+
+    @property
+    def connections(self) -> ec2.Connections:
+        """Allow the VPN's clients to reach other resources: ``db.connections.allow_from(vpn, ...)``."""
+        return self.endpoint.connections
+
+    @property
+    def target_networks_associated(self) -> IDependable:
+        """Depend on this to wait until every target network association exists."""
+        return self.endpoint.target_networks_associated
+
+    # -- rules and routes -------------------------------------------------------------
+
+    def add_authorization_rule(
+        self,
+        cidr: str,
+        *,
+        group_id: str | None = None,
+        all_users: bool = False,
+        description: str | None = None,
+    ) -> ec2.ClientVpnAuthorizationRule:
+        """Let ``group_id`` (or, with ``all_users=True``, every user) reach ``cidr``.
+
+        The construct id is derived from the CIDR and group, so reordering rules does not
+        replace them. Our own security group gets an egress rule to ``cidr``.
+        """
+        prop = "authorization_rules"
+        if not Token.is_unresolved(cidr):
+            self._check(prop, validation.ipv4_network, cidr)
+        if group_id is None and not all_users:
+            raise ClientVpnConfigError(
+                self.node.path,
+                prop,
+                f"the rule for {cidr} names no group; give group_id, or all_users=True to "
+                "authorize every user explicitly",
+            )
+        if group_id is not None and all_users:
+            raise ClientVpnConfigError(
+                self.node.path, prop, f"the rule for {cidr} sets both group_id and all_users"
+            )
+        if group_id is not None and not self._user_based:
+            raise ClientVpnConfigError(
+                self.node.path,
+                prop,
+                f"the rule for {cidr} names group {group_id!r}, but groups need user-based "
+                "authentication (Active Directory or SAML); use all_users=True",
+            )
+        key = (self._stable(cidr), group_id or "*")
+        self._check(prop, validation.unique, [*self._rule_keys, key], "rule for")
+        self._rule_keys.add(key)
+
+        rule = self.endpoint.add_authorization_rule(
+            f"Rule-{_slug(cidr)}-{_slug(group_id) if group_id else 'AllUsers'}",
+            cidr=cidr,
+            group_id=group_id,
+            description=description,
+        )
+        self._chain(rule)
+        if self._owns_security_group:
+            self._allow_egress(cidr)
+        return rule
+
+    def add_route(
+        self,
+        cidr: str,
+        *,
+        subnet: ec2.ISubnet | None = None,
+        description: str | None = None,
+    ) -> list[ec2.ClientVpnRoute]:
+        """Route ``cidr`` through ``subnet``, or through every associated subnet.
+
+        Routes wait for the target network associations (AWS rejects a route through a
+        subnet that is not associated yet).
+        """
+        prop = "routes"
+        if not Token.is_unresolved(cidr):
+            self._check(prop, validation.ipv4_network, cidr)
+            if self._client_net is not None and cidr != ANYWHERE:
+                self._check(prop, validation.no_overlap, self._client_net, cidr, "route")
+        targets = [subnet] if subnet is not None else self.associated_subnets
+        created = []
+        for target in targets:
+            key = (self._stable(cidr), self._stable(target.subnet_id))
+            self._check(prop, validation.unique, [*self._route_keys, key], "route to")
+            self._route_keys.add(key)
+            route = self.endpoint.add_route(
+                f"Route-{_slug(cidr)}-{_slug(Names.stack_relative_construct_path(target))}",
+                cidr=cidr,
+                target=ec2.ClientVpnRouteTarget.subnet(target),
+                description=description,
+            )
+            self._chain(route)
+            created.append(route)
+        return created
+
+    # -- internals --------------------------------------------------------------------
+
+    def _allow_egress(self, cidr: str) -> None:
+        """Open our security group's egress to an authorized destination (all protocols)."""
+        if cidr != ANYWHERE:
+            self.security_group.add_egress_rule(
+                ec2.Peer.ipv4(cidr), ec2.Port.all_traffic(), f"Authorized destination {cidr}"
+            )
+            return
+        # The L2 refuses "all traffic to anywhere" unless the group was created with
+        # allow_all_outbound; internet access may be authorized after creation.
+        ec2.CfnSecurityGroupEgress(
+            self,
+            "EgressAnywhere",
+            group_id=self.security_group.security_group_id,
+            ip_protocol="-1",
+            cidr_ip=ANYWHERE,
+            description="Authorized destination 0.0.0.0/0 (internet access)",
+        )
+
+    def _check(self, prop: str, check: Callable[..., T], *args: Any) -> T:
+        """Run one validation function, turning its ValueError into ours."""
+        try:
+            return check(*args)
+        except ValueError as err:
+            raise ClientVpnConfigError(self.node.path, prop, str(err)) from None
+
+    def _stable(self, value: str) -> str:
+        """A comparable form of a value that may be a token."""
+        return json.dumps(Stack.of(self).resolve(value), sort_keys=True)
+
+    def _chain(self, mutation: IConstruct) -> None:
+        """Put a rule or route in one of ``MAX_CONCURRENT_MUTATIONS`` sequential lanes."""
+        lane = self._mutations % MAX_CONCURRENT_MUTATIONS
+        previous = self._lanes[lane]
+        if previous is not None:
+            mutation.node.add_dependency(previous)
+        self._lanes[lane] = mutation
+        self._mutations += 1
+
+    def _user_auths(
+        self,
+        value: ec2.ClientVpnUserBasedAuthentication
+        | Sequence[ec2.ClientVpnUserBasedAuthentication]
+        | None,
+    ) -> list[ec2.ClientVpnUserBasedAuthentication]:
+        if value is None:
+            return []
+        auths = list(value) if isinstance(value, Sequence) else [value]
+        if len(auths) > 1:
+            kinds = ", ".join(str(a.render().get("type")) for a in auths)
+            raise ClientVpnConfigError(
+                self.node.path,
+                "user_based_authentication",
+                f"got {len(auths)} user-based methods ({kinds}); Client VPN takes at most one "
+                "(Active Directory or SAML), optionally with mutual authentication",
+            )
+        return auths
+
+    def _validate_endpoint_props(
+        self,
+        *,
+        cidr: str,
+        server_certificate_arn: str,
+        client_certificate_arn: str | None,
+        self_service_portal: bool,
+        dns_servers: Sequence[str] | None,
+        split_tunnel: bool,
+        client_login_banner: str | None,
+        client_connection_handler: ec2.IClientVpnConnectionHandler | None,
+        client_route_enforcement_options: ec2.ClientRouteEnforcementOptions | None,
+        log_group: logs.ILogGroup | None,
+        log_retention: logs.RetentionDays | None,
+        internet_access: bool,
+        internet_access_group_id: str | None,
+    ) -> None:
+        known = _known
+        if known(cidr):
+            self._check("cidr", validation.client_cidr, cidr)
+        if known(server_certificate_arn):
+            self._check("server_certificate_arn", validation.acm_certificate_arn,
+                        server_certificate_arn)
+        if client_certificate_arn is not None and known(client_certificate_arn):
+            self._check("client_certificate_arn", validation.acm_certificate_arn,
+                        client_certificate_arn)
+        if client_certificate_arn is None and not self._user_based:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "authentication",
+                "no authentication method; give client_certificate_arn (mutual), "
+                "user_based_authentication (Active Directory or SAML), or both",
+            )
+        if self_service_portal and not self._user_based:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "self_service_portal",
+                "the self-service portal needs user_based_authentication (AD or SAML)",
+            )
+        if dns_servers is not None and all(known(d) for d in dns_servers):
+            self._check("dns_servers", validation.dns_servers, dns_servers)
+        if client_login_banner is not None and known(client_login_banner):
+            self._check("client_login_banner", validation.banner, client_login_banner)
+        if client_connection_handler is not None and known(client_connection_handler.function_name):
+            self._check("client_connection_handler", validation.connect_handler_name,
+                        client_connection_handler.function_name)
+        if split_tunnel and client_route_enforcement_options and (
+            client_route_enforcement_options.enforced is True
+        ):
+            raise ClientVpnConfigError(
+                self.node.path,
+                "client_route_enforcement_options",
+                "client route enforcement cannot be combined with split_tunnel=True",
+            )
+        if log_group is not None and log_retention is not None:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "log_retention",
+                "applies only to the log group this construct creates; set the retention on "
+                "the log_group you bring instead",
+            )
+        if internet_access and split_tunnel:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "internet_access",
+                "routes all traffic through the VPN and needs split_tunnel=False",
+            )
+        if internet_access_group_id is not None and not internet_access:
+            raise ClientVpnConfigError(
+                self.node.path, "internet_access_group_id", "needs internet_access=True"
+            )
+
+    def _vpc_cidrs(self) -> list[str]:
+        """The VPC's CIDR blocks known at synth time, primary and secondary."""
+        cidrs: list[str] = []
+        primary = self._vpc.node.default_child
+        if isinstance(primary, ec2.CfnVPC) and primary.cidr_block is not None:
+            cidrs.append(primary.cidr_block)
+        elif not Token.is_unresolved(self._vpc.vpc_cidr_block):
+            cidrs.append(self._vpc.vpc_cidr_block)
+        stack = Stack.of(self._vpc)
+        vpc_ref = self._stable(self._vpc.vpc_id)
+        for construct in stack.node.find_all():
+            if (
+                isinstance(construct, ec2.CfnVPCCidrBlock)
+                and construct.cidr_block is not None
+                and json.dumps(stack.resolve(construct.vpc_id), sort_keys=True) == vpc_ref
+            ):
+                cidrs.append(construct.cidr_block)
+        return [c for c in cidrs if _known(c)]
+
+    def _check_vpc_overlap(self) -> None:
+        if self._client_net is None:
+            return
+        for vpc_cidr in self._vpc_cidrs():
+            self._check("cidr", validation.no_overlap, self._client_net, vpc_cidr, "VPC CIDR")
+
+    def _select_subnets(self, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:
+        """The target networks: one per AZ, all in the VPC."""
+        chosen = self._vpc.select_subnets(
+            **_selection_kwargs(selection) if selection else {"one_per_az": True}
+        ).subnets
+        if not chosen:
+            raise ClientVpnConfigError(
+                self.node.path, "vpc_subnets", "selects no subnet; give at least one"
+            )
+        own = self._vpc_subnets()
+        own_ids = {self._stable(s.subnet_id) for s in own}
+        all_known = all(_known(s.subnet_id) for s in own)
+        seen_azs: dict[str, str] = {}
+        for subnet in chosen:
+            sid = self._stable(subnet.subnet_id)
+            if sid not in own_ids and (
+                _in_other_vpc(subnet, self._vpc) or (all_known and _known(subnet.subnet_id))
+            ):
+                raise ClientVpnConfigError(
+                    self.node.path,
+                    "vpc_subnets",
+                    f"subnet {subnet.node.path} is not in the endpoint's VPC "
+                    f"{self._vpc.node.path}; every target network must be in that VPC",
+                )
+            az = self._stable(subnet.availability_zone)
+            if az in seen_azs:
+                raise ClientVpnConfigError(
+                    self.node.path,
+                    "vpc_subnets",
+                    f"subnets {seen_azs[az]} and {subnet.node.path} are in the same "
+                    f"availability zone {subnet.availability_zone}; Client VPN takes one "
+                    "subnet per AZ (use one_per_az=True)",
+                )
+            seen_azs[az] = subnet.node.path
+        return list(chosen)
+
+    def _vpc_subnets(self) -> list[ec2.ISubnet]:
+        return [
+            *self._vpc.public_subnets,
+            *self._vpc.private_subnets,
+            *self._vpc.isolated_subnets,
+        ]
+
+    def _new_log_group(self, retention: logs.RetentionDays | None) -> logs.LogGroup:
+        """A connection log group encrypted with our key, and the key policy it needs."""
+        stack = Stack.of(self)
+        name = "/aws/client-vpn/" + Names.unique_resource_name(
+            self, max_length=200, separator="-"
+        )
+        arn = stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.encryption_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsForConnectionLogs",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arn}},
+            )
+        )
+        group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=name,
+            retention=retention or logs.RetentionDays.ONE_YEAR,
+            encryption_key=self.encryption_key,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        if isinstance(self.encryption_key, kms.Key):
+            group.node.add_dependency(self.encryption_key)
+        return group
+
+
+def _known(value: object) -> bool:
+    """True when a value is known at synth time (not a CloudFormation token)."""
+    return not Token.is_unresolved(value)
+
+
+def _slug(value: str) -> str:
+    """A construct-id-safe form of a CIDR or group name (ids may not contain '/')."""
+    return value.replace("/", "-")
+
+
+def _in_other_vpc(subnet: ec2.ISubnet, vpc: ec2.IVpc) -> bool:
+    """True when the subnet was defined inside another VPC construct of this app."""
+    scope = subnet.node.scope
+    while scope is not None:
+        if scope is vpc:
+            return False
+        if hasattr(scope, "vpc_id") and hasattr(scope, "select_subnets"):
+            return True
+        scope = scope.node.scope
+    return False
+
+
+def _selection_kwargs(selection: ec2.SubnetSelection) -> dict[str, Any]:
+    """The fields a user set on a SubnetSelection, defaulting to one subnet per AZ."""
+    kwargs: dict[str, Any] = {
+        name: getattr(selection, name)
+        for name in (
+            "availability_zones",
+            "subnet_filters",
+            "subnet_group_name",
+            "subnet_type",
+            "subnets",
+        )
+        if getattr(selection, name) is not None
+    }
+    kwargs["one_per_az"] = selection.one_per_az if selection.one_per_az is not None else None
+    if "subnets" not in kwargs and kwargs["one_per_az"] is None:
+        kwargs["one_per_az"] = True
+    if kwargs["one_per_az"] is None:
+        del kwargs["one_per_az"]
+    return kwargs

@@ -1,0 +1,101 @@
+"""Checks of Client VPN's value rules on values known at synth time.
+
+Each function takes plain values and returns nothing or raises ``ValueError`` with a
+sentence saying what is wrong and what would be valid; ``ClientVpn`` adds the construct
+path and prop name. cfn-lint knows the resource schema but not these rules (see the
+AWS Client VPN administrator guide, "Rules and best practices").
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+
+CLIENT_CIDR_PREFIXES = range(12, 23)  # /12 .. /22
+MAX_DNS_SERVERS = 2
+MAX_BANNER_LENGTH = 1400
+CONNECT_HANDLER_PREFIX = "AWSClientVPN-"
+
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-fA-F-]{36}$")
+
+
+def ipv4_network(value: str) -> ipaddress.IPv4Network:
+    """Parse an IPv4 CIDR block, rejecting host bits and bare addresses."""
+    if "/" not in value:
+        raise ValueError(f"{value!r} is not a CIDR block; write it as a.b.c.d/n")
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(
+            f"{value!r} is not a valid IPv4 CIDR block ({err}); write it as a.b.c.d/n "
+            "with no host bits set"
+        ) from None
+
+
+def client_cidr(value: str) -> ipaddress.IPv4Network:
+    """The client CIDR must be an IPv4 block from /12 to /22."""
+    net = ipv4_network(value)
+    if net.prefixlen not in CLIENT_CIDR_PREFIXES:
+        raise ValueError(
+            f"{value!r} is a /{net.prefixlen}; Client VPN needs a block from /12 to /22 "
+            "(e.g. 10.100.0.0/22)"
+        )
+    return net
+
+
+def no_overlap(client: ipaddress.IPv4Network, other: str, what: str) -> None:
+    """The client CIDR may not overlap a VPC CIDR or a route destination, either way.
+
+    The default route 0.0.0.0/0 is the one destination allowed to contain the client CIDR;
+    callers skip it.
+    """
+    net = ipv4_network(other)
+    if client.overlaps(net):
+        raise ValueError(
+            f"client CIDR {client} overlaps {what} {net}; choose a client block outside it"
+        )
+
+
+def dns_servers(values: Sequence[str]) -> None:
+    """At most two DNS servers, each an IPv4 address."""
+    if len(values) > MAX_DNS_SERVERS:
+        raise ValueError(f"got {len(values)} servers; Client VPN takes at most {MAX_DNS_SERVERS}")
+    for value in values:
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IPv4 address") from None
+
+
+def banner(value: str) -> None:
+    """The login banner holds at most 1400 characters."""
+    if len(value) > MAX_BANNER_LENGTH:
+        raise ValueError(f"is {len(value)} characters long; the limit is {MAX_BANNER_LENGTH}")
+
+
+def connect_handler_name(value: str) -> None:
+    """A connect-handler Lambda's name must start with ``AWSClientVPN-``."""
+    if not value.startswith(CONNECT_HANDLER_PREFIX):
+        raise ValueError(
+            f"function name {value!r} must start with {CONNECT_HANDLER_PREFIX!r} "
+            "(Client VPN only invokes functions named so)"
+        )
+
+
+def acm_certificate_arn(value: str) -> None:
+    """A server or client root certificate must be an ACM certificate ARN."""
+    if not _ACM_ARN.match(value):
+        raise ValueError(
+            f"{value!r} is not an ACM certificate ARN "
+            "(arn:aws:acm:<region>:<account>:certificate/<uuid>)"
+        )
+
+
+def unique(items: Iterable[tuple[str, ...]], describe: str) -> None:
+    """No two entries may be the same (AWS rejects the second at deploy time)."""
+    seen: set[tuple[str, ...]] = set()
+    for item in items:
+        if item in seen:
+            raise ValueError(f"duplicate {describe} {' '.join(item)}")
+        seen.add(item)
