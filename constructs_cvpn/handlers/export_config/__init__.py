@@ -1,0 +1,1 @@
+"""Custom-resource handler that exports a Client VPN client configuration to S3."""

@@ -1,0 +1,247 @@
+"""Export an AWS Client VPN client configuration and write a ready-to-import .ovpn to S3.
+
+Custom-resource handler for the aws-cdk ``custom_resources.Provider`` framework
+(handler string ``handlers.export_config.index.on_event``): :func:`on_event` returns
+``{"PhysicalResourceId": ..., "Data": {...}}`` and raises on failure, which the framework
+reports as FAILED with the exception message.
+
+ResourceProperties (CloudFormation passes strings):
+
+``EndpointId`` (required)
+    Client VPN endpoint id, ``cvpn-endpoint-<hex>``.
+``Bucket`` (required), ``Key`` (required)
+    Where to write the .ovpn, e.g. ``client-config/cvpn-endpoint-0123/client.ovpn``.
+``KmsKeyArn`` (required)
+    KMS key for SSE-KMS on ``PutObject``.
+``CredentialsSecretArn`` (optional)
+    Secrets Manager secret with a client certificate and key for mutual authentication.
+    Its SecretString (AWSCURRENT version) must be JSON::
+
+        {"certificate": "<PEM certificate, optionally followed by its chain>",
+         "private_key": "<PEM private key, unencrypted>"}
+
+    When given, ``<cert>`` and ``<key>`` blocks are inserted right after ``</ca>``.
+``RemoteRandomLabel`` (optional, ``"true"``/``"false"``, default ``"false"``)
+    When true, a random label of 12 hex characters is put in front of the host of every
+    ``remote`` line (for clients that ignore ``remote-random-hostname``). The label is new
+    on every export.
+
+Any other property (``ConfigVersion``, ``ServerCertificateArn``, ``Port``,
+``TransportProtocol``, ``SecretVersion``, ...) only triggers a re-export and is ignored.
+
+Create/Update export the configuration, edit it as above and put it to S3 with SSE-KMS;
+``Data`` holds only ``Bucket``, ``Key``, ``VersionId`` (empty when the bucket is not
+versioned) and ``Sha256`` (hex digest of the bytes written). The PhysicalResourceId is
+``s3://<bucket>/<key>``, so changing Bucket or Key makes the framework delete the old
+object. Delete removes only the object named by the PhysicalResourceId (a missing object
+or bucket is success; a non-``s3://`` id, left by a failed Create, is a no-op).
+
+The configuration text and the key never appear in ``Data``, logs or exception messages;
+logs name only endpoint id, bucket, key and sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..ovpn import (
+    CredentialsError,
+    OvpnFormatError,
+    add_inline_credentials,
+    randomize_remote_host,
+    validate_credentials,
+)
+from . import aws
+from .aws import (
+    EndpointNotFoundError,
+    ExportConfigError,
+    InvalidPropertiesError,
+    SecretError,
+)
+
+__all__ = ["CONTENT_TYPE", "on_event"]
+
+LOG = logging.getLogger(__name__)
+LOG.setLevel(logging.INFO)
+
+CONTENT_TYPE = "application/x-openvpn-profile"
+S3_URI = "s3://"
+RANDOM_LABEL_BYTES = 6  # 12 hex characters
+_ENDPOINT_ID = re.compile(r"^cvpn-endpoint-[0-9a-f]{8,32}$")
+_MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404", "NotFound"})
+
+
+def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
+    """Handle a Create, Update or Delete request; raise on failure."""
+    request_type = event.get("RequestType")
+    if request_type in ("Create", "Update"):
+        return _export(event.get("ResourceProperties") or {})
+    if request_type == "Delete":
+        return _delete(str(event.get("PhysicalResourceId", "")))
+    raise InvalidPropertiesError(f"unsupported RequestType {request_type!r}")
+
+
+def _required(props: Mapping[str, Any], name: str) -> str:
+    value = props.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidPropertiesError(f"ResourceProperties.{name} is required (non-empty string)")
+    return value.strip()
+
+
+def _flag(props: Mapping[str, Any], name: str) -> bool:
+    value = props.get(name)
+    if value is None or value is False or value == "":
+        return False
+    if value is True:
+        return True
+    text = str(value).strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    raise InvalidPropertiesError(f"ResourceProperties.{name} must be 'true' or 'false'")
+
+
+def _export(props: Mapping[str, Any]) -> dict[str, Any]:
+    endpoint_id = _required(props, "EndpointId")
+    if not _ENDPOINT_ID.match(endpoint_id):
+        raise InvalidPropertiesError(
+            f"ResourceProperties.EndpointId {endpoint_id!r} is not a Client VPN endpoint id "
+            "(cvpn-endpoint-<hex>)"
+        )
+    bucket = _required(props, "Bucket")
+    key = _required(props, "Key")
+    if key.startswith("/") or key.endswith("/"):
+        raise InvalidPropertiesError(
+            f"ResourceProperties.Key {key!r} must not start or end with '/'"
+        )
+    kms_key = _required(props, "KmsKeyArn")
+    secret_arn = props.get("CredentialsSecretArn") or None
+    random_label = _flag(props, "RemoteRandomLabel")
+
+    LOG.info("exporting client configuration of %s", endpoint_id)
+    config = _export_configuration(endpoint_id)
+    if secret_arn is not None:
+        cert_pem, key_pem = _read_credentials(str(secret_arn))
+        config = _edit(add_inline_credentials, endpoint_id, config, cert_pem, key_pem)
+    if random_label:
+        label = secrets.token_hex(RANDOM_LABEL_BYTES)
+        config = _edit(randomize_remote_host, endpoint_id, config, label)
+
+    body = config.encode("utf-8")
+    digest = hashlib.sha256(body).hexdigest()
+    version_id = _put(bucket, key, kms_key, body)
+    LOG.info("wrote s3://%s/%s for %s sha256=%s", bucket, key, endpoint_id, digest)
+    return {
+        "PhysicalResourceId": f"{S3_URI}{bucket}/{key}",
+        "Data": {"Bucket": bucket, "Key": key, "VersionId": version_id, "Sha256": digest},
+    }
+
+
+def _edit(fn: Any, endpoint_id: str, config: str, *args: str) -> str:
+    try:
+        result: str = fn(config, *args)
+    except OvpnFormatError as err:
+        raise ExportConfigError(
+            f"the configuration exported for {endpoint_id} cannot be edited: {err}"
+        ) from None
+    return result
+
+
+def _export_configuration(endpoint_id: str) -> str:
+    action = "ec2:ExportClientVpnClientConfiguration"
+    try:
+        response = aws.ec2_client().export_client_vpn_client_configuration(
+            ClientVpnEndpointId=endpoint_id
+        )
+    except ClientError as err:
+        if aws.error_code(err) == "InvalidClientVpnEndpointId.NotFound":
+            raise EndpointNotFoundError(
+                f"Client VPN endpoint {endpoint_id} not found in this account and region"
+            ) from None
+        aws.raise_readable(err, action, endpoint_id)
+    config = response.get("ClientConfiguration", "")
+    if not config.strip():
+        raise ExportConfigError(f"{action} returned an empty configuration for {endpoint_id}")
+    return config
+
+
+def _read_credentials(secret_arn: str) -> tuple[str, str]:
+    """Return (certificate PEM, private key PEM) from the secret, validated."""
+    try:
+        response = aws.secrets_client().get_secret_value(SecretId=secret_arn)
+    except ClientError as err:
+        if aws.error_code(err) == "ResourceNotFoundException":
+            raise SecretError(
+                f"credentials secret {secret_arn} not found (or it has no AWSCURRENT version)"
+            ) from None
+        aws.raise_readable(err, "secretsmanager:GetSecretValue", secret_arn)
+    text = response.get("SecretString")
+    if text is None:
+        raise SecretError(f"credentials secret {secret_arn} has no SecretString (binary secret)")
+    expected = 'expected JSON {"certificate": "<PEM>", "private_key": "<PEM>"}'
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise SecretError(f"credentials secret {secret_arn} is not JSON; {expected}") from None
+    if not isinstance(data, dict):
+        raise SecretError(f"credentials secret {secret_arn} is not a JSON object; {expected}")
+    missing = [f for f in ("certificate", "private_key") if not isinstance(data.get(f), str)]
+    if missing:
+        raise SecretError(
+            f"credentials secret {secret_arn} lacks string field(s) {', '.join(missing)}; "
+            f"{expected}"
+        )
+    cert_pem, key_pem = data["certificate"], data["private_key"]
+    try:
+        validate_credentials(cert_pem, key_pem)
+    except CredentialsError as err:
+        raise SecretError(f"credentials secret {secret_arn} is malformed: {err}") from None
+    return cert_pem, key_pem
+
+
+def _put(bucket: str, key: str, kms_key: str, body: bytes) -> str:
+    try:
+        response = aws.s3_client().put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=CONTENT_TYPE,
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=kms_key,
+        )
+    except ClientError as err:
+        aws.raise_readable(err, "s3:PutObject (and kms:GenerateDataKey)", f"s3://{bucket}/{key}")
+    return response.get("VersionId") or ""
+
+
+def _parse_s3_uri(physical_id: str) -> tuple[str, str] | None:
+    if not physical_id.startswith(S3_URI):
+        return None
+    bucket, sep, key = physical_id[len(S3_URI) :].partition("/")
+    if not bucket or not sep or not key:
+        return None
+    return bucket, key
+
+
+def _delete(physical_id: str) -> dict[str, Any]:
+    location = _parse_s3_uri(physical_id)
+    if location is None:
+        LOG.info("nothing to delete: no object was written by this resource")
+        return {"PhysicalResourceId": physical_id, "Data": {}}
+    bucket, key = location
+    try:
+        aws.s3_client().delete_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if aws.error_code(err) not in _MISSING_OBJECT_CODES:
+            aws.raise_readable(err, "s3:DeleteObject", physical_id)
+        LOG.info("s3://%s/%s already gone", bucket, key)
+    else:
+        LOG.info("deleted s3://%s/%s", bucket, key)
+    return {"PhysicalResourceId": physical_id, "Data": {}}
