@@ -1,0 +1,258 @@
+"""``Kind=Authority``: the CA, the server certificate and its ACM import.
+
+Runs before the Client VPN endpoint exists. Properties (CloudFormation strings):
+
+- ``CaSecretName`` (required): name of the Secrets Manager secret holding the CA bundle.
+- ``KmsKeyArn`` (required): customer-managed KMS key encrypting that secret.
+- ``ServerName``: server certificate CN and DNS SAN; must contain a dot. Default
+  ``server.<CaSecretName as a DNS label>.cvpn.internal``.
+- ``CaValidityDays`` (default 3650, 1-36500), ``ServerValidityDays`` (default 825,
+  1-3650), ``RenewBeforeDays`` (default 30, 0-3650): the server certificate is re-issued
+  and re-imported under the same ACM ARN when it expires within ``RenewBeforeDays`` or
+  ``ServerName`` changed. The CA is never rotated by an update.
+- ``RecoveryWindowDays`` (default 30, 7-30): recovery window of the secret deletion.
+- ``RetainOnDelete`` (default ``false``): on Delete leave the secret and ACM certificate.
+- ``InUseWaitSeconds`` (default 240, 0-600): on Delete, how long to retry deleting an ACM
+  certificate that is still in use (the endpoint releases it a while after its deletion);
+  after that the certificate is left in place with a warning and the deletion succeeds.
+
+PhysicalResourceId: the secret ARN (pass it as ``CaSecretArn`` to ``Kind=Users``).
+Data: ``ServerCertificateArn`` and ``ClientRootCertificateArn``. They are the same ARN:
+client and server certificates come from the same CA, so AWS accepts the server certificate
+as the client root chain (AWS Client VPN admin guide, "Mutual authentication"), and the CA
+private key never goes to ACM.
+
+Idempotency: the secret is created once (a retry or re-create reuses it by name, restoring
+it if it is scheduled for deletion); the server certificate and key are saved in the secret
+before the ACM import; the imported certificate is tagged ``constructs-cvpn:ca-secret =
+<CaSecretName>`` and its ARN saved in the secret, so a retry after any failure re-uses the
+certificate instead of importing a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+from cryptography.x509.oid import NameOID
+
+from . import certs
+from .aws import client
+from .props import get_bool, get_int, get_str
+from .state import CaBundle
+
+__all__ = ["TAG_KEY", "create_or_update", "delete"]
+
+LOG = logging.getLogger(__name__)
+TAG_KEY = "constructs-cvpn:ca-secret"
+"""Tag put on the imported ACM certificate; its value is the secret name."""
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _norm_serial(serial: str) -> str:
+    return serial.replace(":", "").lower().lstrip("0")
+
+
+def _load_bundle(name: str, kms_key_arn: str, ca_validity_days: int) -> tuple[CaBundle, str]:
+    """Return the CA bundle and secret ARN, creating the secret (and CA) if absent."""
+    sm = client("secretsmanager")
+    try:
+        described = sm.describe_secret(SecretId=name)
+    except ClientError as err:
+        if _code(err) != "ResourceNotFoundException":
+            raise
+        described = None
+    if described is None:
+        ca = certs.create_ca(f"constructs-cvpn CA {name}"[:64], validity_days=ca_validity_days)
+        bundle = CaBundle(
+            ca_key_pem=certs.key_to_pem(ca.key), ca_cert_pem=certs.cert_to_pem(ca.cert)
+        )
+        try:
+            created = sm.create_secret(
+                Name=name,
+                KmsKeyId=kms_key_arn,
+                SecretString=bundle.to_json(),
+                Description="constructs-cvpn: Client VPN CA and server key (do not edit)",
+                Tags=[{"Key": "constructs-cvpn:kind", "Value": "certificate-authority"}],
+            )
+            LOG.info("created CA secret %s", created["ARN"])
+            return bundle, str(created["ARN"])
+        except ClientError as err:
+            if _code(err) != "ResourceExistsException":
+                raise
+            described = sm.describe_secret(SecretId=name)
+    arn = str(described["ARN"])
+    if described.get("DeletedDate"):
+        LOG.info("restoring CA secret %s scheduled for deletion", arn)
+        sm.restore_secret(SecretId=arn)
+    if described.get("KmsKeyId") not in (None, kms_key_arn):
+        sm.update_secret(SecretId=arn, KmsKeyId=kms_key_arn)
+    value = sm.get_secret_value(SecretId=arn)
+    return CaBundle.from_json(str(value.get("SecretString", ""))), arn
+
+
+def _save(bundle: CaBundle, secret_arn: str) -> None:
+    client("secretsmanager").put_secret_value(SecretId=secret_arn, SecretString=bundle.to_json())
+
+
+def _tagged_certificates(name: str) -> list[str]:
+    """ARNs of ACM certificates tagged ``TAG_KEY=name``."""
+    acm = client("acm")
+    found: list[str] = []
+    for page in acm.get_paginator("list_certificates").paginate():
+        for summary in page.get("CertificateSummaryList", []):
+            arn = summary["CertificateArn"]
+            try:
+                tags = acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])
+            except ClientError as err:
+                if _code(err) == "ResourceNotFoundException":
+                    continue
+                raise
+            if any(t.get("Key") == TAG_KEY and t.get("Value") == name for t in tags):
+                found.append(arn)
+    return found
+
+
+def _acm_serial(arn: str) -> str | None:
+    """Serial of the certificate in ACM (normalized), or None if it does not exist."""
+    try:
+        cert = client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
+    except ClientError as err:
+        if _code(err) == "ResourceNotFoundException":
+            return None
+        raise
+    return _norm_serial(str(cert.get("Serial", "")))
+
+
+def _import(bundle: CaBundle, name: str, arn: str | None) -> str:
+    kwargs: dict[str, Any] = {
+        "Certificate": bundle.server_cert_pem.encode(),
+        "PrivateKey": bundle.server_key_pem.encode(),
+        "CertificateChain": bundle.ca_cert_pem.encode(),
+    }
+    if arn:
+        kwargs["CertificateArn"] = arn  # re-import keeps the ARN; tags not allowed here
+    else:
+        kwargs["Tags"] = [{"Key": TAG_KEY, "Value": name}]
+    try:
+        return str(client("acm").import_certificate(**kwargs)["CertificateArn"])
+    except ClientError as err:
+        # ACM error messages do not echo the key, but be safe and keep only the code.
+        raise RuntimeError(f"ACM ImportCertificate failed: {_code(err)}") from None
+
+
+def create_or_update(props: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """Create or update the authority; return ``(secret ARN, Data)``."""
+    name = get_str(props, "CaSecretName")
+    kms_key_arn = get_str(props, "KmsKeyArn")
+    server_name = get_str(props, "ServerName", certs.default_server_name(name))
+    ca_days = get_int(props, "CaValidityDays", certs.CA_VALIDITY_DAYS, low=1, high=36500)
+    server_days = get_int(props, "ServerValidityDays", certs.SERVER_VALIDITY_DAYS, low=1, high=3650)
+    renew_before = get_int(props, "RenewBeforeDays", 30, low=0, high=3650)
+
+    bundle, secret_arn = _load_bundle(name, kms_key_arn, ca_days)
+    ca = certs.Issued(
+        key=certs.key_from_pem(bundle.ca_key_pem), cert=certs.cert_from_pem(bundle.ca_cert_pem)
+    )
+
+    reissue = not bundle.server_cert_pem
+    if not reissue:
+        current = certs.cert_from_pem(bundle.server_cert_pem)
+        cn = current.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        reissue = (
+            certs.needs_reissue(current, renew_before_days=renew_before)
+            or not cn
+            or cn[0].value != server_name
+        )
+    if reissue:
+        server = certs.issue_server_cert(ca, server_name, validity_days=server_days)
+        bundle.server_key_pem = certs.key_to_pem(server.key)
+        bundle.server_cert_pem = certs.cert_to_pem(server.cert)
+        _save(bundle, secret_arn)  # before the import: a retry re-imports the same cert
+        LOG.info("issued server certificate %s", server_name)
+
+    want_serial = _norm_serial(
+        certs.serial_hex(certs.cert_from_pem(bundle.server_cert_pem).serial_number)
+    )
+    arn = bundle.server_certificate_arn
+    if arn and _acm_serial(arn) is None:
+        LOG.warning("ACM certificate %s is gone; importing again", arn)
+        arn = ""
+    if not arn:
+        tagged = _tagged_certificates(name)
+        arn = next(
+            (a for a in tagged if _acm_serial(a) == want_serial), tagged[0] if tagged else ""
+        )
+    if not arn or _acm_serial(arn) != want_serial:
+        arn = _import(bundle, name, arn or None)
+        LOG.info("imported server certificate into ACM: %s", arn)
+    if arn != bundle.server_certificate_arn:
+        bundle.server_certificate_arn = arn
+        _save(bundle, secret_arn)
+    return secret_arn, {"ServerCertificateArn": arn, "ClientRootCertificateArn": arn}
+
+
+def _delete_certificate(arn: str, wait_seconds: int) -> None:
+    acm = client("acm")
+    deadline = time.monotonic() + wait_seconds
+    delay = 5.0
+    while True:
+        try:
+            acm.delete_certificate(CertificateArn=arn)
+            LOG.info("deleted ACM certificate %s", arn)
+            return
+        except ClientError as err:
+            code = _code(err)
+            if code == "ResourceNotFoundException":
+                LOG.info("ACM certificate %s already deleted", arn)
+                return
+            if code != "ResourceInUseException":
+                raise
+            if time.monotonic() + delay > deadline:
+                LOG.warning(
+                    "leaving ACM certificate %s in place: it is still in use (associated with "
+                    "a Client VPN endpoint or another resource); delete it by hand once free",
+                    arn,
+                )
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+def delete(physical_id: str, props: Mapping[str, Any]) -> None:
+    """Delete the ACM certificate(s) and schedule the secret's deletion (unless retained)."""
+    if get_bool(props, "RetainOnDelete", False):
+        LOG.info("RetainOnDelete=true: keeping CA secret and ACM certificate")
+        return
+    name = get_str(props, "CaSecretName")
+    window = get_int(props, "RecoveryWindowDays", 30, low=7, high=30)
+    wait = get_int(props, "InUseWaitSeconds", 240, low=0, high=600)
+    if not physical_id.startswith("arn:") or ":secretsmanager:" not in physical_id:
+        LOG.info("physical id %s is not a secret ARN: nothing was created", physical_id)
+        return
+    sm = client("secretsmanager")
+    arns: set[str] = set()
+    try:
+        value = sm.get_secret_value(SecretId=physical_id)
+        arn = CaBundle.from_json(str(value.get("SecretString", ""))).server_certificate_arn
+        if arn:
+            arns.add(arn)
+    except ClientError as err:
+        if _code(err) not in ("ResourceNotFoundException", "InvalidRequestException"):
+            raise
+        LOG.info("CA secret already deleted or scheduled for deletion")
+    arns.update(_tagged_certificates(name))
+    for arn in sorted(arns):
+        _delete_certificate(arn, wait)
+    try:
+        sm.delete_secret(SecretId=physical_id, RecoveryWindowInDays=window)
+        LOG.info("scheduled deletion of CA secret in %d days", window)
+    except ClientError as err:
+        if _code(err) not in ("ResourceNotFoundException", "InvalidRequestException"):
+            raise

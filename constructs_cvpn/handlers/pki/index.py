@@ -1,0 +1,53 @@
+"""Lambda entry point for the PKI custom resources: ``handlers.pki.index.on_event``.
+
+For the ``aws_cdk.custom_resources.Provider`` framework: returns ``PhysicalResourceId`` and
+``Data``; raises on failure (the framework reports FAILED with the exception message, which
+never contains key material). The ``Kind`` property selects ``Authority`` (see
+:mod:`.authority`) or ``Users`` (see :mod:`.users`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from . import authority, users
+from .props import PropertyError
+
+__all__ = ["on_event"]
+
+LOG = logging.getLogger(__name__)
+LOG.setLevel(logging.INFO)
+logging.getLogger("handlers").setLevel(logging.INFO)
+
+KINDS = ("Authority", "Users")
+
+
+def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
+    """Handle a Create, Update or Delete request.
+
+    Raises:
+        PropertyError: unknown ``Kind`` or request type, or an invalid property.
+    """
+    request = event.get("RequestType")
+    props: Mapping[str, Any] = event.get("ResourceProperties") or {}
+    old: Mapping[str, Any] = event.get("OldResourceProperties") or {}
+    kind = props.get("Kind")
+    if kind not in KINDS:
+        raise PropertyError(f"property Kind must be one of {', '.join(KINDS)}")
+    LOG.info("%s %s", request, kind)
+    if request in ("Create", "Update"):
+        if kind == "Authority":
+            pid, data = authority.create_or_update(props)
+        else:
+            pid, data = users.create_or_update(props, old if request == "Update" else None)
+        return {"PhysicalResourceId": pid, "Data": data}
+    if request == "Delete":
+        pid = str(event.get("PhysicalResourceId", ""))
+        if kind == "Authority":
+            authority.delete(pid, props)
+        else:
+            users.delete(props)
+        return {"PhysicalResourceId": pid}
+    raise PropertyError(f"unknown RequestType {request!r}")
