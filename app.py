@@ -1,0 +1,8 @@
+#!/usr/bin/env python3
+"""The example app: ``make synth`` (or ``cdk synth``) synthesizes both example stacks."""
+
+from aws_cdk import App
+
+from stacks import build_app
+
+build_app(App()).synth()
