@@ -9,6 +9,7 @@ limit of concurrent changes per endpoint.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -323,7 +324,7 @@ class ClientVpn(Construct):
         self._rule_keys.add(key)
 
         rule = self.endpoint.add_authorization_rule(
-            f"Rule-{_slug(cidr)}-{_slug(group_id) if group_id else 'AllUsers'}",
+            f"Rule-{self._id_part(cidr)}-{_slug(group_id) if group_id else 'AllUsers'}",
             cidr=cidr,
             group_id=group_id,
             description=description,
@@ -357,7 +358,8 @@ class ClientVpn(Construct):
             self._check(prop, validation.unique, [*self._route_keys, key], "route to")
             self._route_keys.add(key)
             route = self.endpoint.add_route(
-                f"Route-{_slug(cidr)}-{_slug(Names.stack_relative_construct_path(target))}",
+                f"Route-{self._id_part(cidr)}-"
+                f"{_slug(Names.stack_relative_construct_path(target))}",
                 cidr=cidr,
                 target=ec2.ClientVpnRouteTarget.subnet(target),
                 description=description,
@@ -396,6 +398,12 @@ class ClientVpn(Construct):
     def _stable(self, value: str) -> str:
         """A comparable form of a value that may be a token."""
         return json.dumps(Stack.of(self).resolve(value), sort_keys=True)
+
+    def _id_part(self, value: str) -> str:
+        """A stable construct-id part for a CIDR, also when it is a token (e.g. a VPC CIDR)."""
+        if _known(value):
+            return _slug(value)
+        return "Ref" + hashlib.sha256(self._stable(value).encode()).hexdigest()[:8]
 
     def _chain(self, mutation: IConstruct) -> None:
         """Put a rule or route in one of ``MAX_CONCURRENT_MUTATIONS`` sequential lanes."""
