@@ -35,8 +35,8 @@ class CredentialsError(ValueError):
     """
 
 
-# `</ca>` alone on its line (surrounding blanks allowed); the end of the inline CA block.
-_CA_END = re.compile(r"^[ \t]*</ca>[ \t]*$", re.MULTILINE)
+# `</ca>` alone on its line (surrounding blanks allowed) with its line ending, if any.
+_CA_END = re.compile(r"^[ \t]*</ca>[ \t]*(\r?\n|\Z)", re.MULTILINE)
 # Inline <cert>/<key> blocks or `cert`/`key` file directives already present.
 _HAS_CREDENTIALS = re.compile(r"^[ \t]*(?:<(?:cert|key)>|(?:cert|key)[ \t])", re.MULTILINE)
 # `remote <host> [<port> [<proto>]]`; `remote-random-hostname` etc. do not match
@@ -66,8 +66,10 @@ def _pem_blocks(text: str, what: str) -> list[str]:
             raise CredentialsError(f"the {what} contains text outside PEM blocks")
         types.append(match.group(1))
         pos = match.end()
-    if not types or stripped[pos:].strip():
+    if not types:
         raise CredentialsError(f"the {what} is not in PEM format")
+    if stripped[pos:].strip():
+        raise CredentialsError(f"the {what} contains text outside PEM blocks")
     return types
 
 
@@ -140,9 +142,12 @@ def add_inline_credentials(config: str, cert_pem: str, key_pem: str) -> str:
         raise OvpnFormatError("the client configuration already contains a certificate or key")
     _check_pem_shapes(cert_pem, key_pem)
     nl = _newline(config)
-    insert = nl + _inline_block("cert", cert_pem, nl) + nl + _inline_block("key", key_pem, nl)
-    at = ends[0].end()
-    return config[:at] + insert + config[at:]
+    blocks = _inline_block("cert", cert_pem, nl) + nl + _inline_block("key", key_pem, nl)
+    end = ends[0]
+    at = end.end()
+    if end.group(1):  # `</ca>` line ends with a newline: blocks start on the next line
+        return config[:at] + blocks + nl + config[at:]
+    return config + nl + blocks + nl  # `</ca>` is the last line, without a newline
 
 
 def randomize_remote_host(config: str, label: str) -> str:

@@ -1,0 +1,1 @@
+"""Unit tests for the Lambda handlers (no CDK, no AWS account)."""
