@@ -1,0 +1,71 @@
+"""The one place where boto3 clients are made, so tests can replace it.
+
+A :data:`ClientFactory` takes the ``--profile`` and ``--region`` values (``None`` means
+"use the usual environment / config chain") and returns a :class:`Clients` object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_s3 import S3Client
+
+MAX_ATTEMPTS = 5
+"""Attempts per AWS call (standard retry mode: backoff with jitter, throttling aware)."""
+
+RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
+"""Client configuration used for every AWS client the CLI creates."""
+
+S3_CONFIG = RETRY_CONFIG.merge(Config(signature_version="s3v4"))
+"""S3 needs SigV4 for objects encrypted with SSE-KMS, including presigned URLs."""
+
+
+class Clients(Protocol):
+    """The AWS clients a command may need, created on first use."""
+
+    def ec2(self) -> EC2Client:
+        """Return an EC2 client."""
+        ...
+
+    def s3(self) -> S3Client:
+        """Return an S3 client."""
+        ...
+
+    def cloudformation(self) -> CloudFormationClient:
+        """Return a CloudFormation client."""
+        ...
+
+
+ClientFactory = Callable[[str | None, str | None], Clients]
+"""``factory(profile, region) -> Clients``."""
+
+
+class SessionClients:
+    """:class:`Clients` backed by one boto3 session (profile and region resolved by boto3)."""
+
+    def __init__(self, profile: str | None, region: str | None) -> None:
+        self._session = boto3.Session(profile_name=profile, region_name=region)
+
+    def ec2(self) -> EC2Client:
+        """Return an EC2 client with the CLI's retry configuration."""
+        return self._session.client("ec2", config=RETRY_CONFIG)
+
+    def s3(self) -> S3Client:
+        """Return an S3 client with the CLI's retry configuration and SigV4 signing."""
+        return self._session.client("s3", config=S3_CONFIG)
+
+    def cloudformation(self) -> CloudFormationClient:
+        """Return a CloudFormation client with the CLI's retry configuration."""
+        return self._session.client("cloudformation", config=RETRY_CONFIG)
+
+
+def default_client_factory(profile: str | None, region: str | None) -> Clients:
+    """Create :class:`SessionClients` for the user's profile and region."""
+    return SessionClients(profile, region)

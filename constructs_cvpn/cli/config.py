@@ -1,0 +1,171 @@
+"""``cvpn config``: locate, download and privately write a ``.ovpn`` file, or presign its URL.
+
+The shared config is at the stack's ``ConfigKey`` output; a user's config is at
+``<UserConfigPrefix><user>.ovpn`` (only when the construct generates per-user certificates).
+A ``.ovpn`` for mutual authentication holds a private key, so files are created with mode
+0600 from the start (``O_CREAT | O_EXCL``), never written world-readable and then chmod-ed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from constructs_cvpn.cli.errors import (
+    CvpnError,
+    NotFoundError,
+    RefusedError,
+    UsageError,
+    error_code,
+    from_client_error,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+    from constructs_cvpn.cli.discovery import VpnOutputs
+
+DEFAULT_URL_EXPIRY = 300
+"""Default lifetime of a presigned URL, in seconds."""
+MAX_URL_EXPIRY = 3600
+"""Longest lifetime ``cvpn config url`` allows, in seconds."""
+FILE_MODE = 0o600
+"""Mode of every written ``.ovpn`` file: owner read/write only."""
+
+_USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=-]*$")
+_NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404", "NotFound"})
+
+
+@dataclass(frozen=True)
+class ConfigLocation:
+    """Where one ``.ovpn`` lives in S3, and for whom."""
+
+    bucket: str
+    key: str
+    user: str | None
+
+    @property
+    def uri(self) -> str:
+        """The ``s3://bucket/key`` form, for messages."""
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def subject(self) -> str:
+        """Whose config this is, for messages."""
+        return f"user '{self.user}'" if self.user else "the shared config"
+
+
+def locate(outputs: VpnOutputs, user: str | None) -> ConfigLocation:
+    """Return the S3 location of the shared config, or of ``user``'s config."""
+    if outputs.config_bucket is None:
+        raise NotFoundError(
+            f"stack '{outputs.stack}' has no ConfigBucketName output for VPN '{outputs.label}'"
+        )
+    if user is None:
+        if outputs.config_key is None:
+            raise NotFoundError(
+                f"stack '{outputs.stack}' has no ConfigKey output for VPN '{outputs.label}'"
+            )
+        return ConfigLocation(outputs.config_bucket, outputs.config_key, None)
+    if not _USER_NAME.match(user):
+        raise UsageError(
+            f"invalid user name '{user}': use letters, digits and . _ @ + = - "
+            "(starting with a letter or digit)"
+        )
+    if outputs.user_config_prefix is None:
+        raise UsageError(
+            f"VPN '{outputs.label}' in stack '{outputs.stack}' has no per-user configs "
+            "(no UserConfigPrefix output); omit --user to get the shared config"
+        )
+    return ConfigLocation(outputs.config_bucket, f"{outputs.user_config_prefix}{user}.ovpn", user)
+
+
+def _translate(err: ClientError, location: ConfigLocation, action: str) -> CvpnError:
+    """Map S3 errors: a missing object or bucket is "not found", the rest is generic."""
+    if error_code(err) in _NOT_FOUND_CODES:
+        return NotFoundError(f"no config for {location.subject} at {location.uri}")
+    return from_client_error(err, f"{action} {location.uri}")
+
+
+def download(s3: S3Client, location: ConfigLocation) -> bytes:
+    """Return the config object's bytes."""
+    try:
+        response = s3.get_object(Bucket=location.bucket, Key=location.key)
+        return response["Body"].read()
+    except ClientError as err:
+        raise _translate(err, location, "download") from None
+
+
+def presign(s3: S3Client, location: ConfigLocation, expires: int) -> str:
+    """Check that the object exists, then return a presigned GET URL valid ``expires`` s."""
+    if not 1 <= expires <= MAX_URL_EXPIRY:
+        raise UsageError(f"--expires must be between 1 and {MAX_URL_EXPIRY} seconds")
+    try:
+        s3.head_object(Bucket=location.bucket, Key=location.key)
+    except ClientError as err:
+        raise _translate(err, location, "read") from None
+    return s3.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": location.bucket, "Key": location.key},
+        ExpiresIn=expires,
+    )
+
+
+def default_output(outputs: VpnOutputs, user: str | None) -> Path:
+    """Default file name: ``<user>.ovpn``, or ``<endpoint-id>.ovpn`` for the shared config."""
+    return Path(f"{user or outputs.endpoint_id}.ovpn")
+
+
+def refuse_if_exists(path: Path) -> None:
+    """Raise RefusedError if ``path`` exists (or is a dangling symlink)."""
+    if os.path.lexists(path):
+        raise RefusedError(f"{path} already exists; pass --force to overwrite it")
+
+
+def write_private(path: Path, data: bytes, *, force: bool) -> None:
+    """Write ``data`` to ``path`` with mode 0600; never readable by others at any moment.
+
+    Without ``force`` the file is created with ``O_CREAT | O_EXCL`` (an existing file, even
+    one appearing after the check, is refused). With ``force`` the data goes to a private
+    temporary file in the same directory, which then atomically replaces ``path``.
+    """
+    try:
+        _write_private(path, data, force=force)
+    except OSError as err:
+        raise CvpnError(f"cannot write {path}: {err.strerror or err}") from None
+
+
+def _write_private(path: Path, data: bytes, *, force: bool) -> None:
+    """Implementation of :func:`write_private` (OS errors propagate)."""
+    if not force:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            raise RefusedError(f"{path} already exists; pass --force to overwrite it") from None
+        _write_all(fd, path, data)
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    _write_all(fd, Path(temporary), data)
+    try:
+        os.replace(temporary, path)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write_all(fd: int, path: Path, data: bytes) -> None:
+    """Write ``data`` to the open descriptor, force mode 0600, close; remove the file on error."""
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), FILE_MODE)
+            handle.write(data)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
