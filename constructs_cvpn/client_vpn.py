@@ -20,10 +20,13 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct, IDependable
 
 from . import validation
 from .access import AuthorizationRule, Route
+from .config_export import ConfigExport, config_bucket
 from .errors import ClientVpnConfigError
 
 T = TypeVar("T")
@@ -33,6 +36,8 @@ T = TypeVar("T")
 #: mutations and may run alongside authorization rules (one per AZ, at most 6 in any
 #: region), so 4 lanes keep the total at 10 or below in the worst case.
 MAX_CONCURRENT_MUTATIONS = 4
+
+_PORT_NUMBERS = {ec2.VpnPort.HTTPS: "443", ec2.VpnPort.OPENVPN: "1194"}
 
 #: The route every client needs for the internet in full-tunnel mode.
 ANYWHERE = "0.0.0.0/0"
@@ -86,6 +91,12 @@ class ClientVpn(Construct):
         authorize_all_users_to_vpc_cidr: bool = False,
         internet_access: bool = False,
         internet_access_group_id: str | None = None,
+        config_export: bool = True,
+        config_bucket: s3.IBucket | None = None,
+        config_prefix: str = "client-config",
+        client_credentials_secret: secretsmanager.ISecret | None = None,
+        config_version: str | None = None,
+        remote_random_label: bool = False,
     ) -> None:
         """Create the endpoint.
 
@@ -143,6 +154,25 @@ class ClientVpn(Construct):
                 internet (NAT or internet gateway). Default: False.
             internet_access_group_id: the group allowed to the internet. Default: every
                 user (with ``internet_access``).
+            config_export: export the client configuration to S3 on every deployment
+                that changes it. Default: True.
+            config_bucket: bring your own bucket (its policy, versioning and encryption
+                are yours; objects are written with ``encryption_key``). Default: a new
+                bucket: private, TLS-only, versioned, SSE-KMS with a bucket key, owner-
+                enforced, noncurrent versions expire after 90 days, access logs to a
+                second bucket, retained on stack deletion.
+            config_prefix: key prefix; the file is ``<prefix>/<endpoint-id>/client.ovpn``.
+                Default: ``client-config``.
+            client_credentials_secret: with mutual authentication, a Secrets Manager
+                secret whose SecretString is ``{"certificate": "<PEM>", "private_key":
+                "<PEM>"}``: both are added to the exported file. Required for mutual
+                authentication while ``config_export`` is on.
+            config_version: any string; changing it re-exports (after enabling MFA on the
+                directory, or after changing the credentials secret's value). Default:
+                none. The file is also re-exported when the endpoint is replaced or its
+                server certificate, port, protocol or authentication change.
+            remote_random_label: put a random label in front of the ``remote`` host, for
+                clients that ignore ``remote-random-hostname``. Default: False.
         """
         super().__init__(scope, id)
         self._vpc = vpc
@@ -167,6 +197,9 @@ class ClientVpn(Construct):
             log_retention=log_retention,
             internet_access=internet_access,
             internet_access_group_id=internet_access_group_id,
+            config_export=config_export,
+            config_prefix=config_prefix,
+            client_credentials_secret=client_credentials_secret,
         )
         self._client_net = (
             None if Token.is_unresolved(cidr) else ipaddress.IPv4Network(cidr, strict=True)
@@ -174,6 +207,10 @@ class ClientVpn(Construct):
         self._check_vpc_overlap()
         subnets = self._select_subnets(vpc_subnets)
 
+        #: Every log group this construct creates is named with this prefix.
+        self.log_group_prefix = "/aws/client-vpn/" + Names.unique_resource_name(
+            self, max_length=200, separator="-"
+        )
         self.encryption_key: kms.IKey = encryption_key or kms.Key(
             self,
             "Key",
@@ -181,6 +218,7 @@ class ClientVpn(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self._allow_logs_to_use_key()
         self.log_group: logs.ILogGroup = log_group or self._new_log_group(log_retention)
 
         self._owns_security_group = security_groups is None
@@ -259,6 +297,26 @@ class ClientVpn(Construct):
 
         CfnOutput(self, "EndpointId", value=self.endpoint_id, description="Client VPN endpoint id")
 
+        self.config_bucket: s3.IBucket | None = None
+        self.config_object_key: str | None = None
+        if config_export:
+            self._export_config(
+                bucket=config_bucket,
+                prefix=config_prefix,
+                secret=client_credentials_secret,
+                triggers={
+                    "ServerCertificateArn": server_certificate_arn,
+                    "ClientCertificateArn": client_certificate_arn or "",
+                    "Authentication": self._stable(
+                        [a.render() for a in user_auths]  # type: ignore[arg-type]
+                    ),
+                    "Port": _PORT_NUMBERS[port],
+                    "TransportProtocol": transport_protocol.name.lower(),
+                    "ConfigVersion": config_version or "",
+                },
+                remote_random_label=remote_random_label,
+            )
+
     # -- attributes -------------------------------------------------------------------
 
     @property
@@ -282,6 +340,15 @@ class ClientVpn(Construct):
     def target_networks_associated(self) -> IDependable:
         """Depend on this to wait until every target network association exists."""
         return self.endpoint.target_networks_associated
+
+    def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` download the exported ``.ovpn`` (object read and KMS decrypt)."""
+        if self.config_bucket is None or self.config_object_key is None:
+            raise ClientVpnConfigError(
+                self.node.path, "config_export", "is off, so there is no config to read"
+            )
+        self.encryption_key.grant_decrypt(grantee)
+        return self.config_bucket.grant_read(grantee, self.config_object_key)
 
     # -- rules and routes -------------------------------------------------------------
 
@@ -370,6 +437,41 @@ class ClientVpn(Construct):
 
     # -- internals --------------------------------------------------------------------
 
+    def _export_config(
+        self,
+        *,
+        bucket: s3.IBucket | None,
+        prefix: str,
+        secret: secretsmanager.ISecret | None,
+        triggers: Mapping[str, str],
+        remote_random_label: bool,
+    ) -> None:
+        """The config bucket, the export custom resource and the outputs that find it."""
+        self.config_bucket = bucket or config_bucket(self, self.encryption_key)
+        self.config_object_key = f"{prefix}/{self.endpoint_id}/client.ovpn"
+        export = ConfigExport(
+            self,
+            "ConfigExport",
+            endpoint_id=self.endpoint_id,
+            endpoint_arn=self.endpoint_arn,
+            bucket=self.config_bucket,
+            encryption_key=self.encryption_key,
+            object_key=self.config_object_key,
+            log_group_name=f"{self.log_group_prefix}/config-export",
+            credentials_secret=secret,
+            remote_random_label=remote_random_label,
+            triggers=triggers,
+        )
+        export.resource.node.add_dependency(self.target_networks_associated)
+        uri = f"s3://{self.config_bucket.bucket_name}/{self.config_object_key}"
+        CfnOutput(self, "ConfigBucketName", value=self.config_bucket.bucket_name,
+                  description="Bucket holding the client configuration")
+        CfnOutput(self, "ConfigKey", value=self.config_object_key,
+                  description="Object key of the client configuration (.ovpn)")
+        CfnOutput(self, "ConfigS3Uri", value=uri, description="The client configuration")
+        CfnOutput(self, "ConfigDownloadCommand", value=f"aws s3 cp {uri} ./client.ovpn",
+                  description="Download the client configuration")
+
     def _allow_egress(self, cidr: str) -> None:
         """Open our security group's egress to an authorized destination (all protocols)."""
         if cidr != ANYWHERE:
@@ -449,6 +551,9 @@ class ClientVpn(Construct):
         log_retention: logs.RetentionDays | None,
         internet_access: bool,
         internet_access_group_id: str | None,
+        config_export: bool,
+        config_prefix: str,
+        client_credentials_secret: secretsmanager.ISecret | None,
     ) -> None:
         known = _known
         if known(cidr):
@@ -503,6 +608,21 @@ class ClientVpn(Construct):
         if internet_access_group_id is not None and not internet_access:
             raise ClientVpnConfigError(
                 self.node.path, "internet_access_group_id", "needs internet_access=True"
+            )
+        if config_export:
+            self._check("config_prefix", validation.key_prefix, config_prefix)
+        if config_export and client_certificate_arn is not None and not client_credentials_secret:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "client_credentials_secret",
+                "mutual authentication needs a client certificate and key in the exported "
+                "configuration; name a secret holding them, or set config_export=False",
+            )
+        if client_credentials_secret is not None and client_certificate_arn is None:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "client_credentials_secret",
+                "applies only to mutual authentication (client_certificate_arn)",
             )
 
     def _vpc_cidrs(self) -> list[str]:
@@ -573,21 +693,22 @@ class ClientVpn(Construct):
             *self._vpc.isolated_subnets,
         ]
 
-    def _new_log_group(self, retention: logs.RetentionDays | None) -> logs.LogGroup:
-        """A connection log group encrypted with our key, and the key policy it needs."""
+    def _allow_logs_to_use_key(self) -> None:
+        """Let CloudWatch Logs use our key for the log groups named ``log_group_prefix*``.
+
+        Those are the connection logs and our handlers' logs. An imported key's policy
+        cannot be changed from here: it must allow the same.
+        """
         stack = Stack.of(self)
-        name = "/aws/client-vpn/" + Names.unique_resource_name(
-            self, max_length=200, separator="-"
-        )
         arn = stack.format_arn(
             service="logs",
             resource="log-group",
-            resource_name=name,
+            resource_name=f"{self.log_group_prefix}*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         self.encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowCloudWatchLogsForConnectionLogs",
+                sid="AllowCloudWatchLogsForClientVpnLogGroups",
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
                 actions=[
                     "kms:Encrypt*",
@@ -597,19 +718,20 @@ class ClientVpn(Construct):
                     "kms:Describe*",
                 ],
                 resources=["*"],
-                conditions={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arn}},
+                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": arn}},
             )
         )
+
+    def _new_log_group(self, retention: logs.RetentionDays | None) -> logs.LogGroup:
+        """The connection log group, encrypted with our key."""
         group = logs.LogGroup(
             self,
             "LogGroup",
-            log_group_name=name,
+            log_group_name=self.log_group_prefix,
             retention=retention or logs.RetentionDays.ONE_YEAR,
             encryption_key=self.encryption_key,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        if isinstance(self.encryption_key, kms.Key):
-            group.node.add_dependency(self.encryption_key)
         return group
 
 

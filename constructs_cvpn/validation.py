@@ -92,6 +92,18 @@ def acm_certificate_arn(value: str) -> None:
         )
 
 
+_KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+
+
+def key_prefix(value: str) -> None:
+    """An S3 key prefix of safe characters, without leading or trailing slash."""
+    if not _KEY_PREFIX.match(value):
+        raise ValueError(
+            f"{value!r} is not a usable key prefix; use letters, digits and !_.*'()- in "
+            "segments separated by single slashes, with no leading or trailing slash"
+        )
+
+
 def unique(items: Iterable[tuple[str, ...]], describe: str) -> None:
     """No two entries may be the same (AWS rejects the second at deploy time)."""
     seen: set[tuple[str, ...]] = set()

@@ -1,12 +1,15 @@
 """Example (a): mutual (certificate) authentication, full tunnel, internet through the VPN.
 
 Context (cdk.json, override with ``-c key=value``):
-``cvpn:serverCertificateArn``, ``cvpn:clientCertificateArn``.
+``cvpn:serverCertificateArn``, ``cvpn:clientCertificateArn`` and
+``cvpn:clientCredentialsSecretArn`` (the client certificate and key the exported .ovpn
+carries: SecretString ``{"certificate": "<PEM>", "private_key": "<PEM>"}``).
 """
 
 from typing import Any
 
 from aws_cdk import Stack
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from constructs_cvpn import AuthorizationRule, ClientVpn
@@ -28,6 +31,9 @@ class MutualFullTunnelStack(Stack):
             cidr="10.100.0.0/22",
             server_certificate_arn=ctx("cvpn:serverCertificateArn"),
             client_certificate_arn=ctx("cvpn:clientCertificateArn"),
+            client_credentials_secret=secretsmanager.Secret.from_secret_complete_arn(
+                self, "ClientCredentials", ctx("cvpn:clientCredentialsSecretArn")
+            ),
             dns_servers=["10.0.0.2"],
             authorization_rules=[
                 AuthorizationRule(

@@ -1,0 +1,192 @@
+"""Client configuration export: the locked-down bucket and the custom resource.
+
+After ``cdk deploy`` the endpoint's ready-to-import ``.ovpn`` is at
+``s3://<bucket>/<prefix>/<endpoint-id>/client.ovpn``. The handler
+(``handlers/export_config``) calls ``ExportClientVpnClientConfiguration``, adds the client
+certificate and key for mutual authentication, and writes the file with SSE-KMS; only the
+bucket, key, version id and sha256 come back to CloudFormation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from .handler_provider import HandlerProvider
+
+#: How long CloudFormation waits for the custom resource before failing it.
+SERVICE_TIMEOUT = Duration.minutes(5)
+#: Noncurrent versions of a config file are kept this long, then expire.
+NONCURRENT_VERSION_DAYS = 90
+
+
+def config_bucket(scope: Construct, key: kms.IKey) -> s3.Bucket:
+    """A new bucket for client configs: private, TLS-only, versioned, SSE-KMS, retained.
+
+    Server access logs go to a second bucket (SSE-S3, as S3 log delivery requires), which
+    keeps its logs for a year.
+    """
+    access_logs = s3.Bucket(
+        scope,
+        "ConfigAccessLogs",
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                expiration=Duration.days(365),
+                noncurrent_version_expiration=Duration.days(30),
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            )
+        ],
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    for finding, reason in {
+        "AwsSolutions-S1": "This is the access-log bucket of the config bucket; logging it "
+        "into itself would loop.",
+        "NIST.800.53.R5-S3BucketLoggingEnabled": "This is the access-log bucket of the config "
+        "bucket; logging it into itself would loop.",
+        "NIST.800.53.R5-S3DefaultEncryptionKMS": "S3 server access log delivery supports only "
+        "SSE-S3 on the target bucket.",
+        "NIST.800.53.R5-S3BucketReplicationEnabled": "Access logs of one bucket; cross-region "
+        "replication is left to the account's backup policy.",
+    }.items():
+        Validations.of(access_logs).acknowledge(Acknowledgment(id=finding, reason=reason))
+    bucket = s3.Bucket(
+        scope,
+        "ConfigBucket",
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        enforce_ssl=True,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            )
+        ],
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix="config-bucket/",
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    Validations.of(bucket).acknowledge(
+        Acknowledgment(
+            id="NIST.800.53.R5-S3BucketReplicationEnabled",
+            reason="Client configs are re-created by every deployment from the endpoint; a "
+            "replica would only hold copies of private keys in a second region.",
+        )
+    )
+    return bucket
+
+
+class ConfigExport(Construct):
+    """Exports one endpoint's client configuration to ``bucket`` at ``object_key``.
+
+    Attributes:
+        object_key: where the ``.ovpn`` is written.
+        resource: the custom resource; ``get_att_string("Sha256")`` gives the file's hash.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        endpoint_id: str,
+        endpoint_arn: str,
+        bucket: s3.IBucket,
+        encryption_key: kms.IKey,
+        object_key: str,
+        log_group_name: str,
+        credentials_secret: secretsmanager.ISecret | None = None,
+        remote_random_label: bool = False,
+        triggers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Create the handler, its least-privilege role and the custom resource.
+
+        Args:
+            endpoint_id: the endpoint to export.
+            endpoint_arn: its ARN (the only resource the export permission names).
+            bucket: where the file goes; ``encryption_key`` encrypts it (SSE-KMS).
+            object_key: the object key, e.g. ``client-config/<endpoint-id>/client.ovpn``.
+            log_group_name: the handler's log group name.
+            credentials_secret: mutual auth: a secret whose SecretString is
+                ``{"certificate": "<PEM>", "private_key": "<PEM>"}``; both are inlined.
+            remote_random_label: put a random label in front of the remote host.
+            triggers: values whose change re-exports (certificate ARNs, port, ...).
+        """
+        super().__init__(scope, id)
+        self.object_key = object_key
+        handler = HandlerProvider(
+            self,
+            "Handler",
+            handler="handlers.export_config.index.on_event",
+            description="Exports the Client VPN client configuration to S3",
+            encryption_key=encryption_key,
+            log_group_name=log_group_name,
+        )
+        role = handler.role
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ec2:ExportClientVpnClientConfiguration"], resources=[endpoint_arn]
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:DeleteObject"],
+                resources=[bucket.arn_for_objects(object_key)],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                resources=[encryption_key.key_arn],
+            )
+        )
+        if credentials_secret is not None:
+            credentials_secret.grant_read(role)
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=handler.service_token,
+            resource_type="Custom::ClientVpnConfigExport",
+            service_timeout=SERVICE_TIMEOUT,
+            properties={
+                "EndpointId": endpoint_id,
+                "Bucket": bucket.bucket_name,
+                "Key": object_key,
+                "KmsKeyArn": encryption_key.key_arn,
+                "RemoteRandomLabel": "true" if remote_random_label else "false",
+                **(
+                    {"CredentialsSecretArn": credentials_secret.secret_arn}
+                    if credentials_secret is not None
+                    else {}
+                ),
+                **dict(triggers or {}),
+            },
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="NIST.800.53.R5-IAMNoInlinePolicy",
+                reason="The handler role's one policy is built here from the endpoint, object "
+                "and key ARNs; it belongs to this role alone.",
+            )
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM5",
+                reason="The only wildcard is <own log group ARN>:* for the handler's own log "
+                "streams; S3, KMS, EC2 and Secrets Manager permissions name single ARNs.",
+            )
+        )
