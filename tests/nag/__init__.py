@@ -1,0 +1,1 @@
+"""Tests of the ``ClientVpn`` cdk-nag rule pack (``constructs_cvpn.nag``)."""
