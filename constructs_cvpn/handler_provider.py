@@ -96,7 +96,7 @@ class HandlerProvider(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler,
-            code=handlers_code(ARCHITECTURE, RUNTIME),
+            code=handlers_code(ARCHITECTURE, RUNTIME, scope=self),
             timeout=timeout,
             memory_size=memory_size,
             description=description,

@@ -27,8 +27,9 @@ def main(outdir: str) -> None:
                 if entry["type"] != ACKNOWLEDGED:
                     continue
                 for rule, reason in entry["data"].items():
+                    origin, _, finding = rule.partition("::")  # "<origin>::<finding id>"
                     if any(pack in rule for pack in NAG_PACKS):
-                        acknowledged.append((path, rule.split("::")[-1], reason))
+                        acknowledged.append((path, finding or origin, reason))
     report = json.loads((out / "validation-report.json").read_text())
     findings = sum(len(r.get("violations", [])) for r in report.get("pluginReports", []))
     print(f"cdk-nag ({', '.join(NAG_PACKS)}): {findings} unacknowledged findings, "
