@@ -3,6 +3,6 @@
 
 from aws_cdk import App
 
-from stacks import build_app
+from stacks.example_app import build_app
 
 build_app(App()).synth()

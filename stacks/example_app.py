@@ -1,0 +1,14 @@
+"""The example app: both example stacks and the cdk-nag packs."""
+
+from aws_cdk import App, Validations
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
+
+from .mutual_full_tunnel import MutualFullTunnelStack
+from .saml_split_tunnel import SamlSplitTunnelStack
+
+def build_app(app: App) -> App:
+    """Add both example stacks and the cdk-nag packs to ``app``."""
+    MutualFullTunnelStack(app, "CvpnMutualFullTunnel")
+    SamlSplitTunnelStack(app, "CvpnSamlSplitTunnel")
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app), NIST80053R5Checks(app))
+    return app
