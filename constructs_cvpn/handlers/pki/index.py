@@ -20,6 +20,10 @@ __all__ = ["on_event"]
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
 logging.getLogger("handlers").setLevel(logging.INFO)
+# botocore's DEBUG output includes request bodies (private keys in ImportCertificate,
+# PutSecretValue, PutObject): keep it at WARNING even if the root logger is set to DEBUG.
+for _noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 KINDS = ("Authority", "Users")
 
