@@ -1,0 +1,130 @@
+"""The example app as CI sees it: cdk-nag, cfn-lint and snapshots of both stacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Match, Template
+from cfnlint.api import ManualArgs, lint
+
+from constructs_cvpn.testing import stable_template
+from stacks.example_app import build_app
+
+ROOT = Path(__file__).resolve().parent.parent
+STACKS = ("CvpnMutualFullTunnel", "CvpnSamlSplitTunnel")
+CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
+NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "ClientVpn")
+
+
+@pytest.fixture(scope="module")
+def outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Synthesize the example app once (without the cryptography wheels: see test_bundling)."""
+    out = tmp_path_factory.mktemp("cdk.out")
+    app = App(outdir=str(out), context={**CONTEXT, "cvpn:skipBundling": True})
+    build_app(app)
+    app.synth()  # raises on any unacknowledged cdk-nag error
+    return out
+
+
+def _template(outdir: Path, name: str) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads((outdir / f"{name}.template.json").read_text())
+    return body
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(outdir: Path) -> None:
+    report = json.loads((outdir / "validation-report.json").read_text())
+    violations = [v for r in report["pluginReports"] for v in r.get("violations", [])]
+    assert violations == []
+
+
+def test_every_acknowledgement_names_one_finding_with_a_reason(outdir: Path) -> None:
+    acknowledged = []
+    for name in STACKS:
+        metadata = json.loads((outdir / f"{name}.metadata.json").read_text())
+        for path, entries in metadata.items():
+            for entry in entries:
+                if entry["type"] == "aws:cdk:acknowledged-rules":
+                    acknowledged += [
+                        (path, rule, reason)
+                        for rule, reason in entry["data"].items()
+                        if any(pack in rule for pack in NAG_PACKS)
+                    ]
+    assert len(acknowledged) >= 10
+    for path, rule, reason in acknowledged:
+        assert "*" not in rule.split("[")[0], (path, rule)
+        assert len(reason) >= 40, (path, rule, reason)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_cfn_lint_finds_no_error(outdir: Path, name: str) -> None:
+    text = (outdir / f"{name}.template.json").read_text()
+    matches = lint(text, config=ManualArgs(regions=["eu-west-1", "us-east-1"]))
+    errors = [f"{m.rule.id} {m.message}" for m in matches if m.rule.id.startswith("E")]
+    assert errors == []
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_snapshot(outdir: Path, name: str, snapshot: Any) -> None:
+    assert stable_template(_template(outdir, name)) == snapshot
+
+
+def test_mutual_stack_is_full_tunnel_with_internet_access(outdir: Path) -> None:
+    template = Template.from_json(_template(outdir, "CvpnMutualFullTunnel"))
+    template.has_resource_properties(
+        "AWS::EC2::ClientVpnEndpoint",
+        {
+            "SplitTunnel": False,
+            "AuthenticationOptions": [
+                {"Type": "certificate-authentication", "MutualAuthentication": Match.any_value()}
+            ],
+            "ServerCertificateArn": CONTEXT["cvpn:serverCertificateArn"],
+        },
+    )
+    routes = template.find_resources(
+        "AWS::EC2::ClientVpnRoute", {"Properties": {"DestinationCidrBlock": "0.0.0.0/0"}}
+    )
+    assert len(routes) == 2  # one per associated subnet (two AZs)
+    template.has_resource_properties(
+        "Custom::ClientVpnConfigExport",
+        {"CredentialsSecretArn": CONTEXT["cvpn:clientCredentialsSecretArn"]},
+    )
+
+
+def test_saml_stack_uses_groups_portal_and_split_tunnel(outdir: Path) -> None:
+    template = Template.from_json(_template(outdir, "CvpnSamlSplitTunnel"))
+    template.has_resource_properties(
+        "AWS::EC2::ClientVpnEndpoint",
+        {
+            "SplitTunnel": True,
+            "SelfServicePortal": "enabled",
+            "TransportProtocol": "tcp",
+            "AuthenticationOptions": [
+                {
+                    "Type": "federated-authentication",
+                    "FederatedAuthentication": {
+                        "SAMLProviderArn": CONTEXT["cvpn:samlProviderArn"],
+                        "SelfServiceSAMLProviderArn": CONTEXT["cvpn:selfServiceSamlProviderArn"],
+                    },
+                }
+            ],
+        },
+    )
+    rules = template.find_resources("AWS::EC2::ClientVpnAuthorizationRule")
+    groups = sorted(r["Properties"].get("AccessGroupId", "*") for r in rules.values())
+    assert groups == ["engineering", "ops", "ops"]
+    assert all(r["Properties"].get("AuthorizeAllGroups") is not True for r in rules.values())
+
+
+def test_context_overrides_the_placeholder_arns() -> None:
+    arn = "arn:aws:acm:us-east-1:222222222222:certificate/11111111-2222-4333-8444-555555555555"
+    app = App(context={**CONTEXT, "cvpn:skipBundling": True, "cvpn:serverCertificateArn": arn})
+    build_app(app)
+    stack = app.node.find_child("CvpnSamlSplitTunnel")
+    assert isinstance(stack, Stack)
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::EC2::ClientVpnEndpoint", {"ServerCertificateArn": arn}
+    )
