@@ -21,6 +21,8 @@ class NagReport:
     """The exception text when synthesis failed, else empty."""
     findings: dict[str, dict[str, str]]
     """Construct path -> {rule id -> severity ("error" / "warning")}."""
+    outdir: Path
+    """The cloud assembly directory (templates, ``validation-report.json``)."""
 
     def at(self, construct_path: str) -> dict[str, str]:
         """Findings on one construct (empty when it has none)."""
@@ -52,4 +54,9 @@ def synth_with_checks(app: App) -> NagReport:
                 for construct in violation["violatingConstructs"]:
                     by_rule = findings.setdefault(construct["constructPath"], {})
                     by_rule[violation["ruleName"]] = violation["severity"]
-    return NagReport(synth_failed=bool(message), error_message=message, findings=findings)
+    return NagReport(
+        synth_failed=bool(message),
+        error_message=message,
+        findings=findings,
+        outdir=Path(app.outdir),
+    )
