@@ -181,13 +181,15 @@ def create_app(
         with error_boundary("wait for the endpoint"):
             clients = client_factory(profile, region)
             endpoint = resolve_endpoint(clients, stack, endpoint_id, vpn)
+            console = Console(stderr=True)
             progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),
                 TimeElapsedColumn(),
-                console=Console(stderr=True),
+                console=console,
                 transient=True,
                 get_time=clock,
+                disable=not console.is_terminal,
             )
             with progress:
                 task = progress.add_task(f"Waiting for {endpoint}", total=None)

@@ -17,10 +17,13 @@ if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_s3 import S3Client
 
-MAX_ATTEMPTS = 5
-"""Attempts per AWS call (standard retry mode: backoff with jitter, throttling aware)."""
+MAX_RETRIES = 5
+"""Retries per AWS call after the first attempt (botocore's ``max_attempts`` counts retries).
 
-RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS})
+Standard retry mode: exponential backoff with jitter, aware of throttling errors.
+"""
+
+RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": MAX_RETRIES})
 """Client configuration used for every AWS client the CLI creates."""
 
 S3_CONFIG = RETRY_CONFIG.merge(Config(signature_version="s3v4"))

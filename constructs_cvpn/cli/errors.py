@@ -23,7 +23,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from constructs_cvpn.cli.clients import MAX_ATTEMPTS
+from constructs_cvpn.cli.clients import MAX_RETRIES
 
 
 class ExitCode(IntEnum):
@@ -140,7 +140,7 @@ def from_client_error(err: ClientError, action: str) -> CvpnError:
     if code in THROTTLING_CODES:
         return CvpnError(
             f"AWS is throttling requests ({code}) while trying to {action}, "
-            f"still throttled after {MAX_ATTEMPTS} attempts; try again in a minute"
+            f"still throttled after {MAX_RETRIES} retries; try again in a minute"
         )
     if code in ACCESS_DENIED_CODES:
         return CvpnError(f"access denied while trying to {action}: {message}")
