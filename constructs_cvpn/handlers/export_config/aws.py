@@ -101,6 +101,6 @@ def raise_readable(err: ClientError, action: str, target: str) -> NoReturn:
         ) from None
     if code in THROTTLING_CODES:
         raise ThrottledError(
-            f"{action} on {target} was still throttled after 5 attempts{detail}; retry later"
+            f"{action} on {target} was still throttled after 5 retries{detail}; retry later"
         ) from None
     raise ExportConfigError(f"{action} on {target} failed{detail}") from None

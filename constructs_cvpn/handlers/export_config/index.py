@@ -71,6 +71,10 @@ __all__ = ["CONTENT_TYPE", "on_event"]
 
 LOG = logging.getLogger(__name__)
 LOG.setLevel(logging.INFO)
+# botocore and urllib3 log request and response bodies (the secret, the .ovpn) at DEBUG:
+# keep them at WARNING even when the function's log level is set to DEBUG.
+for _noisy in ("boto3", "botocore", "urllib3"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 CONTENT_TYPE = "application/x-openvpn-profile"
 S3_URI = "s3://"
