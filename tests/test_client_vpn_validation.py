@@ -199,8 +199,15 @@ class NamedHandler:
     """A connection handler whose name is a plain string (e.g. an imported function)."""
 
     def __init__(self, name: str) -> None:
-        self.function_name = name
-        self.function_arn = f"arn:aws:lambda:eu-west-1:111111111111:function:{name}"
+        self._name = name
+
+    @property
+    def function_name(self) -> str:
+        return self._name
+
+    @property
+    def function_arn(self) -> str:
+        return f"arn:aws:lambda:eu-west-1:111111111111:function:{self._name}"
 
 
 def test_connect_handler_name_without_prefix(app: App) -> None:
