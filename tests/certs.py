@@ -43,7 +43,9 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _builder(subject: str, issuer: x509.Name, key: rsa.RSAPrivateKey, days: int):  # type: ignore[no-untyped-def]
+def _builder(
+    subject: str, issuer: x509.Name, key: rsa.RSAPrivateKey, days: int
+) -> x509.CertificateBuilder:
     now = dt.datetime.now(dt.UTC)
     return (
         x509.CertificateBuilder()

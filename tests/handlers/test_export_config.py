@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import boto3
 import pytest
@@ -35,7 +35,7 @@ from constructs_cvpn.handlers.export_config.aws import (
 from tests.certs import Issued, make_ca, make_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
-REGION = "eu-west-1"
+REGION: Final = "eu-west-1"
 ENDPOINT = "cvpn-endpoint-0123456789abcdef0"
 HOST = f"{ENDPOINT}.prod.clientvpn.{REGION}.amazonaws.com"
 BUCKET = "client-config-bucket"
@@ -589,9 +589,10 @@ def test_clients_use_retry_and_timeouts(monkeypatch: pytest.MonkeyPatch) -> None
     ]:
         made = factory()
         assert made.meta.service_model.service_name == service
-        assert made.meta.config.retries == {"mode": "standard", "total_max_attempts": 6}
-        assert made.meta.config.connect_timeout == 5
-        assert made.meta.config.read_timeout == 20
+        config: Any = made.meta.config
+        assert config.retries == {"mode": "standard", "total_max_attempts": 6}
+        assert config.connect_timeout == 5
+        assert config.read_timeout == 20
 
 
 # --- Lambda packaging -----------------------------------------------------------------------

@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Final
 
 import boto3
 import pytest
@@ -24,7 +25,7 @@ from tests.openvpn_harness import handshake, require_openvpn
 pytestmark = pytest.mark.openvpn
 
 FIXTURE = Path(__file__).parent / "fixtures" / "mutual.ovpn"
-REGION = "eu-west-1"
+REGION: Final = "eu-west-1"
 ENDPOINT = "cvpn-endpoint-0123456789abcdef0"
 BUCKET = "client-config-bucket"
 KEY = f"client-config/{ENDPOINT}/client.ovpn"

@@ -47,7 +47,7 @@ import json
 import logging
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -148,7 +148,7 @@ def _export(props: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _edit(fn: Any, endpoint_id: str, config: str, *args: str) -> str:
+def _edit(fn: Callable[..., str], endpoint_id: str, config: str, *args: str) -> str:
     try:
         result: str = fn(config, *args)
     except OvpnFormatError as err:
