@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import boto3
 import pytest
@@ -19,7 +19,7 @@ from moto import mock_aws
 from constructs_cvpn.handlers.pki import aws
 from constructs_cvpn.handlers.pki.state import CaBundle
 
-REGION = "eu-west-1"
+REGION: Final = "eu-west-1"
 ENDPOINT_ID = "cvpn-endpoint-0123456789abcdef0"
 BUCKET = "cvpn-configs"
 SECRET_NAME = "cvpn/test/ca"

@@ -63,7 +63,7 @@ def test_generated_configs_connect_and_crl_rejects_removed_user(
     crl_pem = ec2.crl_imports[-1]["CertificateRevocationList"]
 
     bundle = read_bundle()
-    server = {
+    server: dict[str, Any] = {
         "ca_pem": bundle.ca_cert_pem,
         "server_cert_pem": bundle.server_cert_pem,
         "server_key_pem": bundle.server_key_pem,
