@@ -19,6 +19,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from constructs_cvpn.handlers.export_config import aws, index
+from tests import openvpn_harness
 from tests.certs import Issued, make_ca, make_client, make_crl, make_server
 from tests.openvpn_harness import handshake, require_openvpn
 
@@ -144,3 +145,29 @@ def test_revoked_client_cert_fails(write_ovpn: WriteOvpn, pki: dict[str, Issued]
     )
     assert not result.ok
     assert "Initialization Sequence Completed" not in result.server_log
+
+
+# --- the harness itself ---------------------------------------------------------------------
+
+
+def test_harness_rewrites_remote_dev_and_proto() -> None:
+    udp = openvpn_harness.rewrite_client(FIXTURE.read_text(), 4711)
+    assert "\nremote 127.0.0.1 4711\n" in udp
+    assert "amazonaws.com" not in udp
+    assert "\ndev null\n" in udp and "dev tun" not in udp
+    assert "\nproto udp4\n" in udp
+    tcp = openvpn_harness.rewrite_client(FIXTURE.read_text().replace("proto udp", "proto tcp"), 1)
+    assert "\nproto tcp4-client\n" in tcp
+    assert openvpn_harness.rewrite_client("client\nremote h 1\n", 2).startswith("proto udp4\n")
+    with pytest.raises(ValueError, match="no remote line"):
+        openvpn_harness.rewrite_client("client\n", 2)
+
+
+def test_require_openvpn_skips_or_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(openvpn_harness, "openvpn_path", lambda: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="openvpn not installed"):
+        openvpn_harness.require_openvpn()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="openvpn not installed"):
+        openvpn_harness.require_openvpn()
