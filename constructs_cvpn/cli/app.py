@@ -265,7 +265,11 @@ def create_app(
         profile: Profile = None,
         region: Region = None,
     ) -> None:
-        """Print a short-lived presigned HTTPS URL to the .ovpn file."""
+        """Print a short-lived presigned HTTPS URL to the .ovpn file.
+
+        The URL is signed with your credentials: it stops working when they expire,
+        even before --expires, if they are temporary (SSO, assumed role).
+        """
         with error_boundary("presign the client config URL"):
             clients, outputs = config_outputs(profile, region, stack, vpn)
             location = config_files.locate(outputs, user)
