@@ -364,3 +364,21 @@ def _props_stub() -> dict[str, Any]:
         "CaSecretArn": "s",
         "StateKey": "s.json",
     }
+
+
+def test_state_access_denied_is_not_taken_for_missing_state(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(["alice"], request="Create")
+    s3 = aws.client("s3")
+
+    def denied(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied"}}, "GetObject")
+
+    monkeypatch.setattr(s3, "get_object", denied)
+    props = {"Kind": "Users", "Bucket": BUCKET, "Prefix": PREFIX, "StateKey": STATE_KEY}
+    with pytest.raises(RuntimeError, match="s3:ListBucket"):
+        index.on_event(
+            {"RequestType": "Delete", "ResourceProperties": props, "PhysicalResourceId": "x"}
+        )
+    assert f"{PREFIX}users/alice.ovpn" in _keys()

@@ -29,6 +29,12 @@ Order and retries: the state (with new users marked ``pending`` and removed user
 after any failure re-issues the pending users (revoking the half-issued serial), re-imports
 the CRL and finishes the deletions.
 
+IAM: ``s3:GetObject``/``PutObject``/``DeleteObject`` on ``<Prefix>*`` and the state key, plus
+``s3:ListBucket`` on the bucket (else a missing state object is a 403, which is refused
+rather than taken for "no state"), ``kms:Decrypt``/``GenerateDataKey`` on ``KmsKeyArn``,
+``secretsmanager:GetSecretValue`` on ``CaSecretArn``, ``ec2:ExportClientVpnClientConfiguration``
+and ``ec2:ImportClientVpnClientCertificateRevocationList`` on the endpoint.
+
 PhysicalResourceId: ``cvpn-users:<Bucket>/<StateKey>``. Data: ``Users``, ``Issued``,
 ``Removed``, ``RevokedTotal`` (counts) and ``StateSha256``, far below the 4 KiB response
 limit whatever the number of users. Delete removes every ``.ovpn`` the state lists and the
@@ -118,8 +124,17 @@ def _load_state(bucket: str, key: str) -> UsersState | None:
     try:
         body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as err:
-        if _code(err) in ("NoSuchKey", "404"):
+        code = _code(err)
+        if code in ("NoSuchKey", "404"):
             return None
+        if code in ("AccessDenied", "403"):
+            # Without s3:ListBucket S3 answers a missing object with 403, not 404. Never
+            # treat that as "no state": the revocation list would be lost.
+            raise RuntimeError(
+                f"cannot read the users state s3://{bucket}/{key}: AccessDenied. The handler "
+                "needs s3:GetObject on it and s3:ListBucket on the bucket (so that a missing "
+                "state object reads as NoSuchKey)"
+            ) from None
         raise
     return UsersState.from_json(body)
 
