@@ -26,8 +26,10 @@ from constructs import Construct, IConstruct, IDependable
 
 from . import validation
 from .access import AuthorizationRule, Route
-from .config_export import ConfigExport, config_bucket
+from .config_export import ConfigExport
+from .config_export import config_bucket as new_config_bucket
 from .errors import ClientVpnConfigError
+from .pki import USER_NAME, CertificateAuthority, UserCertificates
 
 T = TypeVar("T")
 
@@ -63,7 +65,7 @@ class ClientVpn(Construct):
         *,
         vpc: ec2.IVpc,
         cidr: str,
-        server_certificate_arn: str,
+        server_certificate_arn: str | None = None,
         client_certificate_arn: str | None = None,
         user_based_authentication: ec2.ClientVpnUserBasedAuthentication
         | Sequence[ec2.ClientVpnUserBasedAuthentication]
@@ -97,6 +99,10 @@ class ClientVpn(Construct):
         client_credentials_secret: secretsmanager.ISecret | None = None,
         config_version: str | None = None,
         remote_random_label: bool = False,
+        users: Sequence[str] = (),
+        ca_validity_days: int = 3650,
+        server_certificate_validity_days: int = 825,
+        client_certificate_validity_days: int = 825,
     ) -> None:
         """Create the endpoint.
 
@@ -105,7 +111,9 @@ class ClientVpn(Construct):
             cidr: client address block, IPv4 /12 to /22, not overlapping any VPC CIDR
                 (primary or secondary) or route destination. *Replaces.*
             server_certificate_arn: ACM ARN of the server certificate. The certificate
-                must carry a domain (a DNS SAN, or a CN with a dot).
+                must carry a domain (a DNS SAN, or a CN with a dot). Default: a generated
+                PKI (see ``constructs_cvpn.pki``): a CA kept in Secrets Manager, a server
+                certificate in ACM, mutual authentication with per-user certificates.
             client_certificate_arn: ACM ARN of the client root CA: turns on mutual
                 authentication. Default: none. *Replaces.*
             user_based_authentication: one Active Directory or SAML method (the L2's
@@ -173,6 +181,15 @@ class ClientVpn(Construct):
                 server certificate, port, protocol or authentication change.
             remote_random_label: put a random label in front of the ``remote`` host, for
                 clients that ignore ``remote-random-hostname``. Default: False.
+            users: with the generated PKI, one client certificate and one
+                ``<prefix>/<endpoint-id>/users/<name>.ovpn`` per name (letters, digits,
+                ``.``, ``_``, ``-``; at most 64). Removing a name revokes the certificate.
+                Default: none (add later with ``add_user``).
+            ca_validity_days: generated CA lifetime. Default: 3650.
+            server_certificate_validity_days: generated server certificate lifetime; an
+                update re-issues it 30 days before expiry. Default: 825.
+            client_certificate_validity_days: generated user certificates' lifetime; an
+                update re-issues them 30 days before expiry. Default: 825.
         """
         super().__init__(scope, id)
         self._vpc = vpc
@@ -183,6 +200,28 @@ class ClientVpn(Construct):
 
         user_auths = self._user_auths(user_based_authentication)
         self._user_based = bool(user_auths)
+        self._users: set[str] = set()
+        self.certificate_authority: CertificateAuthority | None = None
+        self._generated_pki = server_certificate_arn is None
+        if self._generated_pki and (client_certificate_arn or client_credentials_secret):
+            prop = (
+                "client_certificate_arn"
+                if client_certificate_arn
+                else ("client_credentials_secret")
+            )
+            raise ClientVpnConfigError(
+                self.node.path,
+                prop,
+                "is generated when server_certificate_arn is omitted; give both certificate "
+                "ARNs (and the secret) or neither",
+            )
+        if users and not self._generated_pki:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "users",
+                "per-user certificates come from the generated PKI; omit "
+                "server_certificate_arn to use it",
+            )
         self._validate_endpoint_props(
             cidr=cidr,
             server_certificate_arn=server_certificate_arn,
@@ -220,6 +259,18 @@ class ClientVpn(Construct):
         )
         self._allow_logs_to_use_key()
         self.log_group: logs.ILogGroup = log_group or self._new_log_group(log_retention)
+        if server_certificate_arn is None:
+            self.certificate_authority = CertificateAuthority(
+                self,
+                "CertificateAuthority",
+                secret_name=f"client-vpn/{Names.unique_resource_name(self, max_length=200)}/ca",
+                encryption_key=self.encryption_key,
+                log_group_name=f"{self.log_group_prefix}/certificate-authority",
+                ca_validity_days=ca_validity_days,
+                server_validity_days=server_certificate_validity_days,
+            )
+            server_certificate_arn = self.certificate_authority.server_certificate_arn
+            client_certificate_arn = self.certificate_authority.client_root_certificate_arn
 
         self._owns_security_group = security_groups is None
         self.security_group: ec2.ISecurityGroup = (
@@ -299,21 +350,43 @@ class ClientVpn(Construct):
 
         self.config_bucket: s3.IBucket | None = None
         self.config_object_key: str | None = None
-        if config_export:
+        self.user_certificates: UserCertificates | None = None
+        triggers = {
+            "ServerCertificateArn": server_certificate_arn,
+            "ClientCertificateArn": client_certificate_arn or "",
+            "Authentication": self._stable(
+                [a.render() for a in user_auths]  # type: ignore[arg-type]
+            ),
+            "Port": _PORT_NUMBERS[port],
+            "TransportProtocol": transport_protocol.name.lower(),
+            "ConfigVersion": config_version or "",
+        }
+        if config_export or self.certificate_authority is not None:
+            self.config_bucket = config_bucket or new_config_bucket(self, self.encryption_key)
+            CfnOutput(
+                self,
+                "ConfigBucketName",
+                value=self.config_bucket.bucket_name,
+                description="Bucket holding the client configurations",
+            )
+        if self.certificate_authority is not None:
+            assert self.config_bucket is not None
+            self._issue_user_certificates(
+                bucket=self.config_bucket,
+                prefix=f"{config_prefix}/{self.endpoint_id}/",
+                remote_random_label=remote_random_label,
+                validity_days=client_certificate_validity_days,
+                triggers=triggers,
+            )
+            for name in users:
+                self.add_user(name)
+        elif config_export:
+            assert self.config_bucket is not None
             self._export_config(
-                bucket=config_bucket,
+                bucket=self.config_bucket,
                 prefix=config_prefix,
                 secret=client_credentials_secret,
-                triggers={
-                    "ServerCertificateArn": server_certificate_arn,
-                    "ClientCertificateArn": client_certificate_arn or "",
-                    "Authentication": self._stable(
-                        [a.render() for a in user_auths]  # type: ignore[arg-type]
-                    ),
-                    "Port": _PORT_NUMBERS[port],
-                    "TransportProtocol": transport_protocol.name.lower(),
-                    "ConfigVersion": config_version or "",
-                },
+                triggers=triggers,
                 remote_random_label=remote_random_label,
             )
 
@@ -333,7 +406,7 @@ class ClientVpn(Construct):
 
     @property
     def connections(self) -> ec2.Connections:
-        """Allow the VPN's clients to reach other resources: ``db.connections.allow_from(vpn, ...)``."""
+        """For security group rules: ``db.connections.allow_from(vpn, ec2.Port.tcp(5432))``."""
         return self.endpoint.connections
 
     @property
@@ -349,6 +422,43 @@ class ClientVpn(Construct):
             )
         self.encryption_key.grant_decrypt(grantee)
         return self.config_bucket.grant_read(grantee, self.config_object_key)
+
+    def add_user(self, name: str) -> None:
+        """Give ``name`` a client certificate and their own ``.ovpn`` (generated PKI only).
+
+        Adding a user leaves every other user's certificate and file untouched; removing
+        a name from the list later revokes the certificate and deletes the file.
+        """
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "users",
+                "per-user certificates come from the generated PKI; omit "
+                "server_certificate_arn to use it",
+            )
+        if not USER_NAME.match(name):
+            raise ClientVpnConfigError(
+                self.node.path,
+                "users",
+                f"{name!r} is not a safe user name; use 1 to 64 letters, digits, '.', '_' "
+                "or '-', starting with a letter or digit",
+            )
+        if name in self._users:
+            raise ClientVpnConfigError(self.node.path, "users", f"duplicate user {name!r}")
+        self._users.add(name)
+
+    def user_config_key(self, name: str) -> str:
+        """The object key of ``name``'s ``.ovpn`` (generated PKI only)."""
+        if self.user_certificates is None or name not in self._users:
+            raise ClientVpnConfigError(self.node.path, "users", f"no user {name!r}")
+        return f"{self.user_certificates.prefix}users/{name}.ovpn"
+
+    def grant_read_user_config(self, name: str, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` download ``name``'s ``.ovpn`` (object read and KMS decrypt)."""
+        key = self.user_config_key(name)
+        assert self.config_bucket is not None
+        self.encryption_key.grant_decrypt(grantee)
+        return self.config_bucket.grant_read(grantee, key)
 
     # -- rules and routes -------------------------------------------------------------
 
@@ -425,8 +535,7 @@ class ClientVpn(Construct):
             self._check(prop, validation.unique, [*self._route_keys, key], "route to")
             self._route_keys.add(key)
             route = self.endpoint.add_route(
-                f"Route-{self._id_part(cidr)}-"
-                f"{_slug(Names.stack_relative_construct_path(target))}",
+                f"Route-{self._id_part(cidr)}-{_slug(Names.stack_relative_construct_path(target))}",
                 cidr=cidr,
                 target=ec2.ClientVpnRouteTarget.subnet(target),
                 description=description,
@@ -440,21 +549,20 @@ class ClientVpn(Construct):
     def _export_config(
         self,
         *,
-        bucket: s3.IBucket | None,
+        bucket: s3.IBucket,
         prefix: str,
         secret: secretsmanager.ISecret | None,
         triggers: Mapping[str, str],
         remote_random_label: bool,
     ) -> None:
-        """The config bucket, the export custom resource and the outputs that find it."""
-        self.config_bucket = bucket or config_bucket(self, self.encryption_key)
+        """The shared-config export custom resource and the outputs that find the file."""
         self.config_object_key = f"{prefix}/{self.endpoint_id}/client.ovpn"
         export = ConfigExport(
             self,
             "ConfigExport",
             endpoint_id=self.endpoint_id,
             endpoint_arn=self.endpoint_arn,
-            bucket=self.config_bucket,
+            bucket=bucket,
             encryption_key=self.encryption_key,
             object_key=self.config_object_key,
             log_group_name=f"{self.log_group_prefix}/config-export",
@@ -463,14 +571,54 @@ class ClientVpn(Construct):
             triggers=triggers,
         )
         export.resource.node.add_dependency(self.target_networks_associated)
-        uri = f"s3://{self.config_bucket.bucket_name}/{self.config_object_key}"
-        CfnOutput(self, "ConfigBucketName", value=self.config_bucket.bucket_name,
-                  description="Bucket holding the client configuration")
-        CfnOutput(self, "ConfigKey", value=self.config_object_key,
-                  description="Object key of the client configuration (.ovpn)")
+        uri = f"s3://{bucket.bucket_name}/{self.config_object_key}"
+        CfnOutput(
+            self,
+            "ConfigKey",
+            value=self.config_object_key,
+            description="Object key of the client configuration (.ovpn)",
+        )
         CfnOutput(self, "ConfigS3Uri", value=uri, description="The client configuration")
-        CfnOutput(self, "ConfigDownloadCommand", value=f"aws s3 cp {uri} ./client.ovpn",
-                  description="Download the client configuration")
+        CfnOutput(
+            self,
+            "ConfigDownloadCommand",
+            value=f"aws s3 cp {uri} ./client.ovpn",
+            description="Download the client configuration",
+        )
+
+    def _issue_user_certificates(
+        self,
+        *,
+        bucket: s3.IBucket,
+        prefix: str,
+        remote_random_label: bool,
+        validity_days: int,
+        triggers: Mapping[str, str],
+    ) -> None:
+        """The per-user certificates resource (generated PKI) and its output."""
+        assert self.certificate_authority is not None
+        self.user_certificates = UserCertificates(
+            self,
+            "Users",
+            users=self._users,
+            endpoint_id=self.endpoint_id,
+            endpoint_arn=self.endpoint_arn,
+            authority=self.certificate_authority,
+            bucket=bucket,
+            prefix=prefix,
+            encryption_key=self.encryption_key,
+            log_group_name=f"{self.log_group_prefix}/users",
+            remote_random_label=remote_random_label,
+            client_validity_days=validity_days,
+            triggers=triggers,
+        )
+        self.user_certificates.resource.node.add_dependency(self.target_networks_associated)
+        CfnOutput(
+            self,
+            "UserConfigPrefix",
+            value=f"{prefix}users/",
+            description="User configurations are <prefix><user>.ovpn in the bucket",
+        )
 
     def _allow_egress(self, cidr: str) -> None:
         """Open our security group's egress to an authorized destination (all protocols)."""
@@ -480,7 +628,10 @@ class ClientVpn(Construct):
             )
             return
         # The L2 refuses "all traffic to anywhere" unless the group was created with
-        # allow_all_outbound; internet access may be authorized after creation.
+        # allow_all_outbound; internet access may be authorized after creation, for
+        # several groups, and needs the one egress rule.
+        if self.node.try_find_child("EgressAnywhere") is not None:
+            return
         ec2.CfnSecurityGroupEgress(
             self,
             "EgressAnywhere",
@@ -539,7 +690,7 @@ class ClientVpn(Construct):
         self,
         *,
         cidr: str,
-        server_certificate_arn: str,
+        server_certificate_arn: str | None,
         client_certificate_arn: str | None,
         self_service_portal: bool,
         dns_servers: Sequence[str] | None,
@@ -558,13 +709,15 @@ class ClientVpn(Construct):
         known = _known
         if known(cidr):
             self._check("cidr", validation.client_cidr, cidr)
-        if known(server_certificate_arn):
-            self._check("server_certificate_arn", validation.acm_certificate_arn,
-                        server_certificate_arn)
+        if server_certificate_arn is not None and known(server_certificate_arn):
+            self._check(
+                "server_certificate_arn", validation.acm_certificate_arn, server_certificate_arn
+            )
         if client_certificate_arn is not None and known(client_certificate_arn):
-            self._check("client_certificate_arn", validation.acm_certificate_arn,
-                        client_certificate_arn)
-        if client_certificate_arn is None and not self._user_based:
+            self._check(
+                "client_certificate_arn", validation.acm_certificate_arn, client_certificate_arn
+            )
+        if client_certificate_arn is None and not self._user_based and not self._generated_pki:
             raise ClientVpnConfigError(
                 self.node.path,
                 "authentication",
@@ -581,11 +734,13 @@ class ClientVpn(Construct):
             self._check("dns_servers", validation.dns_servers, dns_servers)
         if client_login_banner is not None and known(client_login_banner):
             self._check("client_login_banner", validation.banner, client_login_banner)
-        if client_connection_handler is not None and known(client_connection_handler.function_name):
-            self._check("client_connection_handler", validation.connect_handler_name,
-                        client_connection_handler.function_name)
-        if split_tunnel and client_route_enforcement_options and (
-            client_route_enforcement_options.enforced is True
+        handler_name = _function_name(client_connection_handler)
+        if handler_name is not None:
+            self._check("client_connection_handler", validation.connect_handler_name, handler_name)
+        if (
+            split_tunnel
+            and client_route_enforcement_options
+            and (client_route_enforcement_options.enforced is True)
         ):
             raise ClientVpnConfigError(
                 self.node.path,
@@ -738,6 +893,19 @@ class ClientVpn(Construct):
 def _known(value: object) -> bool:
     """True when a value is known at synth time (not a CloudFormation token)."""
     return not Token.is_unresolved(value)
+
+
+def _function_name(handler: ec2.IClientVpnConnectionHandler | None) -> str | None:
+    """The connect handler's name when known at synth time.
+
+    A ``lambda_.Function``'s ``function_name`` attribute is always a token; the name given
+    to it sits on its L1.
+    """
+    if handler is None:
+        return None
+    cfn = handler.node.default_child if isinstance(handler, Construct) else None
+    name = getattr(cfn, "function_name", None) or handler.function_name
+    return name if isinstance(name, str) and _known(name) else None
 
 
 def _slug(value: str) -> str:

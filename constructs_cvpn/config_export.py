@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, CustomResource, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -76,10 +76,9 @@ def config_bucket(scope: Construct, key: kms.IKey) -> s3.Bucket:
                 abort_incomplete_multipart_upload_after=Duration.days(1),
             )
         ],
-        server_access_logs_bucket=access_logs,
-        server_access_logs_prefix="config-bucket/",
         removal_policy=RemovalPolicy.RETAIN,
     )
+    _log_access(bucket, access_logs, prefix="config-bucket/")
     Validations.of(bucket).acknowledge(
         Acknowledgment(
             id="NIST.800.53.R5-S3BucketReplicationEnabled",
@@ -88,6 +87,33 @@ def config_bucket(scope: Construct, key: kms.IKey) -> s3.Bucket:
         )
     )
     return bucket
+
+
+def _log_access(bucket: s3.Bucket, target: s3.Bucket, *, prefix: str) -> None:
+    """Server access logging through a bucket policy (never ACLs).
+
+    Set on the L1 so it does not depend on the app's ``@aws-cdk/aws-s3`` feature flags
+    (without them the L2 falls back to log-delivery ACLs, which owner-enforced buckets
+    refuse).
+    """
+    stack = Stack.of(bucket)
+    target.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowS3ServerAccessLogs",
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[target.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": stack.account},
+            },
+        )
+    )
+    cfn = bucket.node.default_child
+    assert isinstance(cfn, s3.CfnBucket)
+    cfn.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=target.bucket_name, log_file_prefix=prefix
+    )
 
 
 class ConfigExport(Construct):
@@ -136,26 +162,11 @@ class ConfigExport(Construct):
             encryption_key=encryption_key,
             log_group_name=log_group_name,
         )
-        role = handler.role
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["ec2:ExportClientVpnClientConfiguration"], resources=[endpoint_arn]
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject", "s3:DeleteObject"],
-                resources=[bucket.arn_for_objects(object_key)],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=[encryption_key.key_arn],
-            )
-        )
+        handler.allow(["ec2:ExportClientVpnClientConfiguration"], [endpoint_arn])
+        handler.allow(["s3:PutObject", "s3:DeleteObject"], [bucket.arn_for_objects(object_key)])
+        handler.allow(["kms:GenerateDataKey", "kms:Decrypt"], [encryption_key.key_arn])
         if credentials_secret is not None:
-            credentials_secret.grant_read(role)
+            credentials_secret.grant_read(handler.role)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -175,18 +186,4 @@ class ConfigExport(Construct):
                 ),
                 **dict(triggers or {}),
             },
-        )
-        Validations.of(role).acknowledge(
-            Acknowledgment(
-                id="NIST.800.53.R5-IAMNoInlinePolicy",
-                reason="The handler role's one policy is built here from the endpoint, object "
-                "and key ARNs; it belongs to this role alone.",
-            )
-        )
-        Validations.of(role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-IAM5",
-                reason="The only wildcard is <own log group ARN>:* for the handler's own log "
-                "streams; S3, KMS, EC2 and Secrets Manager permissions name single ARNs.",
-            )
         )

@@ -8,6 +8,9 @@ and the acknowledgements of the cdk-nag findings that the Provider framework cau
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from aws_cdk import Acknowledgment, CfnElement, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -50,12 +53,32 @@ _HANDLER_FINDINGS = {
 }
 
 
+def _nag_rendering(value: Any) -> str:
+    """A resolved IAM resource as cdk-nag writes it in a finding id.
+
+    ``{"Ref": "X"}`` becomes ``<X>``, ``{"Fn::GetAtt": ["X", "Arn"]}`` ``<X.Arn>``, and
+    ``Fn::Join`` joins its parts.
+    """
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<{value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return f"<{logical_id}.{attribute}>"
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(_nag_rendering(part) for part in parts)
+    raise ValueError(f"cannot render {value!r} as cdk-nag does")
+
+
 class HandlerProvider(Construct):
     """A handler function from ``constructs_cvpn/handlers`` and the Provider that runs it.
 
     Attributes:
         function: the handler; grant it what it needs through ``role``.
-        role: the handler's role, with no permissions except writing its own logs.
+        role: the handler's role, with no permissions except writing its own logs;
+            grant more with ``allow``.
         service_token: pass to ``CustomResource(service_token=...)``.
     """
 
@@ -68,7 +91,7 @@ class HandlerProvider(Construct):
         description: str,
         encryption_key: kms.IKey,
         log_group_name: str,
-        timeout: Duration = Duration.minutes(2),
+        timeout: Duration | None = None,
         memory_size: int = 256,
     ) -> None:
         """Create the function and its Provider.
@@ -97,7 +120,7 @@ class HandlerProvider(Construct):
             architecture=ARCHITECTURE,
             handler=handler,
             code=handlers_code(ARCHITECTURE, RUNTIME, scope=self),
-            timeout=timeout,
+            timeout=timeout or Duration.minutes(2),
             memory_size=memory_size,
             description=description,
             role=self.role,
@@ -108,13 +131,18 @@ class HandlerProvider(Construct):
             self,
             "Provider",
             on_event_handler=self.function,
-            log_group=self._log_group(
-                "ProviderLogs", f"{log_group_name}-provider", encryption_key
-            ),
+            log_group=self._log_group("ProviderLogs", f"{log_group_name}-provider", encryption_key),
         )
         self.service_token: str = self.provider.service_token
         for finding, reason in _HANDLER_FINDINGS.items():
             Validations.of(self.function).acknowledge(Acknowledgment(id=finding, reason=reason))
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="NIST.800.53.R5-IAMNoInlinePolicy",
+                reason="The handler role's one policy is built by allow() from the ARNs this "
+                "handler works on; it belongs to this role alone.",
+            )
+        )
         stack = Stack.of(self)
         function_id = stack.resolve(stack.get_logical_id(self._cfn(self.function)))
         granular = {
@@ -126,6 +154,35 @@ class HandlerProvider(Construct):
         for finding, reason in _FRAMEWORK_FINDINGS.items():
             Validations.of(self.provider).acknowledge(
                 Acknowledgment(id=granular.get(finding, finding), reason=reason)
+            )
+
+    def allow(
+        self,
+        actions: list[str],
+        resources: list[str],
+        *,
+        conditions: Mapping[str, Any] | None = None,
+        wildcard_reason: str | None = None,
+    ) -> None:
+        """Grant the handler ``actions`` on ``resources``.
+
+        A resource containing ``*`` needs ``wildcard_reason``: it acknowledges exactly that
+        cdk-nag AwsSolutions-IAM5 finding (cdk-nag names each wildcard resource).
+        """
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions)
+        )
+        stack = Stack.of(self)
+        for resource in resources:
+            rendered = _nag_rendering(stack.resolve(resource))
+            if "*" not in rendered:
+                continue
+            if wildcard_reason is None:
+                raise ValueError(f"{resource} has a wildcard; say why in wildcard_reason")
+            Validations.of(self.role).acknowledge(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::{rendered}]", reason=wildcard_reason
+                )
             )
 
     @staticmethod

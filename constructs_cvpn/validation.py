@@ -17,7 +17,7 @@ MAX_DNS_SERVERS = 2
 MAX_BANNER_LENGTH = 1400
 CONNECT_HANDLER_PREFIX = "AWSClientVPN-"
 
-_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-fA-F-]{36}$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-fA-F-]{36}\Z")
 
 
 def ipv4_network(value: str) -> ipaddress.IPv4Network:
@@ -92,7 +92,7 @@ def acm_certificate_arn(value: str) -> None:
         )
 
 
-_KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+_KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*\Z")
 
 
 def key_prefix(value: str) -> None:

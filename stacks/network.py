@@ -39,9 +39,7 @@ def example_vpc(scope: Construct) -> ec2.Vpc:
         enable_key_rotation=True,
         removal_policy=RemovalPolicy.RETAIN,
     )
-    key.grant_encrypt_decrypt(
-        iam.ServicePrincipal(f"logs.{Stack.of(scope).region}.amazonaws.com")
-    )
+    key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{Stack.of(scope).region}.amazonaws.com"))
     flow_logs = logs.LogGroup(
         scope,
         "FlowLogs",

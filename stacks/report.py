@@ -32,8 +32,10 @@ def main(outdir: str) -> None:
                         acknowledged.append((path, finding or origin, reason))
     report = json.loads((out / "validation-report.json").read_text())
     findings = sum(len(r.get("violations", [])) for r in report.get("pluginReports", []))
-    print(f"cdk-nag ({', '.join(NAG_PACKS)}): {findings} unacknowledged findings, "
-          f"{len(acknowledged)} acknowledged:")
+    print(
+        f"cdk-nag ({', '.join(NAG_PACKS)}): {findings} unacknowledged findings, "
+        f"{len(acknowledged)} acknowledged:"
+    )
     for path, rule, reason in acknowledged:
         print(f"  {rule} on {path}: {reason}")
 

@@ -7,7 +7,7 @@ Context (cdk.json, override with ``-c key=value``): ``cvpn:serverCertificateArn`
 
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Acknowledgment, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -50,4 +50,11 @@ class SamlSplitTunnelStack(Stack):
                 AuthorizationRule(cidr="192.168.0.0/16", group_id=ops, description="On-premises"),
             ],
             routes=[Route(cidr="192.168.0.0/16", description="On-premises via the VPC")],
+        )
+        Validations.of(self.vpn).acknowledge(
+            Acknowledgment(
+                id="ClientVpn-SplitTunnel",
+                reason="Engineers keep their own internet path; only VPC and on-premises "
+                "ranges are routed through the VPN by design.",
+            )
         )

@@ -761,12 +761,6 @@ def test_internet_access_group(app: App) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: every rule to 0.0.0.0/0 calls _allow_egress, which creates a construct with "
-    "the fixed id 'EgressAnywhere'; a second group authorized to the internet fails with "
-    "\"There is already a Construct with name 'EgressAnywhere'\"",
-)
 def test_two_groups_authorized_to_the_internet(app: App) -> None:
     stack, vpc = new_stack(app, "InternetTwoGroups")
     vpn(

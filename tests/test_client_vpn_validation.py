@@ -218,12 +218,6 @@ def test_connect_handler_name_without_prefix(app: App) -> None:
         vpn(stack, vpc, client_connection_handler=NamedHandler("posture-check"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: lambda.Function.function_name is always a token (a Ref, even with a literal "
-    "function_name), so the AWSClientVPN- check is skipped for every Function defined in the "
-    "app; the literal is on the CfnFunction (node.default_child.function_name)",
-)
 def test_connect_handler_lambda_function_name_without_prefix(app: App) -> None:
     stack, vpc = new_stack(app, "HandlerFunctionName")
     handler = lambda_.Function(

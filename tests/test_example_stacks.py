@@ -11,11 +11,12 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Match, Template
 from cfnlint.api import ManualArgs, lint
 
+from constructs_cvpn.cli.discovery import parse_outputs
 from constructs_cvpn.testing import stable_template
 from stacks.example_app import build_app
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = ("CvpnMutualFullTunnel", "CvpnSamlSplitTunnel")
+STACKS = ("CvpnMutualFullTunnel", "CvpnSamlSplitTunnel", "CvpnGeneratedPki")
 CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "ClientVpn")
 
@@ -128,3 +129,56 @@ def test_context_overrides_the_placeholder_arns() -> None:
     Template.from_stack(stack).has_resource_properties(
         "AWS::EC2::ClientVpnEndpoint", {"ServerCertificateArn": arn}
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "shared", "per_user"),
+    [
+        ("CvpnMutualFullTunnel", True, False),
+        ("CvpnSamlSplitTunnel", True, False),
+        ("CvpnGeneratedPki", False, True),
+    ],
+)
+def test_outputs_follow_the_cvpn_discovery_contract(
+    outdir: Path, name: str, shared: bool, per_user: bool
+) -> None:
+    """`cvpn` finds the endpoint and the config location from these outputs."""
+    outputs = [
+        {"OutputKey": key, "OutputValue": f"value-of-{key}"}
+        for key in _template(outdir, name)["Outputs"]
+    ]
+    vpns = parse_outputs(name, outputs)  # type: ignore[arg-type]
+    assert list(vpns) == ["Vpn"]
+    vpn = vpns["Vpn"]
+    assert vpn.endpoint_id.startswith("value-of-VpnEndpointId")
+    assert vpn.config_bucket is not None
+    assert (vpn.config_key is not None) is shared
+    assert (vpn.user_config_prefix is not None) is per_user
+
+
+def test_generated_pki_stack_issues_three_users(outdir: Path) -> None:
+    template = Template.from_json(_template(outdir, "CvpnGeneratedPki"))
+    template.has_resource_properties(
+        "Custom::ClientVpnUsers", {"Kind": "Users", "Users": ["alice", "bob", "carol"]}
+    )
+    authority = template.find_resources("Custom::ClientVpnCertificateAuthority")
+    assert len(authority) == 1
+    (authority_id,) = authority
+    template.has_resource_properties(
+        "AWS::EC2::ClientVpnEndpoint",
+        {
+            "ServerCertificateArn": {"Fn::GetAtt": [authority_id, "ServerCertificateArn"]},
+            "AuthenticationOptions": [
+                {
+                    "Type": "certificate-authentication",
+                    "MutualAuthentication": {
+                        "ClientRootCertificateChainArn": {
+                            "Fn::GetAtt": [authority_id, "ClientRootCertificateArn"]
+                        }
+                    },
+                }
+            ],
+        },
+    )
+    text = json.dumps(_template(outdir, "CvpnGeneratedPki"))
+    assert "PRIVATE KEY" not in text

@@ -147,11 +147,6 @@ class TestAcmCertificateArn:
         with pytest.raises(ValueError, match="is not an ACM certificate ARN"):
             validation.acm_certificate_arn(value)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: _ACM_ARN ends in '$', which also matches before a trailing newline, so "
-        "an ARN read from a file with its newline passes (use re.fullmatch or \\Z)",
-    )
     def test_rejects_a_trailing_newline(self) -> None:
         with pytest.raises(ValueError, match="is not an ACM certificate ARN"):
             validation.acm_certificate_arn(ACM_ARN + "\n")

@@ -1,0 +1,271 @@
+"""The generated PKI: a CA, the server certificate, and per-user client certificates.
+
+Used by ``ClientVpn`` when no ``server_certificate_arn`` is given. Two custom resources run
+``handlers/pki``:
+
+- ``CertificateAuthority`` (before the endpoint): the CA key and certificate live in a
+  Secrets Manager secret encrypted with the construct's KMS key; the server certificate
+  (CN and DNS SAN with a domain) is imported into ACM and serves as the client root chain
+  too, since the client certificates come from the same CA. Only ARNs come back.
+- ``UserCertificates`` (after the associations): one key and certificate per user, each
+  user's ``.ovpn`` with inline certificate and key at ``<prefix>users/<name>.ovpn``
+  (SSE-KMS); removing a user revokes their certificate through the endpoint's CRL.
+
+No private key appears in a template, an output, a log line or a custom-resource response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+
+import jsii
+from aws_cdk import (
+    ArnFormat,
+    CustomResource,
+    Duration,
+    IStableListProducer,
+    Lazy,
+    Stack,
+)
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .handler_provider import HandlerProvider
+from .handlers.pki.certs import USER_NAME_PATTERN
+
+HANDLER = "handlers.pki.index.on_event"
+#: A safe user name (it becomes a certificate CN and part of an S3 key); the handler
+#: enforces the same pattern.
+USER_NAME = USER_NAME_PATTERN
+#: The tag the handler puts on the imported ACM certificate (value: the CA secret name).
+ACM_TAG = "constructs-cvpn:ca-secret"
+#: CloudFormation waits this long for either resource before failing it.
+SERVICE_TIMEOUT = Duration.minutes(20)
+
+
+@jsii.implements(IStableListProducer)
+class _SortedNames:
+    """Produces the user list at synthesis, so users added after construction count."""
+
+    def __init__(self, names: set[str]) -> None:
+        self._names = names
+
+    def produce(self) -> list[str]:
+        return sorted(self._names)
+
+
+class CertificateAuthority(Construct):
+    """The CA secret and the ACM server certificate.
+
+    Attributes:
+        server_certificate_arn: for the endpoint's server certificate and, with mutual
+            authentication, its client root chain.
+        ca_secret_arn: the secret holding the CA key and certificate.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        secret_name: str,
+        encryption_key: kms.IKey,
+        log_group_name: str,
+        server_name: str | None = None,
+        ca_validity_days: int = 3650,
+        server_validity_days: int = 825,
+        renew_before_days: int = 30,
+    ) -> None:
+        """Create the CA custom resource.
+
+        Args:
+            secret_name: the CA secret's name (unique in the account and region).
+            server_name: server certificate CN and DNS SAN, with a dot. Default:
+                ``server.<secret name as a label>.cvpn.internal``.
+            ca_validity_days: CA lifetime. Default: 3650 (the CA is never re-issued).
+            server_validity_days: server certificate lifetime. Default: 825.
+            renew_before_days: an update re-issues the server certificate when it expires
+                within this many days. Default: 30.
+        """
+        super().__init__(scope, id)
+        handler = HandlerProvider(
+            self,
+            "Handler",
+            handler=HANDLER,
+            description="Client VPN certificate authority and server certificate",
+            encryption_key=encryption_key,
+            log_group_name=log_group_name,
+            timeout=Duration.minutes(10),
+        )
+        stack = Stack.of(self)
+        secret_arn = stack.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=f"{secret_name}-*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        certificates = stack.format_arn(service="acm", resource="certificate", resource_name="*")
+        handler.allow(
+            [
+                "secretsmanager:CreateSecret",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecret",
+                "secretsmanager:RestoreSecret",
+                "secretsmanager:DeleteSecret",
+                "secretsmanager:TagResource",
+            ],
+            [secret_arn],
+            wildcard_reason="Secrets Manager appends a random suffix to the secret name; "
+            "name-* matches only this CA's secret.",
+        )
+        handler.allow(
+            ["acm:ImportCertificate", "acm:AddTagsToCertificate", "acm:ListCertificates"],
+            ["*"],
+            wildcard_reason="ACM assigns a certificate's ARN at import, and listing has no "
+            "resource; the handler finds its certificate again by the constructs-cvpn tag.",
+        )
+        handler.allow(
+            ["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
+            [certificates],
+            wildcard_reason="Read-only look-ups of the certificate whose ARN ACM assigned at "
+            "import.",
+        )
+        handler.allow(
+            ["acm:DeleteCertificate"],
+            [certificates],
+            conditions={"StringEquals": {f"aws:ResourceTag/{ACM_TAG}": secret_name}},
+            wildcard_reason="Deletion is limited by condition to certificates tagged with "
+            "this CA's secret name.",
+        )
+        handler.allow(
+            ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], [encryption_key.key_arn]
+        )
+        properties = {
+            "Kind": "Authority",
+            "CaSecretName": secret_name,
+            "KmsKeyArn": encryption_key.key_arn,
+            "CaValidityDays": str(ca_validity_days),
+            "ServerValidityDays": str(server_validity_days),
+            "RenewBeforeDays": str(renew_before_days),
+        }
+        if server_name is not None:
+            properties["ServerName"] = server_name
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=handler.service_token,
+            resource_type="Custom::ClientVpnCertificateAuthority",
+            service_timeout=SERVICE_TIMEOUT,
+            properties=properties,
+        )
+        self.server_certificate_arn: str = self.resource.get_att_string("ServerCertificateArn")
+        self.client_root_certificate_arn: str = self.resource.get_att_string(
+            "ClientRootCertificateArn"
+        )
+        self.ca_secret_arn: str = self.resource.ref
+
+
+class UserCertificates(Construct):
+    """Per-user certificates and ``.ovpn`` files, and the CRL of removed users.
+
+    Attributes:
+        prefix: user files are ``<prefix>users/<name>.ovpn``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        users: set[str],
+        endpoint_id: str,
+        endpoint_arn: str,
+        authority: CertificateAuthority,
+        bucket: s3.IBucket,
+        prefix: str,
+        encryption_key: kms.IKey,
+        log_group_name: str,
+        remote_random_label: bool = False,
+        client_validity_days: int = 825,
+        renew_before_days: int = 30,
+        triggers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Create the users custom resource.
+
+        Args:
+            users: the user names; read at synthesis, so names added later count.
+            prefix: key prefix ending in ``/``; the state object is ``<prefix>state.json``.
+            remote_random_label: put a fixed random-looking label in front of the remote
+                host (fixed, so users' files stay byte-identical across updates).
+            client_validity_days: client certificate lifetime. Default: 825.
+            renew_before_days: an update re-issues certificates expiring within this many
+                days. Default: 30.
+            triggers: values whose change re-runs the resource (port, protocol, ...); the
+                handler rebuilds only the files whose exported configuration changed.
+        """
+        super().__init__(scope, id)
+        self.prefix = prefix
+        handler = HandlerProvider(
+            self,
+            "Handler",
+            handler=HANDLER,
+            description="Client VPN user certificates, configs and revocation list",
+            encryption_key=encryption_key,
+            log_group_name=log_group_name,
+            timeout=Duration.minutes(15),
+            memory_size=1769,  # one full vCPU: RSA key generation is CPU-bound
+        )
+        handler.allow(
+            [
+                "ec2:ExportClientVpnClientConfiguration",
+                "ec2:ImportClientVpnClientCertificateRevocationList",
+            ],
+            [endpoint_arn],
+        )
+        handler.allow(
+            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            [bucket.arn_for_objects(f"{prefix}*")],
+            wildcard_reason="Only this endpoint's prefix: one .ovpn per user and the state object.",
+        )
+        handler.allow(
+            ["s3:ListBucket"],
+            [bucket.bucket_arn],
+            # Without it S3 answers a missing state object with 403 instead of 404.
+            conditions={"StringLike": {"s3:prefix": f"{prefix}*"}},
+        )
+        handler.allow(["secretsmanager:GetSecretValue"], [authority.ca_secret_arn])
+        handler.allow(["kms:Decrypt", "kms:GenerateDataKey"], [encryption_key.key_arn])
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=handler.service_token,
+            resource_type="Custom::ClientVpnUsers",
+            service_timeout=SERVICE_TIMEOUT,
+            properties={
+                "Kind": "Users",
+                "EndpointId": endpoint_id,
+                "Users": Lazy.list(_SortedNames(users)),
+                "Bucket": bucket.bucket_name,
+                "Prefix": prefix,
+                "StateKey": f"{prefix}state.json",
+                "KmsKeyArn": encryption_key.key_arn,
+                "CaSecretArn": authority.ca_secret_arn,
+                **(
+                    {"RemoteRandomLabel": _label_for(self.node.path)} if remote_random_label else {}
+                ),
+                "ClientValidityDays": str(client_validity_days),
+                "RenewBeforeDays": str(renew_before_days),
+            },
+        )
+
+
+__all__ = ["ACM_TAG", "USER_NAME", "CertificateAuthority", "UserCertificates"]
+
+
+def _label_for(path: str) -> str:
+    """A 12-hex-character DNS label derived from the construct path."""
+    return hashlib.sha256(path.encode()).hexdigest()[:12]
