@@ -5,8 +5,7 @@ One App for the module. Every test builds its stack inside a ``Stage`` of its ow
 each synthesis cover every stack built so far).
 """
 
-import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import jsii
@@ -21,6 +20,7 @@ from aws_cdk.assertions import Match, Template
 from constructs import IConstruct
 
 from constructs_cvpn import MAX_CONCURRENT_MUTATIONS, AuthorizationRule, ClientVpn, Route
+from tests.graph import max_concurrent
 
 SERVER_ARN = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000001"
 CLIENT_ARN = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000002"
@@ -855,38 +855,6 @@ def test_construct_ids_are_stable_when_rules_and_routes_are_reordered(app: App) 
 
 
 # -- concurrency ----------------------------------------------------------------------
-
-
-def max_concurrent(resources_: Mapping[str, Any], types: set[str]) -> int:
-    """The longest antichain of ``types`` resources in the DependsOn order.
-
-    That is how many of them CloudFormation may create at once. By Dilworth's theorem it
-    equals the minimum number of chains covering them: n minus a maximum matching in the
-    bipartite "u must precede v" graph of the transitive closure.
-    """
-    deps = {name: set(r.get("DependsOn", [])) for name, r in resources_.items()}
-
-    @functools.cache
-    def ancestors(name: str) -> frozenset[str]:
-        found: set[str] = set()
-        for dep in deps.get(name, ()):
-            found |= {dep, *ancestors(dep)}
-        return frozenset(found)
-
-    nodes = [n for n, r in resources_.items() if r["Type"] in types]
-    before = {n: ancestors(n) for n in nodes}
-    matched: dict[str, str] = {}  # successor -> predecessor
-
-    def augment(u: str, seen: set[str]) -> bool:
-        for v in nodes:
-            if u in before[v] and v not in seen:
-                seen.add(v)
-                if v not in matched or augment(matched[v], seen):
-                    matched[v] = u
-                    return True
-        return False
-
-    return len(nodes) - sum(augment(u, set()) for u in nodes)
 
 
 @pytest.mark.parametrize(

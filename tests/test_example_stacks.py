@@ -11,9 +11,11 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Match, Template
 from cfnlint.api import ManualArgs, lint
 
+from constructs_cvpn import MAX_CONCURRENT_MUTATIONS
 from constructs_cvpn.cli.discovery import parse_outputs
 from constructs_cvpn.testing import stable_template
 from stacks.example_app import build_app
+from tests.graph import ancestors_of, longest_chain, max_concurrent
 
 ROOT = Path(__file__).resolve().parent.parent
 STACKS = ("CvpnMutualFullTunnel", "CvpnSamlSplitTunnel", "CvpnGeneratedPki")
@@ -182,3 +184,25 @@ def test_generated_pki_stack_issues_three_users(outdir: Path) -> None:
     )
     text = json.dumps(_template(outdir, "CvpnGeneratedPki"))
     assert "PRIVATE KEY" not in text
+
+
+RULE = "AWS::EC2::ClientVpnAuthorizationRule"
+ROUTE = "AWS::EC2::ClientVpnRoute"
+ASSOCIATION = "AWS::EC2::ClientVpnTargetNetworkAssociation"
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_endpoint_changes_stay_within_the_concurrency_limit(outdir: Path, name: str) -> None:
+    """From the template alone: what CloudFormation could run at once on the endpoint."""
+    resources = _template(outdir, name)["Resources"]
+    rules_and_routes = max_concurrent(resources, {RULE, ROUTE})
+    everything = max_concurrent(resources, {RULE, ROUTE, ASSOCIATION})
+    chain = longest_chain(resources, {RULE, ROUTE, ASSOCIATION})
+    print(f"{name}: at most {everything} endpoint changes at once, longest chain {chain}")
+    assert rules_and_routes <= MAX_CONCURRENT_MUTATIONS
+    assert everything <= 10
+    associations = {n for n, r in resources.items() if r["Type"] == ASSOCIATION}
+    ancestors = ancestors_of(resources)
+    for route, resource in resources.items():
+        if resource["Type"] == ROUTE:
+            assert associations <= ancestors[route], route
