@@ -19,6 +19,7 @@ __all__ = [
     "CredentialsError",
     "OvpnFormatError",
     "add_inline_credentials",
+    "inline_block",
     "randomize_remote_host",
     "validate_credentials",
 ]
@@ -174,3 +175,14 @@ def randomize_remote_host(config: str, label: str) -> str:
     if count == 0:
         raise OvpnFormatError("the client configuration has no remote line")
     return result
+
+
+def inline_block(config: str, tag: str) -> str | None:
+    """The PEM text inside the one ``<tag>...</tag>`` block of ``config`` (None if absent).
+
+    Used to re-render a user's file around the certificate and key it already holds.
+    """
+    found = re.findall(rf"^[ \t]*<{tag}>[ \t]*\r?\n(.*?)^[ \t]*</{tag}>", config, re.M | re.S)
+    if len(found) != 1:
+        return None
+    return "\n".join(line.rstrip("\r") for line in found[0].strip().splitlines()) + "\n"

@@ -262,8 +262,10 @@ def test_idempotent_create_and_update(env: Env, client: Issued) -> None:
     assert len({r["Data"]["Sha256"] for r in results}) == 1
     version_ids = [r["Data"]["VersionId"] for r in results]
     assert all(version_ids) and len(set(version_ids)) == 3  # the object was replaced each time
-    versions = env.s3.list_object_versions(Bucket=BUCKET, Prefix=KEY)["Versions"]
-    assert len(versions) == 3
+    # Older versions hold the inlined key too: only the latest is left.
+    listed = env.s3.list_object_versions(Bucket=BUCKET, Prefix=KEY)
+    assert [v["VersionId"] for v in listed["Versions"]] == [version_ids[-1]]
+    assert "DeleteMarkers" not in listed
     latest = env.s3.head_object(Bucket=BUCKET, Key=KEY)
     assert latest["VersionId"] == version_ids[-1]
     assert hashlib.sha256(env.body()).hexdigest() == results[0]["Data"]["Sha256"]
@@ -357,16 +359,30 @@ def test_delete_treats_not_found_codes_as_success(
     env: Env, monkeypatch: pytest.MonkeyPatch, code: str
 ) -> None:
     s3 = stubbed_s3(monkeypatch)
-    s3.add_client_error("delete_object", service_error_code=code, http_status_code=404)
+    s3.add_client_error("list_object_versions", service_error_code=code, http_status_code=404)
     assert delete(f"s3://{BUCKET}/{KEY}")["PhysicalResourceId"] == f"s3://{BUCKET}/{KEY}"
     s3.assert_no_pending_responses()
 
 
 def test_delete_access_denied_fails(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     s3 = stubbed_s3(monkeypatch)
-    s3.add_client_error("delete_object", service_error_code="AccessDenied", http_status_code=403)
-    with pytest.raises(AccessDeniedError, match=r"s3:DeleteObject on s3://"):
+    s3.add_client_error(
+        "list_object_versions", service_error_code="AccessDenied", http_status_code=403
+    )
+    with pytest.raises(AccessDeniedError, match=r"s3:ListBucketVersions / s3:DeleteObjectVersion"):
         delete(f"s3://{BUCKET}/{KEY}")
+
+
+def test_delete_removes_every_version_and_marker(env: Env, client: Issued) -> None:
+    env.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"old key inside", b"older key inside"):
+        env.s3.put_object(Bucket=BUCKET, Key=KEY, Body=body)
+    env.s3.delete_object(Bucket=BUCKET, Key=KEY)  # a delete marker on top
+    env.s3.put_object(Bucket=BUCKET, Key=f"{KEY}.bak", Body=b"not ours")
+    delete(f"s3://{BUCKET}/{KEY}")
+    listed = env.s3.list_object_versions(Bucket=BUCKET)
+    assert [v["Key"] for v in listed.get("Versions", [])] == [f"{KEY}.bak"]
+    assert "DeleteMarkers" not in listed
 
 
 # --- failures -------------------------------------------------------------------------------

@@ -31,10 +31,15 @@ Any other property (``ConfigVersion``, ``ServerCertificateArn``, ``Port``,
 
 Create/Update export the configuration, edit it as above and put it to S3 with SSE-KMS;
 ``Data`` holds only ``Bucket``, ``Key``, ``VersionId`` (empty when the bucket is not
-versioned) and ``Sha256`` (hex digest of the bytes written). The PhysicalResourceId is
-``s3://<bucket>/<key>``, so changing Bucket or Key makes the framework delete the old
-object. Delete removes only the object named by the PhysicalResourceId (a missing object
-or bucket is success; a non-``s3://`` id, left by a failed Create, is a no-op).
+versioned) and ``Sha256`` (hex digest of the bytes written). After a write, every older
+version of the object is deleted: the file may hold a client key, and a replaced file must
+leave no copy behind. The PhysicalResourceId is ``s3://<bucket>/<key>``; the key does not
+contain the endpoint id, so a replaced endpoint re-renders the same object. Delete removes
+every version of the object named by the PhysicalResourceId (a missing object or bucket is
+success; a non-``s3://`` id, left by a failed Create, is a no-op).
+
+IAM: ``s3:PutObject``, ``s3:DeleteObject``, ``s3:DeleteObjectVersion`` on the object,
+``s3:ListBucketVersions`` on the bucket (``s3:prefix`` = the key).
 
 The configuration text and the key never appear in ``Data``, logs or exception messages;
 logs name only endpoint id, bucket, key and sha256.
@@ -141,7 +146,15 @@ def _export(props: Mapping[str, Any]) -> dict[str, Any]:
     body = config.encode("utf-8")
     digest = hashlib.sha256(body).hexdigest()
     version_id = _put(bucket, key, kms_key, body)
-    LOG.info("wrote s3://%s/%s for %s sha256=%s", bucket, key, endpoint_id, digest)
+    purged = _delete_versions(bucket, key, keep=version_id or "null")
+    LOG.info(
+        "wrote s3://%s/%s for %s sha256=%s (%d older versions deleted)",
+        bucket,
+        key,
+        endpoint_id,
+        digest,
+        purged,
+    )
     return {
         "PhysicalResourceId": f"{S3_URI}{bucket}/{key}",
         "Data": {"Bucket": bucket, "Key": key, "VersionId": version_id, "Sha256": digest},
@@ -234,18 +247,42 @@ def _parse_s3_uri(physical_id: str) -> tuple[str, str] | None:
     return bucket, key
 
 
+def _delete_versions(bucket: str, key: str, *, keep: str | None) -> int:
+    """Delete every version and delete marker of ``key`` except ``keep``; return how many."""
+    s3 = aws.s3_client()
+    found: list[str] = []
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                version = str(item.get("VersionId") or "null")
+                if item.get("Key") == key and version != keep:
+                    found.append(version)
+        for start in range(0, len(found), 1000):
+            chunk = found[start : start + 1000]
+            out = s3.delete_objects(
+                Bucket=bucket,
+                Delete={"Objects": [{"Key": key, "VersionId": v} for v in chunk], "Quiet": True},
+            )
+            if out.get("Errors"):
+                raise ExportConfigError(
+                    f"could not delete {len(out['Errors'])} old versions of s3://{bucket}/{key}: "
+                    f"{out['Errors'][0].get('Code')}"
+                )
+    except ClientError as err:
+        if aws.error_code(err) in _MISSING_OBJECT_CODES:
+            return 0
+        aws.raise_readable(
+            err, "s3:ListBucketVersions / s3:DeleteObjectVersion", f"s3://{bucket}/{key}"
+        )
+    return len(found)
+
+
 def _delete(physical_id: str) -> dict[str, Any]:
     location = _parse_s3_uri(physical_id)
     if location is None:
         LOG.info("nothing to delete: no object was written by this resource")
         return {"PhysicalResourceId": physical_id, "Data": {}}
     bucket, key = location
-    try:
-        aws.s3_client().delete_object(Bucket=bucket, Key=key)
-    except ClientError as err:
-        if aws.error_code(err) not in _MISSING_OBJECT_CODES:
-            aws.raise_readable(err, "s3:DeleteObject", physical_id)
-        LOG.info("s3://%s/%s already gone", bucket, key)
-    else:
-        LOG.info("deleted s3://%s/%s", bucket, key)
+    deleted = _delete_versions(bucket, key, keep=None)
+    LOG.info("deleted s3://%s/%s (%d versions)", bucket, key, deleted)
     return {"PhysicalResourceId": physical_id, "Data": {}}

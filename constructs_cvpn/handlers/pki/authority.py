@@ -2,19 +2,29 @@
 
 Runs before the Client VPN endpoint exists. Properties (CloudFormation strings):
 
-- ``CaSecretName`` (required): name of the Secrets Manager secret holding the CA bundle.
+- ``CaSecretPrefix`` (required): the CA secret is ``<CaSecretPrefix>-<16 hex digits>``,
+  the digits derived from the Create request's id: unknown before the stack is created, so
+  nobody can create the secret first. A Create never adopts a secret it did not create: an
+  existing secret of that name must carry this request's marker tag and be encrypted with
+  ``KmsKeyArn`` (a secret without ``KmsKeyId`` is not ours).
 - ``KmsKeyArn`` (required): customer-managed KMS key encrypting that secret.
 - ``ServerName``: server certificate CN and DNS SAN; must contain a dot. Default
-  ``server.<CaSecretName as a DNS label>.cvpn.internal``.
+  ``server.<CaSecretPrefix as a DNS label>.cvpn.internal``.
 - ``CaValidityDays`` (default 3650, 1-36500), ``ServerValidityDays`` (default 825,
   1-3650), ``RenewBeforeDays`` (default 30, 0-3650): the server certificate is re-issued
   and re-imported under the same ACM ARN when it expires within ``RenewBeforeDays`` or
-  ``ServerName`` changed. The CA is never rotated by an update.
-- ``RecoveryWindowDays`` (default 30, 7-30): recovery window of the secret deletion.
+  ``ServerName`` changed, on an Update or on the scheduled ``Renew``. The CA is never
+  rotated.
+- ``MetricDimension`` (optional): the ``Vpn`` dimension of the ``DaysToExpiry`` metric
+  (the lower of the server certificate's and the CA's days left).
 - ``RetainOnDelete`` (default ``false``): on Delete leave the secret and ACM certificate.
 - ``InUseWaitSeconds`` (default 240, 0-600): on Delete, how long to retry deleting an ACM
   certificate that is still in use (the endpoint releases it a while after its deletion);
   after that the certificate is left in place with a warning and the deletion succeeds.
+
+On Delete the secret is scheduled for deletion with a 30-day recovery window. A stack
+deployed again gets a new CA (a new request id, a new secret): certificates of the old CA,
+revoked or not, do not verify against the new endpoint.
 
 PhysicalResourceId: the secret ARN (pass it as ``CaSecretArn`` to ``Kind=Users``).
 Data: ``ServerCertificateArn`` and ``ClientRootCertificateArn``. They are the same ARN:
@@ -22,15 +32,16 @@ client and server certificates come from the same CA, so AWS accepts the server 
 as the client root chain (AWS Client VPN admin guide, "Mutual authentication"), and the CA
 private key never goes to ACM.
 
-Idempotency: the secret is created once (a retry or re-create reuses it by name, restoring
-it if it is scheduled for deletion); the server certificate and key are saved in the secret
-before the ACM import; the imported certificate is tagged ``constructs-cvpn:ca-secret =
-<CaSecretName>`` and its ARN saved in the secret, so a retry after any failure re-uses the
-certificate instead of importing a second one.
+Idempotency: a retry of the same Create finds the secret it created (same request id,
+marker tag); the server certificate and key are saved in the secret before the ACM import;
+the imported certificate is tagged ``constructs-cvpn:ca-secret = <secret name>`` and its ARN
+saved in the secret, so a retry after any failure re-uses the certificate (one whose serial
+matches) instead of importing a second one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Mapping
@@ -39,9 +50,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 from cryptography.x509.oid import NameOID
 
-from . import certs
+from . import certs, clock
 from .aws import client
-from .props import get_bool, get_int, get_str
+from .metrics import emit_days_to_expiry
+from .props import PropertyError, get_bool, get_int, get_str
 from .state import CaBundle
 
 __all__ = ["TAG_KEY", "create_or_update", "delete"]
@@ -49,6 +61,8 @@ __all__ = ["TAG_KEY", "create_or_update", "delete"]
 LOG = logging.getLogger(__name__)
 TAG_KEY = "constructs-cvpn:ca-secret"
 """Tag put on the imported ACM certificate; its value is the secret name."""
+RECOVERY_WINDOW_DAYS = 30
+"""Recovery window of the CA secret's deletion."""
 
 
 def _code(err: ClientError) -> str:
@@ -59,42 +73,66 @@ def _norm_serial(serial: str) -> str:
     return serial.replace(":", "").lower().lstrip("0")
 
 
-def _load_bundle(name: str, kms_key_arn: str, ca_validity_days: int) -> tuple[CaBundle, str]:
-    """Return the CA bundle and secret ARN, creating the secret (and CA) if absent."""
+REQUEST_TAG = "constructs-cvpn:ca-request"
+"""Tag on the CA secret: a hash of the Create request that made it."""
+
+
+def _request_marker(request_id: str) -> str:
+    return hashlib.sha256(request_id.encode()).hexdigest()[:16]
+
+
+def _create_bundle(
+    prefix: str, request_id: str, kms_key_arn: str, ca_validity_days: int
+) -> tuple[CaBundle, str, str]:
+    """Create the CA and its secret (or find this request's own); return bundle, ARN, name."""
+    if not request_id:
+        raise PropertyError("a Create request needs a RequestId")
+    marker = _request_marker(request_id)
+    name = f"{prefix}-{marker}"
     sm = client("secretsmanager")
+    ca = certs.create_ca(f"constructs-cvpn CA {name}"[:64], validity_days=ca_validity_days)
+    bundle = CaBundle(ca_key_pem=certs.key_to_pem(ca.key), ca_cert_pem=certs.cert_to_pem(ca.cert))
     try:
-        described = sm.describe_secret(SecretId=name)
-    except ClientError as err:
-        if _code(err) != "ResourceNotFoundException":
-            raise
-        described = None
-    if described is None:
-        ca = certs.create_ca(f"constructs-cvpn CA {name}"[:64], validity_days=ca_validity_days)
-        bundle = CaBundle(
-            ca_key_pem=certs.key_to_pem(ca.key), ca_cert_pem=certs.cert_to_pem(ca.cert)
+        created = sm.create_secret(
+            Name=name,
+            KmsKeyId=kms_key_arn,
+            SecretString=bundle.to_json(),
+            Description="constructs-cvpn: Client VPN CA and server key (do not edit)",
+            Tags=[
+                {"Key": "constructs-cvpn:kind", "Value": "certificate-authority"},
+                {"Key": REQUEST_TAG, "Value": marker},
+            ],
         )
-        try:
-            created = sm.create_secret(
-                Name=name,
-                KmsKeyId=kms_key_arn,
-                SecretString=bundle.to_json(),
-                Description="constructs-cvpn: Client VPN CA and server key (do not edit)",
-                Tags=[{"Key": "constructs-cvpn:kind", "Value": "certificate-authority"}],
-            )
-            LOG.info("created CA secret %s", created["ARN"])
-            return bundle, str(created["ARN"])
-        except ClientError as err:
-            if _code(err) != "ResourceExistsException":
-                raise
-            described = sm.describe_secret(SecretId=name)
+        LOG.info("created CA secret %s", created["ARN"])
+        return bundle, str(created["ARN"]), name
+    except ClientError as err:
+        if _code(err) != "ResourceExistsException":
+            raise
+    described = sm.describe_secret(SecretId=name)
+    tags = {t.get("Key"): t.get("Value") for t in described.get("Tags", [])}
+    if tags.get(REQUEST_TAG) != marker or described.get("KmsKeyId") != kms_key_arn:
+        raise RuntimeError(
+            f"refusing to use the existing secret {name}: this handler did not create it "
+            "(its marker tag or KMS key is not ours)"
+        )
     arn = str(described["ARN"])
+    value = sm.get_secret_value(SecretId=arn)  # a retry of our own Create
+    return CaBundle.from_json(str(value.get("SecretString", ""))), arn, name
+
+
+def _load_bundle(secret_arn: str, kms_key_arn: str) -> tuple[CaBundle, str]:
+    """The CA bundle of an existing resource (its physical id); return bundle and name."""
+    if not secret_arn.startswith("arn:") or ":secretsmanager:" not in secret_arn:
+        raise PropertyError(f"physical id {secret_arn!r} is not a Secrets Manager secret ARN")
+    sm = client("secretsmanager")
+    described = sm.describe_secret(SecretId=secret_arn)
     if described.get("DeletedDate"):
-        LOG.info("restoring CA secret %s scheduled for deletion", arn)
-        sm.restore_secret(SecretId=arn)
-    if described.get("KmsKeyId") not in (None, kms_key_arn):
-        sm.update_secret(SecretId=arn, KmsKeyId=kms_key_arn)
-    value = sm.get_secret_value(SecretId=arn)
-    return CaBundle.from_json(str(value.get("SecretString", ""))), arn
+        LOG.info("restoring CA secret %s scheduled for deletion", secret_arn)
+        sm.restore_secret(SecretId=secret_arn)
+    if described.get("KmsKeyId") != kms_key_arn:
+        sm.update_secret(SecretId=secret_arn, KmsKeyId=kms_key_arn)
+    value = sm.get_secret_value(SecretId=secret_arn)
+    return CaBundle.from_json(str(value.get("SecretString", ""))), str(described["Name"])
 
 
 def _save(bundle: CaBundle, secret_arn: str) -> None:
@@ -147,16 +185,27 @@ def _import(bundle: CaBundle, name: str, arn: str | None) -> str:
         raise RuntimeError(f"ACM ImportCertificate failed: {_code(err)}") from None
 
 
-def create_or_update(props: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
-    """Create or update the authority; return ``(secret ARN, Data)``."""
-    name = get_str(props, "CaSecretName")
+def create_or_update(
+    props: Mapping[str, Any], *, physical_id: str | None, request_id: str = ""
+) -> tuple[str, dict[str, str]]:
+    """Create (``physical_id`` None), update or renew the authority.
+
+    Returns:
+        ``(secret ARN, Data)``.
+    """
+    prefix = get_str(props, "CaSecretPrefix")
     kms_key_arn = get_str(props, "KmsKeyArn")
-    server_name = get_str(props, "ServerName", certs.default_server_name(name))
+    server_name = get_str(props, "ServerName", certs.default_server_name(prefix))
     ca_days = get_int(props, "CaValidityDays", certs.CA_VALIDITY_DAYS, low=1, high=36500)
     server_days = get_int(props, "ServerValidityDays", certs.SERVER_VALIDITY_DAYS, low=1, high=3650)
     renew_before = get_int(props, "RenewBeforeDays", 30, low=0, high=3650)
+    now = clock.now()
 
-    bundle, secret_arn = _load_bundle(name, kms_key_arn, ca_days)
+    if physical_id is None:
+        bundle, secret_arn, name = _create_bundle(prefix, request_id, kms_key_arn, ca_days)
+    else:
+        secret_arn = physical_id
+        bundle, name = _load_bundle(secret_arn, kms_key_arn)
     ca = certs.Issued(
         key=certs.key_from_pem(bundle.ca_key_pem), cert=certs.cert_from_pem(bundle.ca_cert_pem)
     )
@@ -166,35 +215,35 @@ def create_or_update(props: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
         current = certs.cert_from_pem(bundle.server_cert_pem)
         cn = current.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         reissue = (
-            certs.needs_reissue(current, renew_before_days=renew_before)
+            certs.needs_reissue(current, renew_before_days=renew_before, now=now)
             or not cn
             or cn[0].value != server_name
         )
     if reissue:
-        server = certs.issue_server_cert(ca, server_name, validity_days=server_days)
+        server = certs.issue_server_cert(ca, server_name, validity_days=server_days, now=now)
         bundle.server_key_pem = certs.key_to_pem(server.key)
         bundle.server_cert_pem = certs.cert_to_pem(server.cert)
         _save(bundle, secret_arn)  # before the import: a retry re-imports the same cert
         LOG.info("issued server certificate %s", server_name)
 
-    want_serial = _norm_serial(
-        certs.serial_hex(certs.cert_from_pem(bundle.server_cert_pem).serial_number)
-    )
+    server_cert = certs.cert_from_pem(bundle.server_cert_pem)
+    want_serial = _norm_serial(certs.serial_hex(server_cert.serial_number))
     arn = bundle.server_certificate_arn
     if arn and _acm_serial(arn) is None:
         LOG.warning("ACM certificate %s is gone; importing again", arn)
         arn = ""
     if not arn:
-        tagged = _tagged_certificates(name)
-        arn = next(
-            (a for a in tagged if _acm_serial(a) == want_serial), tagged[0] if tagged else ""
-        )
+        # A retry after an import whose ARN was not saved: only a certificate with our
+        # server certificate's serial is ours; never fall back to any other.
+        arn = next((a for a in _tagged_certificates(name) if _acm_serial(a) == want_serial), "")
     if not arn or _acm_serial(arn) != want_serial:
         arn = _import(bundle, name, arn or None)
         LOG.info("imported server certificate into ACM: %s", arn)
     if arn != bundle.server_certificate_arn:
         bundle.server_certificate_arn = arn
         _save(bundle, secret_arn)
+    left = min(server_cert.not_valid_after_utc, ca.cert.not_valid_after_utc) - now
+    emit_days_to_expiry(get_str(props, "MetricDimension", ""), left.total_seconds() / 86400)
     return secret_arn, {"ServerCertificateArn": arn, "ClientRootCertificateArn": arn}
 
 
@@ -230,14 +279,14 @@ def delete(physical_id: str, props: Mapping[str, Any]) -> None:
     if get_bool(props, "RetainOnDelete", False):
         LOG.info("RetainOnDelete=true: keeping CA secret and ACM certificate")
         return
-    name = get_str(props, "CaSecretName")
-    window = get_int(props, "RecoveryWindowDays", 30, low=7, high=30)
+    window = RECOVERY_WINDOW_DAYS
     wait = get_int(props, "InUseWaitSeconds", 240, low=0, high=600)
     if not physical_id.startswith("arn:") or ":secretsmanager:" not in physical_id:
         LOG.info("physical id %s is not a secret ARN: nothing was created", physical_id)
         return
     sm = client("secretsmanager")
     arns: set[str] = set()
+    name = physical_id.split(":secret:", 1)[-1][:-7]  # Secrets Manager appends -XXXXXX
     try:
         value = sm.get_secret_value(SecretId=physical_id)
         arn = CaBundle.from_json(str(value.get("SecretString", ""))).server_certificate_arn

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -48,6 +49,7 @@ __all__ = [
     "generate_key",
     "issue_client_cert",
     "issue_server_cert",
+    "issued_by",
     "key_from_pem",
     "key_to_pem",
     "needs_reissue",
@@ -359,3 +361,14 @@ def cert_from_pem(pem: str) -> x509.Certificate:
 def crl_to_pem(crl: x509.CertificateRevocationList) -> str:
     """PEM text of ``crl`` (the format ``ImportClientVpnClientCertificateRevocationList`` takes)."""
     return crl.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def issued_by(cert: x509.Certificate, ca: Issued) -> bool:
+    """True if ``cert`` was signed by ``ca`` (issuer name and signature both match)."""
+    if cert.issuer != ca.cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(ca.cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True

@@ -29,7 +29,11 @@ KINDS = ("Authority", "Users")
 
 
 def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
-    """Handle a Create, Update or Delete request.
+    """Handle a Create, Update, Delete or Renew request.
+
+    ``Renew`` comes from the construct's EventBridge schedule, not from CloudFormation: the
+    event carries the custom resource's ``ResourceProperties`` and ``PhysicalResourceId``;
+    the run renews what expires within ``RenewBeforeDays`` and reports days to expiry.
 
     Raises:
         PropertyError: unknown ``Kind`` or request type, or an invalid property.
@@ -37,21 +41,26 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     request = event.get("RequestType")
     props: Mapping[str, Any] = event.get("ResourceProperties") or {}
     old: Mapping[str, Any] = event.get("OldResourceProperties") or {}
+    pid = str(event.get("PhysicalResourceId", ""))
     kind = props.get("Kind")
     if kind not in KINDS:
         raise PropertyError(f"property Kind must be one of {', '.join(KINDS)}")
+    if request not in ("Create", "Update", "Delete", "Renew"):
+        raise PropertyError(f"unknown RequestType {request!r}")
     LOG.info("%s %s", request, kind)
-    if request in ("Create", "Update"):
-        if kind == "Authority":
-            pid, data = authority.create_or_update(props)
-        else:
-            pid, data = users.create_or_update(props, old if request == "Update" else None)
-        return {"PhysicalResourceId": pid, "Data": data}
     if request == "Delete":
-        pid = str(event.get("PhysicalResourceId", ""))
         if kind == "Authority":
             authority.delete(pid, props)
         else:
-            users.delete(props)
+            users.delete(props, context)
         return {"PhysicalResourceId": pid}
-    raise PropertyError(f"unknown RequestType {request!r}")
+    if kind == "Authority":
+        request_id = str(event.get("RequestId", ""))
+        pid, data = authority.create_or_update(
+            props, physical_id=None if request == "Create" else pid, request_id=request_id
+        )
+    else:
+        pid, data = users.create_or_update(
+            props, old if request == "Update" else None, request=str(request), context=context
+        )
+    return {"PhysicalResourceId": pid, "Data": data}

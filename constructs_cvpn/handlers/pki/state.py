@@ -6,9 +6,11 @@ Two documents:
   certificate, the server certificate and key (needed to re-import it into ACM on retry)
   and the ACM certificate ARN once imported.
 - :class:`UsersState`: the S3 state object of ``Kind=Users``: for each user the serial,
-  certificate PEM, expiry and the hash of the configuration their ``.ovpn`` was built from;
-  every revoked serial ever; the last CRL number. It holds NO private keys: a user's key
-  exists only inside that user's ``.ovpn`` object (SSE-KMS).
+  certificate PEM, expiry and the hash of the configuration their ``.ovpn`` was built from,
+  and the still-valid certificates the user held before a renewal; the endpoint the files
+  and the CRL were last made for; the lease of the run that holds it. It holds NO private
+  keys: a user's key exists only inside that user's ``.ovpn`` object (SSE-KMS). Revoked
+  serials live in the CA's ledger (:mod:`.ledger`), not here.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["STATE_VERSION", "CaBundle", "RevokedRecord", "UserRecord", "UsersState"]
+__all__ = ["STATE_VERSION", "CaBundle", "HeldCertificate", "UserRecord", "UsersState"]
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+_CA_BUNDLE_VERSION = 1
 
 
 @dataclass
@@ -32,7 +35,7 @@ class CaBundle:
     server_key_pem: str = ""
     server_cert_pem: str = ""
     server_certificate_arn: str = ""
-    version: int = STATE_VERSION
+    version: int = _CA_BUNDLE_VERSION
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -54,32 +57,35 @@ class CaBundle:
                 server_key_pem=str(data.get("server_key_pem", "")),
                 server_cert_pem=str(data.get("server_cert_pem", "")),
                 server_certificate_arn=str(data.get("server_certificate_arn", "")),
-                version=int(data.get("version", STATE_VERSION)),
+                version=int(data.get("version", _CA_BUNDLE_VERSION)),
             )
         except (ValueError, TypeError, KeyError):
             raise ValueError("the CA secret does not hold a constructs-cvpn CA bundle") from None
 
 
 @dataclass
+class HeldCertificate:
+    """A certificate a user still holds (no key): revoked with them if they are removed."""
+
+    serial: str
+    not_after: str
+
+
+@dataclass
 class UserRecord:
-    """One user's issued certificate (no private key)."""
+    """One user's current certificate (no private key)."""
 
     serial: str
     cert_pem: str
     not_after: str
     config_sha256: str
     pending: bool = False
-    """True between issuing the certificate and writing the user's .ovpn; a retry finding
-    ``pending`` revokes this serial and issues a new one."""
-
-
-@dataclass
-class RevokedRecord:
-    """A revoked serial, kept forever so the CRL always lists it."""
-
-    serial: str
-    revoked_at: str
-    user: str
+    """True between issuing the certificate and writing the user's .ovpn. A later run reads
+    the file: if it holds this serial the write happened; if not, the key never left the
+    Lambda and a new certificate is issued without revoking this one."""
+    previous: list[HeldCertificate] = field(default_factory=list)
+    """Certificates replaced by a renewal that have not expired yet: the user may still
+    hold an older file with one of them."""
 
 
 @dataclass
@@ -87,22 +93,34 @@ class UsersState:
     """The users' state document (JSON in S3)."""
 
     users: dict[str, UserRecord] = field(default_factory=dict)
-    revoked: list[RevokedRecord] = field(default_factory=list)
-    crl_number: int = 0
+    endpoint_id: str = ""
+    """The endpoint the users' files were last rendered for."""
+    ca_secret_arn: str = ""
+    """The CA the users' certificates come from."""
+    crl_endpoint: str = ""
+    """The endpoint the CA's ledger was last imported into."""
     crl_dirty: bool = False
-    """True when ``revoked`` changed since the last successful CRL import."""
+    """True when the ledger gained serials since its last successful import."""
     pending_deletes: list[str] = field(default_factory=list)
-    """Users whose .ovpn object is still to be deleted."""
+    """Removed users whose .ovpn (every version) is still to be deleted."""
+    lease_owner: str = ""
+    lease_expires: str = ""
+    """The run holding the state (a random token) and until when; empty when free."""
+    legacy_revoked: list[tuple[str, str, str]] = field(default_factory=list)
+    """(serial, revoked_at, user) from a version-1 state: moved into the ledger."""
     version: int = STATE_VERSION
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, compact): the same state gives the same bytes."""
         data = {
             "version": self.version,
-            "crl_number": self.crl_number,
+            "endpoint_id": self.endpoint_id,
+            "ca_secret_arn": self.ca_secret_arn,
+            "crl_endpoint": self.crl_endpoint,
             "crl_dirty": self.crl_dirty,
             "pending_deletes": sorted(set(self.pending_deletes)),
-            "revoked": [asdict(r) for r in self.revoked],
+            "lease_owner": self.lease_owner,
+            "lease_expires": self.lease_expires,
             "users": {name: asdict(rec) for name, rec in sorted(self.users.items())},
         }
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
@@ -112,7 +130,7 @@ class UsersState:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> UsersState:
-        """Parse a state document.
+        """Parse a state document (version 1 or 2).
 
         Raises:
             ValueError: malformed or from a newer version.
@@ -122,13 +140,23 @@ class UsersState:
             version = int(data.get("version", STATE_VERSION))
             if version > STATE_VERSION:
                 raise ValueError(f"state version {version} is newer than {STATE_VERSION}")
+            users = {}
+            for name, rec in data.get("users", {}).items():
+                held = [HeldCertificate(**h) for h in rec.pop("previous", [])]
+                users[name] = UserRecord(**rec, previous=held)
             return cls(
-                users={name: UserRecord(**rec) for name, rec in data.get("users", {}).items()},
-                revoked=[RevokedRecord(**r) for r in data.get("revoked", [])],
-                crl_number=int(data.get("crl_number", 0)),
+                users=users,
+                endpoint_id=str(data.get("endpoint_id", "")),
+                ca_secret_arn=str(data.get("ca_secret_arn", "")),
+                crl_endpoint=str(data.get("crl_endpoint", "")),
                 crl_dirty=bool(data.get("crl_dirty", False)),
                 pending_deletes=[str(u) for u in data.get("pending_deletes", [])],
-                version=version,
+                lease_owner=str(data.get("lease_owner", "")),
+                lease_expires=str(data.get("lease_expires", "")),
+                legacy_revoked=[
+                    (str(r["serial"]), str(r["revoked_at"]), str(r["user"]))
+                    for r in data.get("revoked", [])
+                ],
             )
         except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as err:
             raise ValueError(f"malformed users state: {type(err).__name__}") from None

@@ -1,47 +1,60 @@
 """``Kind=Users``: per-user client certificates, ``.ovpn`` files and the CRL.
 
-Runs after the Client VPN endpoint and its associations exist. Properties (CloudFormation
-strings):
+Runs after the Client VPN endpoint and its associations exist, on every deploy that changes
+its properties, and on a schedule (``RequestType=Renew``) so that certificates are renewed
+without a deploy. Properties (CloudFormation strings):
 
 - ``EndpointId`` (required): the Client VPN endpoint id (``cvpn-endpoint-...``).
 - ``Users`` (required, may be empty): user names, each matching
   :data:`.certs.USER_NAME_PATTERN`; duplicates are ignored; at most :data:`MAX_USERS`.
 - ``Bucket`` (required), ``Prefix`` (default ``""``): each user's file is
-  ``<Prefix>users/<name>.ovpn``, written with SSE-KMS under ``KmsKeyArn``.
-- ``KmsKeyArn`` (required): KMS key for the ``.ovpn`` and state objects.
-- ``CaSecretArn`` (required): the ``Kind=Authority`` resource's PhysicalResourceId.
-- ``StateKey`` (required): S3 key of the state JSON (no private keys; see :mod:`.state`).
+  ``<Prefix>users/<name>.ovpn``, written with SSE-KMS under ``KmsKeyArn``. The prefix does
+  not contain the endpoint id, so a replaced endpoint keeps every key and physical id.
+- ``KmsKeyArn`` (required), ``CaSecretArn`` (required: the ``Kind=Authority`` resource's
+  physical id), ``StateKey`` (required: the state JSON, see :mod:`.state`).
 - ``RemoteRandomLabel`` (optional): DNS label put in front of the endpoint host name.
-- ``ClientValidityDays`` (default 825, 1-3650), ``RenewBeforeDays`` (default 30, 0-3650),
-  ``CrlValidityDays`` (default 3650, 1-36500).
+- ``ClientValidityDays`` (default 825, 1-3650), ``RenewBeforeDays`` (default 30, 0-3650).
+- ``MetricDimension`` (optional): value of the ``Vpn`` dimension of the ``DaysToExpiry``
+  metric. Any other property (``Triggers``) only makes CloudFormation send an Update.
 
-What a Create/Update does: export the client configuration once; issue a key and
-certificate only for users who are new, whose certificate expires within
-``RenewBeforeDays``, whose file was left half-written by a failed run, or whose ``.ovpn``
-was built from a different configuration (endpoint replaced, ``RemoteRandomLabel``
-changed, new CA); the replaced certificate's serial is revoked. Removed users' serials are
-revoked and their ``.ovpn`` deleted. Whenever anything was revoked, the full CRL (every
-serial ever revoked) is signed and imported into the endpoint. Other users' objects are not
-touched, so their certificates and files stay byte-identical.
+What a run does, for each user (the current export decides what a file must contain):
 
-Order and retries: the state (with new users marked ``pending`` and removed users in
-``pending_deletes``, ``crl_dirty`` set) is saved before any ``.ovpn`` is written; a retry
-after any failure re-issues the pending users (revoking the half-issued serial), re-imports
-the CRL and finishes the deletions.
+- new user: a new key and certificate, a new file;
+- certificate expiring within ``RenewBeforeDays``: renewed (new key and certificate, new
+  file); the old certificate is *not* revoked (no CRL import, no disconnects) but remembered
+  as still held, so removing the user later revokes it too;
+- configuration changed (port, protocol, endpoint replaced, label, ...): the file is
+  re-rendered around the certificate and key it already holds: no new key, no revocation;
+- removed user: every certificate they hold is revoked and every version of their file
+  deleted;
+- unchanged user: nothing (their file stays byte-identical).
 
-IAM: ``s3:GetObject``/``PutObject``/``DeleteObject`` on ``<Prefix>*`` and the state key, plus
-``s3:ListBucket`` on the bucket (else a missing state object is a 403, which is refused
-rather than taken for "no state"), ``kms:Decrypt``/``GenerateDataKey`` on ``KmsKeyArn``,
-``secretsmanager:GetSecretValue`` on ``CaSecretArn``, ``ec2:ExportClientVpnClientConfiguration``
-and ``ec2:ImportClientVpnClientCertificateRevocationList`` on the endpoint.
+Client certificate lifetimes are shortened by up to :data:`RENEWAL_SPREAD_DAYS` days,
+derived from the name, so users created together are not all renewed on the same day.
 
-PhysicalResourceId: ``cvpn-users:<Bucket>/<StateKey>``. Data: ``Users``, ``Issued``,
-``Removed``, ``RevokedTotal`` (counts) and ``StateSha256``, far below the 4 KiB response
-limit whatever the number of users. Delete removes every ``.ovpn`` the state lists and the
-state object (the endpoint is deleted with it, so no CRL is imported).
+Revocations go into the CA's ledger (:mod:`.ledger`), imported in full into the endpoint
+when it gained serials or when the endpoint is new. Importing a CRL resets every client
+connection, so nothing else imports one.
 
-Cost: one RSA 2048 key per issued user (about 50 ms on one full vCPU); size the Lambda
-memory so that ``MAX_USERS`` new users fit in its timeout.
+Consistency across CloudFormation's sequences:
+
+- A lease in the state object (conditional writes: S3 ``If-Match`` / ``If-None-Match``)
+  lets one run at a time work; an overlapping run of the same request (Lambda retries)
+  waits for it, then finds nothing to do.
+- The ledger is saved before the state forgets a user, and the state (new certificates
+  marked ``pending``) before any file is written. A later run reads a pending user's file:
+  if it holds the pending serial it was written; otherwise the key never left the Lambda
+  and a new certificate is issued without revoking anything.
+- A failed Create deletes every object (and version) it wrote, since the Provider
+  framework answers the rollback Delete itself.
+- Work stops while :data:`.clock.MARGIN_SECONDS` of the Lambda's time remain, with
+  progress saved, so the framework can still answer CloudFormation.
+- A changed ``Bucket``/``Prefix`` is refused: the old files hold keys and the handler may
+  not touch the old location.
+
+PhysicalResourceId: ``cvpn-users:<Bucket>/<StateKey>``. Data: counts and ``StateSha256``,
+far below the 4 KiB response limit whatever the number of users. Delete removes every
+version of every ``.ovpn`` and of the state object; the ledger stays with the CA.
 """
 
 from __future__ import annotations
@@ -49,25 +62,46 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Mapping
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..ovpn import add_inline_credentials, randomize_remote_host
-from . import certs
+from ..ovpn import add_inline_credentials, inline_block, randomize_remote_host
+from . import certs, clock, store
 from .aws import client
+from .clock import Deadline, DeadlineReached
+from .ledger import Ledger, ledger_key
+from .metrics import emit_days_to_expiry
 from .props import PropertyError, get_int, get_str, get_str_list
-from .state import CaBundle, RevokedRecord, UserRecord, UsersState
+from .state import CaBundle, HeldCertificate, UserRecord, UsersState
 
-__all__ = ["MAX_USERS", "UsersProps", "create_or_update", "delete", "physical_id", "user_key"]
+__all__ = [
+    "MAX_USERS",
+    "RENEWAL_SPREAD_DAYS",
+    "UsersProps",
+    "create_or_update",
+    "delete",
+    "physical_id",
+    "user_key",
+]
 
 LOG = logging.getLogger(__name__)
 MAX_USERS = 2000
-"""Upper bound on ``Users`` (Lambda time: keys are generated one after the other)."""
+"""Upper bound on ``Users``: all of them new (one RSA key each, ~50 ms on one vCPU) fits in a
+few minutes of the 12-minute handler (see bench/RESULTS.md)."""
+RENEWAL_SPREAD_DAYS = 30
+"""Client certificates are shortened by 0 to this many days (at most a tenth of their
+lifetime), by name, to spread renewals."""
+LEASE_SECONDS = 13 * 60
+"""A lease outlives the handler's 12-minute timeout, so a live run is never taken over."""
+POLL_SECONDS = 5.0
 _S3_THREADS = 16
+_OVPN = "application/x-openvpn-profile"
 
 
 @dataclass(frozen=True)
@@ -82,7 +116,7 @@ class UsersProps:
     remote_label: str
     client_days: int
     renew_before: int
-    crl_days: int
+    metric_dimension: str
 
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> UsersProps:
@@ -103,7 +137,7 @@ class UsersProps:
                 props, "ClientValidityDays", certs.CLIENT_VALIDITY_DAYS, low=1, high=3650
             ),
             renew_before=get_int(props, "RenewBeforeDays", 30, low=0, high=3650),
-            crl_days=get_int(props, "CrlValidityDays", certs.CRL_VALIDITY_DAYS, low=1, high=36500),
+            metric_dimension=get_str(props, "MetricDimension", ""),
         )
 
 
@@ -116,42 +150,89 @@ def user_key(prefix: str, name: str) -> str:
     return f"{prefix}users/{name}.ovpn"
 
 
-def _code(err: ClientError) -> str:
-    return str(err.response.get("Error", {}).get("Code", ""))
+def validity_days(name: str, client_days: int) -> int:
+    """``client_days`` shortened by a per-name offset of 0..min(30, client_days // 10)."""
+    spread = min(RENEWAL_SPREAD_DAYS, client_days // 10)
+    if spread == 0:
+        return client_days
+    offset = int(hashlib.sha256(name.encode()).hexdigest()[:8], 16) % (spread + 1)
+    return client_days - offset
 
 
-def _load_state(bucket: str, key: str) -> UsersState | None:
-    try:
-        body = client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as err:
-        code = _code(err)
-        if code in ("NoSuchKey", "404"):
-            return None
-        if code in ("AccessDenied", "403"):
-            # Without s3:ListBucket S3 answers a missing object with 403, not 404. Never
-            # treat that as "no state": the revocation list would be lost.
-            raise RuntimeError(
-                f"cannot read the users state s3://{bucket}/{key}: AccessDenied. The handler "
-                "needs s3:GetObject on it and s3:ListBucket on the bucket (so that a missing "
-                "state object reads as NoSuchKey)"
-            ) from None
-        raise
-    return UsersState.from_json(body)
+# -- the lease -------------------------------------------------------------------------
 
 
-def _put(p: UsersProps, key: str, body: str, content_type: str) -> None:
-    client("s3").put_object(
-        Bucket=p.bucket,
-        Key=key,
-        Body=body.encode(),
-        ContentType=content_type,
-        ServerSideEncryption="aws:kms",
-        SSEKMSKeyId=p.kms_key_arn,
-    )
+class _Lease:
+    """Exclusive use of the state object for one run (conditional writes on its ETag)."""
+
+    def __init__(self, bucket: str, key: str, kms_key_arn: str, deadline: Deadline) -> None:
+        self.bucket, self.key, self.kms_key_arn = bucket, key, kms_key_arn
+        self.deadline = deadline
+        self.token = secrets.token_hex(8)
+        self.etag: str | None = None
+        self.existed = False
+        self._saved = b""
+
+    def acquire(self) -> UsersState:
+        """Load the state and take the lease, waiting for another run to release it."""
+        while True:
+            found = store.read(self.bucket, self.key)
+            state = UsersState.from_json(found.body) if found else UsersState()
+            now = clock.now()
+            held = (
+                state.lease_owner
+                and state.lease_owner != self.token
+                and dt.datetime.fromisoformat(state.lease_expires) > now
+            )
+            if held:
+                if self.deadline.seconds_left() < POLL_SECONDS * 2:
+                    raise RuntimeError(
+                        "another run of this resource still holds the users state "
+                        f"(until {state.lease_expires}); deploy again once it has finished"
+                    )
+                LOG.info("waiting for another run of this resource to finish")
+                time.sleep(POLL_SECONDS)
+                continue
+            state.lease_owner = self.token
+            state.lease_expires = (now + dt.timedelta(seconds=LEASE_SECONDS)).isoformat()
+            try:
+                self._write(state, if_match=found.etag if found else None)
+            except store.ConflictError:
+                continue  # someone else took it between our read and write
+            self.existed = found is not None
+            return state
+
+    def save(self, state: UsersState, *, release: bool = False) -> None:
+        if release:
+            state.lease_owner = state.lease_expires = ""
+        self._write(state, if_match=self.etag)
+
+    def release_saved(self) -> None:
+        """Release the lease on the last *saved* state (after a failure: what was not saved
+        must not be recorded, e.g. a removal whose revocation did not reach the ledger)."""
+        if self.etag is None:
+            return
+        state = UsersState.from_json(self._saved)
+        try:
+            self.save(state, release=True)
+        except Exception:  # the lease then expires by itself
+            LOG.warning("could not release the lease on the users state")
+
+    def _write(self, state: UsersState, *, if_match: str | None) -> None:
+        body = state.to_json().encode()
+        written = store.write(
+            self.bucket,
+            self.key,
+            body,
+            kms_key_arn=self.kms_key_arn,
+            content_type="application/json",
+            if_match=if_match,
+            if_none_match=if_match is None,
+        )
+        self.etag, self._saved = written.etag, body
 
 
-def _save_state(p: UsersProps, state: UsersState) -> None:
-    _put(p, p.state_key, state.to_json(), "application/json")
+# -- AWS -------------------------------------------------------------------------------
 
 
 def _load_ca(secret_arn: str) -> certs.Issued:
@@ -170,166 +251,315 @@ def _export_config(p: UsersProps) -> str:
     return config
 
 
-def _revoke(state: UsersState, name: str, serial: str, now: dt.datetime) -> None:
-    if not any(r.serial == serial for r in state.revoked):
-        state.revoked.append(RevokedRecord(serial=serial, revoked_at=now.isoformat(), user=name))
-    state.crl_dirty = True
-
-
-def _import_crl(p: UsersProps, state: UsersState, ca: certs.Issued, now: dt.datetime) -> None:
-    state.crl_number += 1
-    crl = certs.build_crl(
-        ca,
-        [(int(r.serial, 16), dt.datetime.fromisoformat(r.revoked_at)) for r in state.revoked],
-        crl_number=state.crl_number,
-        validity_days=p.crl_days,
-        now=now,
-    )
+def _import_crl(p: UsersProps, ledger: Ledger, ca: certs.Issued, now: dt.datetime) -> None:
+    ledger.crl_number += 1
+    ledger.save(p.bucket, ledger_key(p.prefix, p.ca_secret_arn), p.kms_key_arn)
+    crl = certs.build_crl(ca, ledger.crl_entries(), crl_number=ledger.crl_number, now=now)
     client("ec2").import_client_vpn_client_certificate_revocation_list(
         ClientVpnEndpointId=p.endpoint_id, CertificateRevocationList=certs.crl_to_pem(crl)
     )
-    state.crl_dirty = False
-    LOG.info("imported CRL #%d with %d revoked serials", state.crl_number, len(state.revoked))
+    LOG.info("imported CRL #%d with %d revoked serials", ledger.crl_number, len(ledger.entries))
 
 
-def _base_state(p: UsersProps, old: UsersProps | None, now: dt.datetime) -> UsersState:
-    state = _load_state(p.bucket, p.state_key)
-    if state is not None:
-        return state
-    if old is not None and (old.bucket, old.state_key) != (p.bucket, p.state_key):
-        previous = _load_state(old.bucket, old.state_key)
-        if previous is not None:
-            # Moved state: carry the revocations over and revoke every old certificate
-            # (the old files are deleted with the old location; their keys are unknown here).
-            for name, rec in previous.users.items():
-                _revoke(previous, name, rec.serial, now)
-            previous.users = {}
-            previous.pending_deletes = []
-            LOG.info(
-                "state moved: revoked %d certificates of the old location", len(previous.revoked)
-            )
-            return previous
-    return UsersState()
+@dataclass(frozen=True)
+class _Held:
+    """What a user's current file holds (None when missing or unusable)."""
+
+    cert: Any
+    key_pem: str
 
 
-def create_or_update(
-    props: Mapping[str, Any], old_props: Mapping[str, Any] | None = None
-) -> tuple[str, dict[str, Any]]:
-    """Reconcile users with ``props``; return ``(physical id, Data)``."""
-    p = UsersProps.parse(props)
-    old = None
-    if old_props:
-        try:
-            old = UsersProps.parse(old_props)
-        except ValueError:
-            old = None
-    now = dt.datetime.now(dt.UTC)
-    state = _base_state(p, old, now)
-    ca = _load_ca(p.ca_secret_arn)
-    config = _export_config(p)
-    config_sha = hashlib.sha256(config.encode()).hexdigest()
+def _read_file(p: UsersProps, name: str) -> _Held | None:
+    found = store.read(p.bucket, user_key(p.prefix, name))
+    if found is None:
+        return None
+    text = found.body.decode("utf-8", "replace")
+    cert_pem, key_pem = inline_block(text, "cert"), inline_block(text, "key")
+    if cert_pem is None or key_pem is None:
+        return None
+    try:
+        cert = certs.cert_from_pem(cert_pem)
+        key = certs.key_from_pem(key_pem)
+    except ValueError:
+        return None
+    if key.public_key() != cert.public_key():
+        return None
+    return _Held(cert=cert, key_pem=key_pem)
 
+
+def _parallel(fn: Callable[[str], Any], names: Iterable[str]) -> dict[str, Any]:
+    names = list(names)
+    with ThreadPoolExecutor(_S3_THREADS) as pool:
+        return dict(zip(names, pool.map(fn, names), strict=True))
+
+
+# -- the run ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    issue: list[str]
+    rerender: dict[str, _Held]
+    removed: list[str]
+    renewed: set[str]
+    """Users whose current certificate is renewed: it stays valid, so it is kept as held."""
+
+
+def _revoke_user(
+    ledger: Ledger, state: UsersState, name: str, rec: UserRecord, now: dt.datetime
+) -> None:
+    held = [HeldCertificate(rec.serial, rec.not_after), *rec.previous]
+    for cert in held:
+        if ledger.revoke(cert.serial, not_after=cert.not_after, user=name, now=now):
+            state.crl_dirty = True
+
+
+def _plan(
+    p: UsersProps,
+    state: UsersState,
+    ledger: Ledger,
+    ca: certs.Issued,
+    config_sha: str,
+    now: dt.datetime,
+) -> _Plan:
+    """Decide, per user, what to do; record removals in the ledger and the state."""
     wanted = set(p.users)
     removed = sorted(set(state.users) - wanted)
     for name in removed:
-        gone = state.users.pop(name)
-        _revoke(state, name, gone.serial, now)
+        _revoke_user(ledger, state, name, state.users.pop(name), now)
         state.pending_deletes.append(name)
+    state.pending_deletes = sorted(set(state.pending_deletes) - wanted)
 
-    to_issue: list[str] = []
-    for name in p.users:
-        rec = state.users.get(name)
-        if rec is None:
-            to_issue.append(name)
-            continue
-        stale = (
-            rec.pending
-            or rec.config_sha256 != config_sha
-            or certs.needs_reissue(
-                certs.cert_from_pem(rec.cert_pem), renew_before_days=p.renew_before, now=now
-            )
+    existing = [n for n in p.users if n in state.users]
+    files = _parallel(lambda n: _read_file(p, n), existing)
+    issue = [n for n in p.users if n not in state.users]
+    rerender: dict[str, _Held] = {}
+    renewed: set[str] = set()
+    for name in existing:
+        rec = state.users[name]
+        rec.previous = [h for h in rec.previous if dt.datetime.fromisoformat(h.not_after) > now]
+        held: _Held | None = files[name]
+        current = certs.cert_from_pem(rec.cert_pem)
+        delivered = held is not None and held.cert.serial_number == current.serial_number
+        if not certs.issued_by(current, ca):
+            issue.append(name)  # a new CA: the old one is no longer trusted, nothing to revoke
+        elif rec.pending and not delivered:
+            issue.append(name)  # the key never left the Lambda: nothing to revoke
+        elif not delivered:
+            # The file is gone or holds something else: its key may be anywhere.
+            _revoke_user(ledger, state, name, rec, now)
+            rec.previous = []
+            issue.append(name)
+        elif certs.needs_reissue(current, renew_before_days=p.renew_before, now=now):
+            renewed.add(name)
+            issue.append(name)
+        else:
+            rec.pending = False
+            if rec.config_sha256 != config_sha:
+                assert held is not None
+                rerender[name] = held
+    return _Plan(issue=issue, rerender=rerender, removed=removed, renewed=renewed)
+
+
+def _reconcile(
+    p: UsersProps, lease: _Lease, state: UsersState, deadline: Deadline, written: set[str]
+) -> dict[str, Any]:
+    now = clock.now()
+    ca = _load_ca(p.ca_secret_arn)
+    lkey = ledger_key(p.prefix, p.ca_secret_arn)
+    ledger = Ledger.load(p.bucket, lkey, p.ca_secret_arn)
+    if ledger.etag is None and state.crl_endpoint and state.ca_secret_arn == p.ca_secret_arn:
+        raise RuntimeError(
+            f"the revocation ledger s3://{p.bucket}/{lkey} is missing although a CRL was "
+            "imported before: restore it (e.g. from a noncurrent version); refusing to "
+            "continue, as revoked certificates would verify again"
         )
-        if stale:
-            _revoke(state, name, rec.serial, now)
-            to_issue.append(name)
+    for serial, revoked_at, user in state.legacy_revoked:
+        far = dt.datetime.fromisoformat(revoked_at) + dt.timedelta(days=3650)
+        ledger.revoke(serial, not_after=far.isoformat(), user=user, now=now)
+    state.legacy_revoked = []
+    config = _export_config(p)
+    config_sha = hashlib.sha256(config.encode()).hexdigest()
 
-    issued: dict[str, certs.Issued] = {}
-    for name in to_issue:
-        new = certs.issue_client_cert(ca, name, validity_days=p.client_days, now=now)
-        issued[name] = new
-        state.users[name] = UserRecord(
+    plan = _plan(p, state, ledger, ca, config_sha, now)
+    ledger.prune(now)
+    ledger.check_size()
+    issued: dict[str, tuple[UserRecord, str]] = {}
+    for name in plan.issue:
+        if deadline.near():
+            break
+        new = certs.issue_client_cert(
+            ca, name, validity_days=validity_days(name, p.client_days), now=now
+        )
+        old = state.users.get(name)
+        previous = old.previous if old is not None else []
+        if old is not None and name in plan.renewed:
+            previous = [*previous, HeldCertificate(old.serial, old.not_after)]
+        record = UserRecord(
             serial=certs.serial_hex(new.cert.serial_number),
             cert_pem=certs.cert_to_pem(new.cert),
             not_after=new.cert.not_valid_after_utc.isoformat(),
             config_sha256=config_sha,
             pending=True,
+            previous=previous,
         )
-    state.pending_deletes = sorted(set(state.pending_deletes) - wanted)
-    if issued or removed:
-        _save_state(p, state)  # before writing files: a retry knows what is half-done
+        state.users[name] = record
+        issued[name] = (record, certs.key_to_pem(new.key))
+    if ledger.changed:
+        ledger.save(p.bucket, lkey, p.kms_key_arn)  # before the state forgets anyone
+    state.ca_secret_arn = p.ca_secret_arn
+    lease.save(state)  # before any file: a later run knows what is half-done
 
-    def write(name: str) -> None:
-        new = issued[name]
-        body = add_inline_credentials(config, state.users[name].cert_pem, certs.key_to_pem(new.key))
-        _put(p, user_key(p.prefix, name), body, "application/x-openvpn-profile")
+    bodies = {
+        n: add_inline_credentials(config, rec.cert_pem, key) for n, (rec, key) in issued.items()
+    }
+    bodies.update(
+        {
+            n: add_inline_credentials(config, certs.cert_to_pem(h.cert), h.key_pem)
+            for n, h in plan.rerender.items()
+        }
+    )
 
-    with ThreadPoolExecutor(_S3_THREADS) as pool:
-        list(pool.map(write, sorted(issued)))
-    for name in issued:
-        state.users[name].pending = False
+    def put(name: str) -> bool:
+        if deadline.near():
+            return False
+        key = user_key(p.prefix, name)
+        written.add(key)
+        store.write(
+            p.bucket, key, bodies[name].encode(), kms_key_arn=p.kms_key_arn, content_type=_OVPN
+        )
+        store.purge_older_versions(p.bucket, key)
+        return True
 
-    if state.crl_dirty:
-        _import_crl(p, state, ca, now)
+    done = _parallel(put, sorted(bodies))
+    for name, ok in done.items():
+        if ok:
+            state.users[name].pending = False
+            state.users[name].config_sha256 = config_sha
+    missing = len(plan.issue) - len(issued) + sum(1 for ok in done.values() if not ok)
+    if missing:
+        lease.save(state, release=True)
+        raise DeadlineReached(
+            f"stopped with {missing} user files still to write, progress saved, before the "
+            "Lambda's time ran out; deploy again to finish"
+        )
 
-    deletes = sorted(state.pending_deletes)
-    _delete_objects(p.bucket, [user_key(p.prefix, n) for n in deletes])
+    if state.crl_dirty or (state.crl_endpoint != p.endpoint_id and ledger.entries):
+        _import_crl(p, ledger, ca, now)
+        state.crl_dirty = False
+        state.crl_endpoint = p.endpoint_id
+
+    for name in list(state.pending_deletes):
+        store.delete_all_versions(p.bucket, user_key(p.prefix, name))
     state.pending_deletes = []
-    _save_state(p, state)
+    state.endpoint_id = p.endpoint_id
+    lease.save(state, release=True)
+
+    days = [
+        (dt.datetime.fromisoformat(r.not_after) - now).total_seconds() / 86400
+        for r in state.users.values()
+    ]
+    if days:
+        emit_days_to_expiry(p.metric_dimension, min(days))
+    rendered = len(plan.rerender)
     LOG.info(
-        "users: %d total, %d issued, %d removed, %d revoked in all",
+        "users: %d total, %d issued (%d renewals), %d re-rendered, %d removed, %d in the ledger",
         len(state.users),
         len(issued),
-        len(removed),
-        len(state.revoked),
+        len(plan.renewed),
+        rendered,
+        len(plan.removed),
+        len(ledger.entries),
     )
-    data = {
+    return {
         "Users": len(state.users),
         "Issued": len(issued),
-        "Removed": len(removed),
-        "RevokedTotal": len({r.serial for r in state.revoked}),
+        "Renewed": len(plan.renewed),
+        "Rerendered": rendered,
+        "Removed": len(plan.removed),
+        "RevokedTotal": len(ledger.entries),
         "StateSha256": state.sha256(),
     }
+
+
+def _refuse_move(p: UsersProps, old_props: Mapping[str, Any] | None) -> None:
+    if not old_props:
+        return
+    try:
+        old = UsersProps.parse(old_props)
+    except ValueError:
+        return
+    if (old.bucket, old.prefix, old.state_key) != (p.bucket, p.prefix, p.state_key):
+        raise PropertyError(
+            f"the users' files cannot move from s3://{old.bucket}/{old.prefix} to "
+            f"s3://{p.bucket}/{p.prefix}: the old files hold private keys this handler may "
+            "no longer delete. Keep config_bucket and config_prefix, or remove every user "
+            "first (deploy), then change them"
+        )
+
+
+def create_or_update(
+    props: Mapping[str, Any],
+    old_props: Mapping[str, Any] | None = None,
+    *,
+    request: str = "Update",
+    context: object = None,
+) -> tuple[str, dict[str, Any]]:
+    """Reconcile users with ``props``; return ``(physical id, Data)``.
+
+    ``request`` is ``Create``, ``Update`` or ``Renew``; a failed ``Create`` removes every
+    object it wrote.
+    """
+    p = UsersProps.parse(props)
+    _refuse_move(p, old_props)
+    deadline = Deadline(context)
+    lease = _Lease(p.bucket, p.state_key, p.kms_key_arn, deadline)
+    state = lease.acquire()
+    written: set[str] = set()
+    try:
+        data = _reconcile(p, lease, state, deadline, written)
+    except BaseException:
+        if request == "Create" and not lease.existed:
+            _discard(p, written)
+        else:
+            lease.release_saved()
+        raise
     return physical_id(p), data
 
 
-def _delete_objects(bucket: str, keys: list[str]) -> None:
-    s3 = client("s3")
-    for start in range(0, len(keys), 1000):
-        chunk = keys[start : start + 1000]
-        if not chunk:
-            continue
-        out = s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
-        )
-        errors = out.get("Errors", [])
-        if errors:
-            first = errors[0]
-            raise RuntimeError(
-                f"could not delete {len(errors)} objects, e.g. {first.get('Key')}: "
-                f"{first.get('Code')}"
-            )
+def _discard(p: UsersProps, written: set[str]) -> None:
+    """After a failed Create: delete every version of what it wrote, and the state."""
+    try:
+        for key in sorted(written):
+            store.delete_all_versions(p.bucket, key)
+        store.delete_all_versions(p.bucket, p.state_key)
+        LOG.info("failed Create: removed the %d files it had written", len(written))
+    except Exception:
+        LOG.exception("failed Create: could not remove every file it wrote")
 
 
-def delete(props: Mapping[str, Any]) -> None:
-    """Delete every ``.ovpn`` the state lists and the state object."""
+def delete(props: Mapping[str, Any], context: object = None) -> None:
+    """Delete every version of every ``.ovpn`` the state lists and of the state object.
+
+    A bucket that is already gone is success. The CA's ledger is kept.
+    """
     bucket = get_str(props, "Bucket")
     prefix = get_str(props, "Prefix", "")
     state_key = get_str(props, "StateKey")
-    state = _load_state(bucket, state_key)
-    if state is None:
+    kms_key_arn = get_str(props, "KmsKeyArn")
+    lease = _Lease(bucket, state_key, kms_key_arn, Deadline(context))
+    try:
+        state = lease.acquire()
+    except ClientError as err:
+        if store.code(err) == "NoSuchBucket":
+            LOG.info("bucket %s is gone: nothing to delete", bucket)
+            return
+        raise
+    if not lease.existed:
+        store.delete_all_versions(bucket, state_key)
         LOG.info("no users state at %s: nothing to delete", state_key)
         return
     names = sorted(set(state.users) | set(state.pending_deletes))
-    _delete_objects(bucket, [user_key(prefix, n) for n in names])
-    _delete_objects(bucket, [state_key])
+    _parallel(lambda n: store.delete_all_versions(bucket, user_key(prefix, n)), names)
+    store.delete_all_versions(bucket, state_key)
     LOG.info("deleted %d user configurations and the state", len(names))

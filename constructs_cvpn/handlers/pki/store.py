@@ -1,0 +1,155 @@
+"""S3 objects of the PKI handlers: conditional writes and removal of every version.
+
+- :func:`read` returns an object's bytes and ETag (``None`` when it does not exist).
+- :func:`write` puts an object with SSE-KMS. With ``if_match`` (an ETag) or
+  ``if_none_match=True`` the write is conditional (S3 conditional writes): a concurrent
+  writer makes it fail with :class:`ConflictError` instead of silently overwriting.
+- :func:`purge_older_versions` and :func:`delete_all_versions` remove noncurrent versions,
+  so a replaced or removed ``.ovpn`` (which holds a private key) leaves no copy behind in a
+  versioned bucket. They need ``s3:ListBucketVersions`` (with an ``s3:prefix`` condition)
+  and ``s3:DeleteObjectVersion``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from botocore.exceptions import ClientError
+
+from .aws import client
+
+__all__ = [
+    "ConflictError",
+    "Object",
+    "delete_all_versions",
+    "purge_older_versions",
+    "read",
+    "write",
+]
+
+_MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+_CONFLICT = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
+
+
+class ConflictError(RuntimeError):
+    """A conditional write lost against another writer."""
+
+
+@dataclass(frozen=True)
+class Object:
+    body: bytes
+    etag: str
+
+
+def code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def read(bucket: str, key: str) -> Object | None:
+    """The object, or None if it does not exist.
+
+    Raises:
+        RuntimeError: AccessDenied (without ``s3:ListBucket`` S3 answers a missing object
+            with 403; never take that for "missing").
+    """
+    try:
+        out = client("s3").get_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if code(err) in _MISSING:
+            return None
+        if code(err) in ("AccessDenied", "403"):
+            raise RuntimeError(
+                f"cannot read s3://{bucket}/{key}: AccessDenied. The handler needs "
+                "s3:GetObject on it, kms:Decrypt on its key and s3:ListBucket on the bucket "
+                "(so that a missing object reads as NoSuchKey)"
+            ) from None
+        raise
+    return Object(body=out["Body"].read(), etag=str(out.get("ETag", "")))
+
+
+def write(
+    bucket: str,
+    key: str,
+    body: bytes,
+    *,
+    kms_key_arn: str,
+    content_type: str,
+    if_match: str | None = None,
+    if_none_match: bool = False,
+) -> Object:
+    """Put ``body`` with SSE-KMS; return the new object's ETag (and body).
+
+    Raises:
+        ConflictError: the condition failed (another writer got there first).
+    """
+    kwargs: dict[str, str] = {}
+    if if_match is not None:
+        kwargs["IfMatch"] = if_match
+    elif if_none_match:
+        kwargs["IfNoneMatch"] = "*"
+    try:
+        out = client("s3").put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            ServerSideEncryption="aws:kms",
+            SSEKMSKeyId=kms_key_arn,
+            **kwargs,
+        )
+    except ClientError as err:
+        if code(err) in _CONFLICT or (if_match is not None and code(err) in _MISSING):
+            raise ConflictError(
+                f"s3://{bucket}/{key} was changed by another run of this resource"
+            ) from None
+        raise
+    return Object(body=body, etag=str(out.get("ETag", "")))
+
+
+def _versions(bucket: str, key: str) -> list[tuple[str, bool]]:
+    """``(version id, is latest)`` of every version and delete marker of exactly ``key``."""
+    found: list[tuple[str, bool]] = []
+    paginator = client("s3").get_paginator("list_object_versions")
+    try:
+        for page in paginator.paginate(Bucket=bucket, Prefix=key):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                if item.get("Key") == key:
+                    found.append((str(item.get("VersionId") or "null"), bool(item.get("IsLatest"))))
+    except ClientError as err:
+        if code(err) == "NoSuchBucket":
+            return []
+        raise
+    return found
+
+
+def _delete_versions(bucket: str, key: str, version_ids: list[str]) -> None:
+    s3 = client("s3")
+    for start in range(0, len(version_ids), 1000):
+        chunk = version_ids[start : start + 1000]
+        out = s3.delete_objects(
+            Bucket=bucket,
+            Delete={"Objects": [{"Key": key, "VersionId": v} for v in chunk], "Quiet": True},
+        )
+        errors = out.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise RuntimeError(
+                f"could not delete {len(errors)} versions of s3://{bucket}/{key}: "
+                f"{first.get('Code')}"
+            )
+
+
+def purge_older_versions(bucket: str, key: str) -> int:
+    """Delete every noncurrent version of ``key``; return how many."""
+    old = [v for v, latest in _versions(bucket, key) if not latest]
+    if old:
+        _delete_versions(bucket, key, old)
+    return len(old)
+
+
+def delete_all_versions(bucket: str, key: str) -> int:
+    """Delete ``key`` with every version and delete marker; a missing bucket is success."""
+    versions = [v for v, _ in _versions(bucket, key)]
+    if versions:
+        _delete_versions(bucket, key, versions)
+    return len(versions)
