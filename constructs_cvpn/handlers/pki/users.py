@@ -331,16 +331,22 @@ def _plan(
     state.pending_deletes = sorted(set(state.pending_deletes) - wanted)
 
     existing = [n for n in p.users if n in state.users]
-    files = _parallel(lambda n: _read_file(p, n), existing)
+    # Only files that may change are read: a half-written run's, and those to re-render.
+    to_read = [
+        n for n in existing if state.users[n].pending or state.users[n].config_sha256 != config_sha
+    ]
+    files = _parallel(lambda n: _read_file(p, n), to_read)
     issue = [n for n in p.users if n not in state.users]
     rerender: dict[str, _Held] = {}
     renewed: set[str] = set()
     for name in existing:
         rec = state.users[name]
         rec.previous = [h for h in rec.previous if dt.datetime.fromisoformat(h.not_after) > now]
-        held: _Held | None = files[name]
         current = certs.cert_from_pem(rec.cert_pem)
-        delivered = held is not None and held.cert.serial_number == current.serial_number
+        held: _Held | None = files.get(name)
+        delivered = name not in files or (
+            held is not None and held.cert.serial_number == current.serial_number
+        )
         if not certs.issued_by(current, ca):
             issue.append(name)  # a new CA: the old one is no longer trusted, nothing to revoke
         elif rec.pending and not delivered:
@@ -355,8 +361,7 @@ def _plan(
             issue.append(name)
         else:
             rec.pending = False
-            if rec.config_sha256 != config_sha:
-                assert held is not None
+            if held is not None and rec.config_sha256 != config_sha:
                 rerender[name] = held
     return _Plan(issue=issue, rerender=rerender, removed=removed, renewed=renewed)
 
