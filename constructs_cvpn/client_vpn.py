@@ -2,7 +2,8 @@
 
 Built on the L2 ``aws_ec2.ClientVpnEndpoint``; props that exist there keep their names.
 What it adds: validation of Client VPN's value rules at synth time, a KMS-encrypted
-connection log group, a security group of its own, one association per AZ, rules and
+connection log group, a security group of its own, one association per AZ (keyed by the
+AZ, so reordering or adding subnets leaves the other associations alone), rules and
 routes as data, and dependency chaining that keeps CloudFormation within Client VPN's
 limit of concurrent changes per endpoint.
 """
@@ -15,21 +16,41 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from aws_cdk import ArnFormat, CfnOutput, Names, RemovalPolicy, Stack, Token
+from aws_cdk import (
+    Acknowledgment,
+    ArnFormat,
+    Aws,
+    CfnOutput,
+    Duration,
+    Fn,
+    Names,
+    RemovalPolicy,
+    Stack,
+    Token,
+    Validations,
+)
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from constructs import Construct, IConstruct, IDependable
+from constructs import Construct, DependencyGroup, IConstruct, IDependable
 
 from . import validation
 from .access import AuthorizationRule, Route
 from .config_export import ConfigExport
 from .config_export import config_bucket as new_config_bucket
 from .errors import ClientVpnConfigError
-from .pki import USER_NAME, CertificateAuthority, UserCertificates
+from .pki import (
+    MAX_USERS,
+    METRIC_NAME,
+    METRIC_NAMESPACE,
+    USER_NAME,
+    CertificateAuthority,
+    UserCertificates,
+)
 
 T = TypeVar("T")
 
@@ -43,6 +64,9 @@ _PORT_NUMBERS = {ec2.VpnPort.HTTPS: "443", ec2.VpnPort.OPENVPN: "1194"}
 
 #: The route every client needs for the internet in full-tunnel mode.
 ANYWHERE = "0.0.0.0/0"
+
+#: The expiry alarm fires when a certificate expires within this many days.
+EXPIRY_ALARM_DAYS = 14
 
 
 class ClientVpn(Construct):
@@ -142,10 +166,14 @@ class ClientVpn(Construct):
             security_groups: bring your own groups. Default: a new group, no ingress,
                 egress only to authorized destinations.
             vpc_subnets: the target networks, at most one subnet per AZ, all in ``vpc``.
-                Default: the VPC's private subnets, one per AZ.
+                Each association is keyed by its AZ (or, when the AZ is a token, by the
+                subnet's construct path), so reordering the subnets or adding an AZ leaves
+                the other associations in place. Default: the VPC's private subnets, one
+                per AZ.
             log_group: bring your own connection log group (then ``log_retention`` and
                 ``encryption_key`` do not apply to it). Default: a new group encrypted
-                with ``encryption_key``.
+                with ``encryption_key``, named ``<log_group_prefix>/<stack uuid>`` and
+                retained: a destroyed and redeployed stack gets a new name.
             log_stream: connection log stream. Default: AWS creates one.
             log_retention: retention of the new log group. Default: one year.
             encryption_key: the KMS key for everything this construct stores. Default: a
@@ -153,8 +181,9 @@ class ClientVpn(Construct):
                 you bring must let CloudWatch Logs use it for the log group.
             authorization_rules: who may reach which networks; see ``AuthorizationRule``.
                 Default: none (no client reaches anything until you add a rule).
-            routes: extra destinations; see ``Route``. Default: none (the VPC CIDR is
-                routed by AWS).
+            routes: extra destinations; see ``Route``. Not the VPC's own CIDRs (AWS adds
+                that route on association) and only through associated subnets.
+                Default: none (the VPC CIDR is routed by AWS).
             authorize_all_users_to_vpc_cidr: add a rule letting every user reach the VPC
                 CIDR. Default: False (the L2 default is True).
             internet_access: in full-tunnel mode, a 0.0.0.0/0 route through every
@@ -169,27 +198,34 @@ class ClientVpn(Construct):
                 bucket: private, TLS-only, versioned, SSE-KMS with a bucket key, owner-
                 enforced, noncurrent versions expire after 90 days, access logs to a
                 second bucket, retained on stack deletion.
-            config_prefix: key prefix; the file is ``<prefix>/<endpoint-id>/client.ovpn``.
-                Default: ``client-config``.
+            config_prefix: key prefix; the shared file is
+                ``<prefix>/<vpn-id>/client.ovpn`` where ``<vpn-id>`` is
+                ``Names.unique_id`` of this construct (see ``config_base``): the key
+                stays the same when the endpoint is replaced. Default: ``client-config``.
             client_credentials_secret: with mutual authentication, a Secrets Manager
                 secret whose SecretString is ``{"certificate": "<PEM>", "private_key":
                 "<PEM>"}``: both are added to the exported file. Required for mutual
                 authentication while ``config_export`` is on.
-            config_version: any string; changing it re-exports (after enabling MFA on the
-                directory, or after changing the credentials secret's value). Default:
-                none. The file is also re-exported when the endpoint is replaced or its
-                server certificate, port, protocol or authentication change.
+            config_version: any string; changing it re-exports the shared file, or
+                re-renders every user's file with the generated PKI (after enabling MFA
+                on the directory, or after changing the credentials secret's value).
+                Default: none. The files are also re-written when the endpoint is
+                replaced or its server certificate, port, protocol or authentication
+                change.
             remote_random_label: put a random label in front of the ``remote`` host, for
                 clients that ignore ``remote-random-hostname``. Default: False.
             users: with the generated PKI, one client certificate and one
-                ``<prefix>/<endpoint-id>/users/<name>.ovpn`` per name (letters, digits,
-                ``.``, ``_``, ``-``; at most 64). Removing a name revokes the certificate.
-                Default: none (add later with ``add_user``).
+                ``<prefix>/<vpn-id>/users/<name>.ovpn`` per name (letters, digits,
+                ``.``, ``_``, ``-``; at most 64 characters), at most 2000 users (what one
+                run of the users function creates within its timeout). Removing a name
+                revokes the certificate. Default: none (add later with ``add_user``).
             ca_validity_days: generated CA lifetime. Default: 3650.
-            server_certificate_validity_days: generated server certificate lifetime; an
-                update re-issues it 30 days before expiry. Default: 825.
-            client_certificate_validity_days: generated user certificates' lifetime; an
-                update re-issues them 30 days before expiry. Default: 825.
+            server_certificate_validity_days: generated server certificate lifetime; a
+                scheduled renewal (every 12 hours, no deploy needed) re-issues it 30 days
+                before expiry under the same ACM ARN. Default: 825.
+            client_certificate_validity_days: generated user certificates' lifetime; the
+                scheduled renewal re-issues them (and their files) 30 days before
+                expiry. Default: 825.
         """
         super().__init__(scope, id)
         self._vpc = vpc
@@ -250,6 +286,16 @@ class ClientVpn(Construct):
         self.log_group_prefix = "/aws/client-vpn/" + Names.unique_resource_name(
             self, max_length=200, separator="-"
         )
+        # The groups are retained on stack deletion: their names carry the stack's uuid so
+        # that the next deployment of a destroyed stack does not collide with them.
+        stack_uuid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
+        self._log_group_base = f"{self.log_group_prefix}/{stack_uuid}"
+        #: ``Names.unique_id`` of this construct: the S3 key segment of its files and the
+        #: ``Vpn`` dimension of the ``DaysToExpiry`` metric. Stable across endpoint
+        #: replacement.
+        self.vpn_id = Names.unique_id(self)
+        #: Key prefix (ends with ``/``) of every object this construct writes.
+        self.config_base = f"{config_prefix}/{self.vpn_id}/"
         self.encryption_key: kms.IKey = encryption_key or kms.Key(
             self,
             "Key",
@@ -263,9 +309,10 @@ class ClientVpn(Construct):
             self.certificate_authority = CertificateAuthority(
                 self,
                 "CertificateAuthority",
-                secret_name=f"client-vpn/{Names.unique_resource_name(self, max_length=200)}/ca",
+                secret_prefix=f"client-vpn/{Names.unique_resource_name(self, max_length=200)}/ca",
                 encryption_key=self.encryption_key,
-                log_group_name=f"{self.log_group_prefix}/certificate-authority",
+                log_group_name=f"{self._log_group_base}/certificate-authority",
+                metric_dimension=self.vpn_id,
                 ca_validity_days=ca_validity_days,
                 server_validity_days=server_certificate_validity_days,
             )
@@ -307,7 +354,10 @@ class ClientVpn(Construct):
             transport_protocol=transport_protocol,
             port=port,
             security_groups=list(security_groups) if security_groups else [self.security_group],
-            vpc_subnets=ec2.SubnetSelection(subnets=subnets),
+            # No subnets: the L2 would name its associations by index (Association0..N),
+            # so reordering or adding subnets would replace unrelated associations. They
+            # are created below, keyed by AZ.
+            vpc_subnets=ec2.SubnetSelection(subnets=[]),
             session_timeout=session_timeout,
             disconnect_on_session_timeout=disconnect_on_session_timeout,
             client_login_banner=client_login_banner,
@@ -325,6 +375,18 @@ class ClientVpn(Construct):
                 )
             ]
         self.associated_subnets: list[ec2.ISubnet] = subnets
+        self._associated = DependencyGroup()
+        #: The target network associations, by subnet path.
+        self.associations: dict[str, ec2.CfnClientVpnTargetNetworkAssociation] = {}
+        for subnet in subnets:
+            association = ec2.CfnClientVpnTargetNetworkAssociation(
+                self.endpoint,
+                f"Association-{_association_key(subnet)}",
+                client_vpn_endpoint_id=self.endpoint_id,
+                subnet_id=subnet.subnet_id,
+            )
+            self.associations[subnet.node.path] = association
+            self._associated.add(association)
 
         if authorize_all_users_to_vpc_cidr:
             self.add_authorization_rule(vpc.vpc_cidr_block, all_users=True)
@@ -351,6 +413,10 @@ class ClientVpn(Construct):
         self.config_bucket: s3.IBucket | None = None
         self.config_object_key: str | None = None
         self.user_certificates: UserCertificates | None = None
+        #: Alarm on the days left before a generated certificate expires (``None``
+        #: without the generated PKI). It has no action: add yours with
+        #: ``vpn.expiry_alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))``.
+        self.expiry_alarm: cloudwatch.Alarm | None = None
         triggers = {
             "ServerCertificateArn": server_certificate_arn,
             "ClientCertificateArn": client_certificate_arn or "",
@@ -373,18 +439,18 @@ class ClientVpn(Construct):
             assert self.config_bucket is not None
             self._issue_user_certificates(
                 bucket=self.config_bucket,
-                prefix=f"{config_prefix}/{self.endpoint_id}/",
+                prefix=self.config_base,
                 remote_random_label=remote_random_label,
                 validity_days=client_certificate_validity_days,
                 triggers=triggers,
             )
             for name in users:
                 self.add_user(name)
+            self.expiry_alarm = self._expiry_alarm()
         elif config_export:
             assert self.config_bucket is not None
             self._export_config(
                 bucket=self.config_bucket,
-                prefix=config_prefix,
                 secret=client_credentials_secret,
                 triggers=triggers,
                 remote_random_label=remote_random_label,
@@ -412,7 +478,7 @@ class ClientVpn(Construct):
     @property
     def target_networks_associated(self) -> IDependable:
         """Depend on this to wait until every target network association exists."""
-        return self.endpoint.target_networks_associated
+        return self._associated
 
     def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` download the exported ``.ovpn`` (object read and KMS decrypt)."""
@@ -445,6 +511,14 @@ class ClientVpn(Construct):
             )
         if name in self._users:
             raise ClientVpnConfigError(self.node.path, "users", f"duplicate user {name!r}")
+        if len(self._users) >= MAX_USERS:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "users",
+                f"adding {name!r} would make {len(self._users) + 1} users; one endpoint "
+                f"takes at most {MAX_USERS} (what the users function issues within its "
+                "timeout): split the users across two ClientVpn constructs",
+            )
         self._users.add(name)
 
     def user_config_key(self, name: str) -> str:
@@ -474,6 +548,12 @@ class ClientVpn(Construct):
 
         The construct id is derived from the CIDR and group, so reordering rules does not
         replace them. Our own security group gets an egress rule to ``cidr``.
+
+        Every property of a rule, ``description`` included, is create-only: changing it
+        replaces the rule, and CloudFormation creates the new rule before deleting the
+        old one, which Client VPN refuses (same CIDR and group). Change a description in
+        two deploys: remove the rule and deploy, then add it back with the new
+        description and deploy.
         """
         prop = "authorization_rules"
         if not Token.is_unresolved(cidr):
@@ -521,13 +601,24 @@ class ClientVpn(Construct):
         """Route ``cidr`` through ``subnet``, or through every associated subnet.
 
         Routes wait for the target network associations (AWS rejects a route through a
-        subnet that is not associated yet).
+        subnet that is not associated yet). ``subnet`` must be one of
+        ``associated_subnets``, and ``cidr`` may not be one of the VPC's CIDRs: AWS adds
+        that route itself on association.
+
+        Every property of a route, ``description`` included, is create-only: changing it
+        replaces the route, and CloudFormation creates the new route before deleting the
+        old one, which Client VPN refuses (same destination and subnet). Change a
+        description in two deploys: remove the route and deploy, then add it back with
+        the new description and deploy.
         """
         prop = "routes"
         if not Token.is_unresolved(cidr):
             self._check(prop, validation.ipv4_network, cidr)
             if self._client_net is not None and cidr != ANYWHERE:
                 self._check(prop, validation.no_overlap, self._client_net, cidr, "route")
+        self._check_not_vpc_cidr(cidr)
+        if subnet is not None:
+            self._check_associated(subnet, cidr)
         targets = [subnet] if subnet is not None else self.associated_subnets
         created = []
         for target in targets:
@@ -540,6 +631,7 @@ class ClientVpn(Construct):
                 target=ec2.ClientVpnRouteTarget.subnet(target),
                 description=description,
             )
+            route.node.add_dependency(self._associated)
             self._chain(route)
             created.append(route)
         return created
@@ -550,13 +642,12 @@ class ClientVpn(Construct):
         self,
         *,
         bucket: s3.IBucket,
-        prefix: str,
         secret: secretsmanager.ISecret | None,
         triggers: Mapping[str, str],
         remote_random_label: bool,
     ) -> None:
         """The shared-config export custom resource and the outputs that find the file."""
-        self.config_object_key = f"{prefix}/{self.endpoint_id}/client.ovpn"
+        self.config_object_key = f"{self.config_base}client.ovpn"
         export = ConfigExport(
             self,
             "ConfigExport",
@@ -565,7 +656,7 @@ class ClientVpn(Construct):
             bucket=bucket,
             encryption_key=self.encryption_key,
             object_key=self.config_object_key,
-            log_group_name=f"{self.log_group_prefix}/config-export",
+            log_group_name=f"{self._log_group_base}/config-export",
             credentials_secret=secret,
             remote_random_label=remote_random_label,
             triggers=triggers,
@@ -607,7 +698,8 @@ class ClientVpn(Construct):
             bucket=bucket,
             prefix=prefix,
             encryption_key=self.encryption_key,
-            log_group_name=f"{self.log_group_prefix}/users",
+            log_group_name=f"{self._log_group_base}/users",
+            metric_dimension=self.vpn_id,
             remote_random_label=remote_random_label,
             client_validity_days=validity_days,
             triggers=triggers,
@@ -619,6 +711,44 @@ class ClientVpn(Construct):
             value=f"{prefix}users/",
             description="User configurations are <prefix><user>.ovpn in the bucket",
         )
+
+    def _expiry_alarm(self) -> cloudwatch.Alarm:
+        """Alarm when a generated certificate expires within ``EXPIRY_ALARM_DAYS`` days.
+
+        Both PKI functions log ``DaysToExpiry`` on every run (deploys and the 12-hourly
+        renewal). Missing data counts as breaching: renewal that stopped running is a
+        problem too.
+        """
+        alarm = cloudwatch.Alarm(
+            self,
+            "CertificateExpiryAlarm",
+            alarm_description=(
+                f"Client VPN {self.node.path}: a generated certificate (CA, server or user) "
+                f"expires within {EXPIRY_ALARM_DAYS} days, or the 12-hourly renewal stopped "
+                "reporting. Check the logs of the certificate functions."
+            ),
+            metric=cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE,
+                metric_name=METRIC_NAME,
+                dimensions_map={"Vpn": self.vpn_id},
+                statistic=cloudwatch.Stats.MINIMUM,
+                period=Duration.days(1),
+            ),
+            threshold=EXPIRY_ALARM_DAYS,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        Validations.of(alarm).acknowledge(
+            Acknowledgment(
+                id="NIST.800.53.R5-CloudWatchAlarmAction",
+                reason="Where the expiry alarm should notify is the application's choice; "
+                "add a topic with expiry_alarm.add_alarm_action(SnsAction(topic)). The "
+                "alarm state is visible in the console and to any EventBridge rule.",
+            )
+        )
+        return alarm
 
     def _allow_egress(self, cidr: str) -> None:
         """Open our security group's egress to an authorized destination (all protocols)."""
@@ -799,6 +929,37 @@ class ClientVpn(Construct):
                 cidrs.append(construct.cidr_block)
         return [c for c in cidrs if _known(c)]
 
+    def _check_not_vpc_cidr(self, cidr: str) -> None:
+        """A route to one of the VPC's own CIDRs duplicates the one AWS adds itself."""
+        stable = self._stable(cidr)
+        tokens = [self._vpc.vpc_cidr_block, *self._vpc_cidrs()]
+        same = any(self._stable(c) == stable for c in tokens)
+        if not same and _known(cidr) and "/" in cidr:
+            net = ipaddress.IPv4Network(cidr, strict=False)
+            same = any(ipaddress.IPv4Network(c, strict=False) == net for c in self._vpc_cidrs())
+        if same:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "routes",
+                f"the route to {cidr} is the VPC's own CIDR; AWS adds that route itself for "
+                "each associated subnet (a second one fails with InvalidClientVpnDuplicateRoute"
+                "): remove it and keep only an authorization rule for the VPC CIDR",
+            )
+
+    def _check_associated(self, subnet: ec2.ISubnet, cidr: str) -> None:
+        """A route can only go through an associated subnet."""
+        wanted = self._stable(subnet.subnet_id)
+        if any(self._stable(s.subnet_id) == wanted for s in self.associated_subnets):
+            return
+        associated = ", ".join(s.node.path for s in self.associated_subnets)
+        raise ClientVpnConfigError(
+            self.node.path,
+            "routes",
+            f"the route to {cidr} goes through subnet {subnet.node.path}, which is not a "
+            f"target network of this endpoint; use one of the associated subnets "
+            f"({associated}) or add it to vpc_subnets",
+        )
+
     def _check_vpc_overlap(self) -> None:
         if self._client_net is None:
             return
@@ -882,7 +1043,7 @@ class ClientVpn(Construct):
         group = logs.LogGroup(
             self,
             "LogGroup",
-            log_group_name=self.log_group_prefix,
+            log_group_name=self._log_group_base,
             retention=retention or logs.RetentionDays.ONE_YEAR,
             encryption_key=self.encryption_key,
             removal_policy=RemovalPolicy.RETAIN,
@@ -906,6 +1067,18 @@ def _function_name(handler: ec2.IClientVpnConnectionHandler | None) -> str | Non
     cfn = handler.node.default_child if isinstance(handler, Construct) else None
     name = getattr(cfn, "function_name", None) or handler.function_name
     return name if isinstance(name, str) and _known(name) else None
+
+
+def _association_key(subnet: ec2.ISubnet) -> str:
+    """The construct-id part of a subnet's association: its AZ when known at synth.
+
+    Environment-agnostic stacks have token AZs; then the subnet's construct path (relative
+    to its stack) keys it, which is just as stable under reordering.
+    """
+    az = subnet.availability_zone
+    if _known(az):
+        return az
+    return _slug(Names.stack_relative_construct_path(subnet))
 
 
 def _slug(value: str) -> str:

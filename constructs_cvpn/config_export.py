@@ -1,10 +1,14 @@
 """Client configuration export: the locked-down bucket and the custom resource.
 
 After ``cdk deploy`` the endpoint's ready-to-import ``.ovpn`` is at
-``s3://<bucket>/<prefix>/<endpoint-id>/client.ovpn``. The handler
+``s3://<bucket>/<prefix>/<vpn-id>/client.ovpn``, where ``<vpn-id>`` is
+``Names.unique_id`` of the ``ClientVpn`` construct: the key does not change when the
+endpoint is replaced (the file is re-exported in place). The handler
 (``handlers/export_config``) calls ``ExportClientVpnClientConfiguration``, adds the client
 certificate and key for mutual authentication, and writes the file with SSE-KMS; only the
-bucket, key, version id and sha256 come back to CloudFormation.
+bucket, key, version id and sha256 come back to CloudFormation. After each write it
+deletes the object's older versions (they may carry a superseded key), and on Delete every
+version.
 """
 
 from __future__ import annotations
@@ -145,7 +149,8 @@ class ConfigExport(Construct):
             endpoint_id: the endpoint to export.
             endpoint_arn: its ARN (the only resource the export permission names).
             bucket: where the file goes; ``encryption_key`` encrypts it (SSE-KMS).
-            object_key: the object key, e.g. ``client-config/<endpoint-id>/client.ovpn``.
+            object_key: the object key, e.g. ``client-config/<vpn-id>/client.ovpn``; the
+                handler may write, list and delete versions of this one object only.
             log_group_name: the handler's log group name.
             credentials_secret: mutual auth: a secret whose SecretString is
                 ``{"certificate": "<PEM>", "private_key": "<PEM>"}``; both are inlined.
@@ -163,7 +168,15 @@ class ConfigExport(Construct):
             log_group_name=log_group_name,
         )
         handler.allow(["ec2:ExportClientVpnClientConfiguration"], [endpoint_arn])
-        handler.allow(["s3:PutObject", "s3:DeleteObject"], [bucket.arn_for_objects(object_key)])
+        handler.allow(
+            ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            [bucket.arn_for_objects(object_key)],
+        )
+        handler.allow(
+            ["s3:ListBucketVersions"],
+            [bucket.bucket_arn],
+            conditions={"StringEquals": {"s3:prefix": object_key}},
+        )
         handler.allow(["kms:GenerateDataKey", "kms:Decrypt"], [encryption_key.key_arn])
         if credentials_secret is not None:
             credentials_secret.grant_read(handler.role)

@@ -21,6 +21,9 @@ from constructs import Construct
 
 from .bundling import handlers_code
 
+#: The Provider framework's own function times out after 15 minutes; a handler must end
+#: (and answer) well before it, or CloudFormation hears nothing until its ServiceTimeout.
+MAX_HANDLER_TIMEOUT = Duration.minutes(12)
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 #: Retention of the handler and framework logs.
@@ -101,11 +104,20 @@ class HandlerProvider(Construct):
             description: the function description.
             encryption_key: encrypts the log groups (its policy must allow CloudWatch Logs).
             log_group_name: the handler's log group; the framework's gets ``-provider``
-                appended.
-            timeout: the handler's timeout. Default: 2 minutes (at most 15).
+                appended. May be a token (the names carry the stack id, so that a
+                destroyed and redeployed stack does not meet its retained groups).
+            timeout: the handler's timeout. Default: 2 minutes (at most 12, so that
+                the framework, with 15, always outlives the handler and answers).
             memory_size: MB. Default: 256.
         """
         super().__init__(scope, id)
+        timeout = timeout or Duration.minutes(2)
+        if timeout.to_seconds() > MAX_HANDLER_TIMEOUT.to_seconds():
+            raise ValueError(
+                f"handler timeout {timeout.to_human_string()} is over "
+                f"{MAX_HANDLER_TIMEOUT.to_human_string()}; the Provider framework needs time "
+                "to answer CloudFormation after the handler stops"
+            )
         self.role = iam.Role(
             self,
             "Role",
@@ -120,7 +132,7 @@ class HandlerProvider(Construct):
             architecture=ARCHITECTURE,
             handler=handler,
             code=handlers_code(ARCHITECTURE, RUNTIME, scope=self),
-            timeout=timeout or Duration.minutes(2),
+            timeout=timeout,
             memory_size=memory_size,
             description=description,
             role=self.role,

@@ -11,6 +11,11 @@ Used by ``ClientVpn`` when no ``server_certificate_arn`` is given. Two custom re
   user's ``.ovpn`` with inline certificate and key at ``<prefix>users/<name>.ovpn``
   (SSE-KMS); removing a user revokes their certificate through the endpoint's CRL.
 
+Both handler functions are also invoked every 12 hours by an EventBridge rule
+(``RequestType: Renew`` with the custom resource's own properties): certificates are
+renewed before they expire without a deploy, and each run logs the days left as the
+CloudWatch metric ``constructs-cvpn`` / ``DaysToExpiry`` (dimension ``Vpn``).
+
 No private key appears in a template, an output, a log line or a custom-resource response.
 """
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from typing import Any
 
 import jsii
 from aws_cdk import (
@@ -28,12 +34,16 @@ from aws_cdk import (
     Lazy,
     Stack,
 )
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .handler_provider import HandlerProvider
 from .handlers.pki.certs import USER_NAME_PATTERN
+from .handlers.pki.users import MAX_USERS
 
 HANDLER = "handlers.pki.index.on_event"
 #: A safe user name (it becomes a certificate CN and part of an S3 key); the handler
@@ -43,6 +53,14 @@ USER_NAME = USER_NAME_PATTERN
 ACM_TAG = "constructs-cvpn:ca-secret"
 #: CloudFormation waits this long for either resource before failing it.
 SERVICE_TIMEOUT = Duration.minutes(20)
+#: The users function's timeout: below the Provider framework's 15 minutes, so that a slow
+#: run stops (with its progress saved) and the framework still answers CloudFormation.
+USERS_TIMEOUT = Duration.minutes(12)
+#: How often EventBridge invokes both PKI functions to renew what expires soon.
+RENEWAL_RATE = Duration.hours(12)
+#: The CloudWatch metric both PKI functions log on every run (embedded metric format).
+METRIC_NAMESPACE = "constructs-cvpn"
+METRIC_NAME = "DaysToExpiry"
 
 
 @jsii.implements(IStableListProducer)
@@ -70,9 +88,10 @@ class CertificateAuthority(Construct):
         scope: Construct,
         id: str,
         *,
-        secret_name: str,
+        secret_prefix: str,
         encryption_key: kms.IKey,
         log_group_name: str,
+        metric_dimension: str,
         server_name: str | None = None,
         ca_validity_days: int = 3650,
         server_validity_days: int = 825,
@@ -81,13 +100,18 @@ class CertificateAuthority(Construct):
         """Create the CA custom resource.
 
         Args:
-            secret_name: the CA secret's name (unique in the account and region).
+            secret_prefix: the CA secret's name prefix; the handler names the secret
+                ``<secret_prefix>-<16 hex>`` on Create (a new name per Create, so a
+                destroyed and redeployed stack never meets its predecessor's secret).
+            log_group_name: the handler's log group.
+            metric_dimension: the value of the ``Vpn`` dimension of ``DaysToExpiry``.
             server_name: server certificate CN and DNS SAN, with a dot. Default:
                 ``server.<secret name as a label>.cvpn.internal``.
             ca_validity_days: CA lifetime. Default: 3650 (the CA is never re-issued).
             server_validity_days: server certificate lifetime. Default: 825.
-            renew_before_days: an update re-issues the server certificate when it expires
-                within this many days. Default: 30.
+            renew_before_days: the scheduled renewal (and any update) re-issues the server
+                certificate when it expires within this many days, re-imported under the
+                same ACM ARN. Default: 30.
         """
         super().__init__(scope, id)
         handler = HandlerProvider(
@@ -100,10 +124,12 @@ class CertificateAuthority(Construct):
             timeout=Duration.minutes(10),
         )
         stack = Stack.of(self)
+        # <prefix>-<16 hex from the request id>-<6 characters Secrets Manager appends>:
+        # exactly this CA's secrets, never another name that merely starts with the prefix.
         secret_arn = stack.format_arn(
             service="secretsmanager",
             resource="secret",
-            resource_name=f"{secret_name}-*",
+            resource_name=f"{secret_prefix}-{'?' * 16}-{'?' * 6}",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         certificates = stack.format_arn(service="acm", resource="certificate", resource_name="*")
@@ -119,8 +145,6 @@ class CertificateAuthority(Construct):
                 "secretsmanager:TagResource",
             ],
             [secret_arn],
-            wildcard_reason="Secrets Manager appends a random suffix to the secret name; "
-            "name-* matches only this CA's secret.",
         )
         handler.allow(
             ["acm:ImportCertificate", "acm:AddTagsToCertificate", "acm:ListCertificates"],
@@ -137,20 +161,21 @@ class CertificateAuthority(Construct):
         handler.allow(
             ["acm:DeleteCertificate"],
             [certificates],
-            conditions={"StringEquals": {f"aws:ResourceTag/{ACM_TAG}": secret_name}},
+            conditions={"StringLike": {f"aws:ResourceTag/{ACM_TAG}": f"{secret_prefix}-*"}},
             wildcard_reason="Deletion is limited by condition to certificates tagged with "
-            "this CA's secret name.",
+            "one of this CA's secret names.",
         )
-        handler.allow(
-            ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"], [encryption_key.key_arn]
-        )
-        properties = {
+        # Secrets Manager encrypts and decrypts the secret with the key on the caller's
+        # behalf: GenerateDataKey to write a value, Decrypt to read it.
+        handler.allow(["kms:Decrypt", "kms:GenerateDataKey"], [encryption_key.key_arn])
+        properties: dict[str, Any] = {
             "Kind": "Authority",
-            "CaSecretName": secret_name,
+            "CaSecretPrefix": secret_prefix,
             "KmsKeyArn": encryption_key.key_arn,
             "CaValidityDays": str(ca_validity_days),
             "ServerValidityDays": str(server_validity_days),
             "RenewBeforeDays": str(renew_before_days),
+            "MetricDimension": metric_dimension,
         }
         if server_name is not None:
             properties["ServerName"] = server_name
@@ -161,6 +186,9 @@ class CertificateAuthority(Construct):
             resource_type="Custom::ClientVpnCertificateAuthority",
             service_timeout=SERVICE_TIMEOUT,
             properties=properties,
+        )
+        self.renewal = renewal_schedule(
+            self, handler.function, properties, self.resource, "CA and server certificate"
         )
         self.server_certificate_arn: str = self.resource.get_att_string("ServerCertificateArn")
         self.client_root_certificate_arn: str = self.resource.get_att_string(
@@ -189,6 +217,7 @@ class UserCertificates(Construct):
         prefix: str,
         encryption_key: kms.IKey,
         log_group_name: str,
+        metric_dimension: str,
         remote_random_label: bool = False,
         client_validity_days: int = 825,
         renew_before_days: int = 30,
@@ -198,14 +227,20 @@ class UserCertificates(Construct):
 
         Args:
             users: the user names; read at synthesis, so names added later count.
-            prefix: key prefix ending in ``/``; the state object is ``<prefix>state.json``.
+            prefix: key prefix ending in ``/``, independent of the endpoint id (an endpoint
+                replacement re-renders the files in place); the state object is
+                ``<prefix>state.json``. The handler may read and write only under it.
+            log_group_name: the handler's log group.
+            metric_dimension: the value of the ``Vpn`` dimension of ``DaysToExpiry``.
             remote_random_label: put a fixed random-looking label in front of the remote
                 host (fixed, so users' files stay byte-identical across updates).
             client_validity_days: client certificate lifetime. Default: 825.
-            renew_before_days: an update re-issues certificates expiring within this many
-                days. Default: 30.
-            triggers: values whose change re-runs the resource (port, protocol, ...); the
-                handler rebuilds only the files whose exported configuration changed.
+            renew_before_days: the scheduled renewal (and any update) re-issues
+                certificates expiring within this many days. Default: 30.
+            triggers: values whose change alters a client's file (certificate ARNs,
+                authentication, port, protocol, ``config_version``); sent as the
+                ``Triggers`` property so that each such change reaches the handler as an
+                Update, which re-renders the files (keeping each user's key).
         """
         super().__init__(scope, id)
         self.prefix = prefix
@@ -216,7 +251,7 @@ class UserCertificates(Construct):
             description="Client VPN user certificates, configs and revocation list",
             encryption_key=encryption_key,
             log_group_name=log_group_name,
-            timeout=Duration.minutes(15),
+            timeout=USERS_TIMEOUT,
             memory_size=1769,  # one full vCPU: RSA key generation is CPU-bound
         )
         handler.allow(
@@ -227,43 +262,91 @@ class UserCertificates(Construct):
             [endpoint_arn],
         )
         handler.allow(
-            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
             [bucket.arn_for_objects(f"{prefix}*")],
-            wildcard_reason="Only this endpoint's prefix: one .ovpn per user and the state object.",
+            wildcard_reason="Only this VPN's prefix: one .ovpn per user, the state object and "
+            "the revocation ledger; older versions are deleted so no old key stays behind.",
         )
         handler.allow(
-            ["s3:ListBucket"],
+            ["s3:ListBucket", "s3:ListBucketVersions"],
             [bucket.bucket_arn],
-            # Without it S3 answers a missing state object with 403 instead of 404.
+            # Without ListBucket S3 answers a missing state object with 403 instead of 404;
+            # ListBucketVersions finds the older versions of a file to delete.
             conditions={"StringLike": {"s3:prefix": f"{prefix}*"}},
         )
         handler.allow(["secretsmanager:GetSecretValue"], [authority.ca_secret_arn])
         handler.allow(["kms:Decrypt", "kms:GenerateDataKey"], [encryption_key.key_arn])
+        properties: dict[str, Any] = {
+            "Kind": "Users",
+            "EndpointId": endpoint_id,
+            "Users": Lazy.list(_SortedNames(users)),
+            "Bucket": bucket.bucket_name,
+            "Prefix": prefix,
+            "StateKey": f"{prefix}state.json",
+            "KmsKeyArn": encryption_key.key_arn,
+            "CaSecretArn": authority.ca_secret_arn,
+            **({"RemoteRandomLabel": _label_for(self.node.path)} if remote_random_label else {}),
+            "ClientValidityDays": str(client_validity_days),
+            "RenewBeforeDays": str(renew_before_days),
+            "MetricDimension": metric_dimension,
+            "Triggers": dict(triggers or {}),
+        }
         self.resource = CustomResource(
             self,
             "Resource",
             service_token=handler.service_token,
             resource_type="Custom::ClientVpnUsers",
             service_timeout=SERVICE_TIMEOUT,
-            properties={
-                "Kind": "Users",
-                "EndpointId": endpoint_id,
-                "Users": Lazy.list(_SortedNames(users)),
-                "Bucket": bucket.bucket_name,
-                "Prefix": prefix,
-                "StateKey": f"{prefix}state.json",
-                "KmsKeyArn": encryption_key.key_arn,
-                "CaSecretArn": authority.ca_secret_arn,
-                **(
-                    {"RemoteRandomLabel": _label_for(self.node.path)} if remote_random_label else {}
-                ),
-                "ClientValidityDays": str(client_validity_days),
-                "RenewBeforeDays": str(renew_before_days),
-            },
+            properties=properties,
+        )
+        self.renewal = renewal_schedule(
+            self, handler.function, properties, self.resource, "user certificates"
         )
 
 
-__all__ = ["ACM_TAG", "USER_NAME", "CertificateAuthority", "UserCertificates"]
+def renewal_schedule(
+    scope: Construct,
+    function: lambda_.IFunction,
+    properties: Mapping[str, Any],
+    resource: CustomResource,
+    what: str,
+) -> events.Rule:
+    """Invoke ``function`` every ``RENEWAL_RATE`` as a ``Renew`` request for ``resource``.
+
+    The event carries the custom resource's own properties and physical id, so the
+    handler renews exactly what the last deployment set up, without a deploy.
+    """
+    rule = events.Rule(
+        scope,
+        "Renewal",
+        description=f"Client VPN: renew the {what} before they expire",
+        schedule=events.Schedule.rate(RENEWAL_RATE),
+    )
+    rule.add_target(
+        targets.LambdaFunction(
+            function,
+            event=events.RuleTargetInput.from_object(
+                {
+                    "RequestType": "Renew",
+                    "ResourceProperties": dict(properties),
+                    "PhysicalResourceId": resource.ref,
+                }
+            ),
+        )
+    )
+    return rule
+
+
+__all__ = [
+    "ACM_TAG",
+    "MAX_USERS",
+    "METRIC_NAME",
+    "METRIC_NAMESPACE",
+    "USER_NAME",
+    "CertificateAuthority",
+    "UserCertificates",
+    "renewal_schedule",
+]
 
 
 def _label_for(path: str) -> str:

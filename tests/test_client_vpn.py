@@ -5,6 +5,7 @@ One App for the module. Every test builds its stack inside a ``Stage`` of its ow
 each synthesis cover every stack built so far).
 """
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +38,9 @@ ROUTE = "AWS::EC2::ClientVpnRoute"
 #: planning purposes), so the concurrency test sees the worst case of associations.
 SIX_AZ_ENV = Environment(account="111111111111", region="eu-west-1")
 SIX_AZS = [f"eu-west-1{letter}" for letter in "abcdef"]
+
+#: The stack's uuid (the last segment of its id): every log group name ends with it.
+STACK_UUID = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
 
 
 @pytest.fixture(scope="module")
@@ -174,13 +178,31 @@ def test_default_log_group(defaults: tuple[Stack, ClientVpn, Template]) -> None:
             "Properties": {
                 "KmsKeyId": {"Fn::GetAtt": [logical_id(endpoint.encryption_key), "Arn"]},
                 "RetentionInDays": 365,
-                "LogGroupName": Match.string_like_regexp(r"^/aws/client-vpn/\S+$"),
+                "LogGroupName": {
+                    "Fn::Join": ["", ["/aws/client-vpn/DefaultsStack-Vpn-11521148/", STACK_UUID]]
+                },
             },
             "DeletionPolicy": "Retain",
             "UpdateReplacePolicy": "Retain",
         },
     )
     assert isinstance(endpoint.log_group, logs.LogGroup)
+
+
+def test_retained_log_group_name_carries_the_stack_uuid(
+    defaults: tuple[Stack, ClientVpn, Template],
+) -> None:
+    """Destroy then deploy: the retained group of the old stack must not block the new one.
+
+    A redeployed stack gets a new stack id, hence a new name; within one stack the name
+    never changes.
+    """
+    _, _, template = defaults
+    [group] = resources(template, "AWS::Logs::LogGroup").values()
+    assert group["DeletionPolicy"] == "Retain"
+    name = group["Properties"]["LogGroupName"]
+    assert not isinstance(name, str)
+    assert name["Fn::Join"][1][-1] == STACK_UUID
 
 
 def test_default_kms_key(defaults: tuple[Stack, ClientVpn, Template]) -> None:
@@ -194,7 +216,7 @@ def test_default_kms_key(defaults: tuple[Stack, ClientVpn, Template]) -> None:
 
     log_group_name = next(iter(resources(template, "AWS::Logs::LogGroup").values()))["Properties"][
         "LogGroupName"
-    ]
+    ]["Fn::Join"][1][0]
     logs_statements = [
         s
         for s in key["Properties"]["KeyPolicy"]["Statement"]
@@ -211,7 +233,9 @@ def test_default_kms_key(defaults: tuple[Stack, ClientVpn, Template]) -> None:
     assert operator in ("ArnEquals", "ArnLike")
     assert list(condition) == ["kms:EncryptionContext:aws:logs:arn"]
     arn_parts = condition["kms:EncryptionContext:aws:logs:arn"]["Fn::Join"][1]
-    assert arn_parts[-1].startswith(f":log-group:{log_group_name}")
+    assert arn_parts[-1] == ":log-group:/aws/client-vpn/DefaultsStack-Vpn-11521148*"
+    # The key lets CloudWatch Logs use it for this group, whatever the stack's uuid.
+    assert re.fullmatch(arn_parts[-1][len(":log-group:") :].replace("*", ".*"), log_group_name)
     assert {"Ref": "AWS::Region"} in arn_parts
     assert {"Ref": "AWS::AccountId"} in arn_parts
 
@@ -285,6 +309,56 @@ def test_target_networks_associated(app: App) -> None:
     depends_on = template.to_json()["Resources"]["Waiter"]["DependsOn"]
     assert sorted(depends_on) == sorted(resources(template, ASSOCIATION))
     assert len(depends_on) == 2
+
+
+def test_associations_are_ours_not_the_l2s(defaults: tuple[Stack, ClientVpn, Template]) -> None:
+    """The L2 gets no subnets, so it creates none of its index-named associations."""
+    stack, endpoint, template = defaults
+    assert sorted(resources(template, ASSOCIATION)) == [
+        "VpnEndpointAssociationVpcPrivateSubnet141157A60",
+        "VpnEndpointAssociationVpcPrivateSubnet2277EAFF8",
+    ]
+    assert endpoint.endpoint.node.try_find_child("Association0") is None
+    assert sorted(stack.resolve(logical_id(a)) for a in endpoint.associations.values()) == sorted(
+        resources(template, ASSOCIATION)
+    )
+
+
+def association_ids(app: App, name: str, azs: str) -> dict[str, str]:
+    """Logical id of each association, by subnet id, with the subnets of ``azs`` in order."""
+    stack, vpc = new_stack(app, name, env=SIX_AZ_ENV, max_azs=3)
+    by_az = {s.availability_zone[-1]: s for s in vpc.private_subnets}
+    vpn(stack, vpc, vpc_subnets=ec2.SubnetSelection(subnets=[by_az[az] for az in azs]))
+    return {
+        str(r["Properties"]["SubnetId"]["Ref"]): logical
+        for logical, r in resources(Template.from_stack(stack), ASSOCIATION).items()
+    }
+
+
+def test_association_ids_survive_reordering_subnets(app: App) -> None:
+    forward = association_ids(app, "AzForward", "ab")
+    backward = association_ids(app, "AzBackward", "ba")
+    assert forward == backward
+    assert sorted(forward.values()) == [
+        "VpnEndpointAssociationeuwest1aED67AED9",
+        "VpnEndpointAssociationeuwest1bA89848D8",
+    ]
+
+
+def test_adding_an_az_keeps_the_other_associations(app: App) -> None:
+    two = association_ids(app, "AzTwo", "ab")
+    three = association_ids(app, "AzThree", "abc")
+    assert {k: three[k] for k in two} == two
+    assert sorted(set(three.values()) - set(two.values())) == [
+        "VpnEndpointAssociationeuwest1cCECE67B7"
+    ]
+
+
+def test_removing_the_first_az_keeps_the_others(app: App) -> None:
+    """With index-named associations, dropping the first subnet renamed every other one."""
+    three = association_ids(app, "AzAll", "abc")
+    two = association_ids(app, "AzLastTwo", "bc")
+    assert {k: three[k] for k in two} == two
 
 
 # -- endpoint props -------------------------------------------------------------------
@@ -538,7 +612,12 @@ def test_log_retention(app: App) -> None:
     _, _, template = build(app, "Retention", log_retention=logs.RetentionDays.ONE_MONTH)
     template.has_resource_properties(
         "AWS::Logs::LogGroup",
-        {"LogGroupName": Match.string_like_regexp("^/aws/client-vpn/"), "RetentionInDays": 30},
+        {
+            "LogGroupName": {
+                "Fn::Join": ["", ["/aws/client-vpn/RetentionStack-Vpn-F81B82BF/", STACK_UUID]]
+            },
+            "RetentionInDays": 30,
+        },
     )
 
 

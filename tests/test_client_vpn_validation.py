@@ -365,6 +365,89 @@ def test_duplicate_route(app: App) -> None:
         vpn(stack, vpc, routes=[route, Route(cidr="192.168.0.0/16")])
 
 
+def test_route_to_the_vpc_primary_cidr(app: App) -> None:
+    stack, vpc = new_stack(app, "RouteVpcCidr")
+    with config_error(
+        stack,
+        "routes",
+        r"the route to 10\.0\.0\.0/16 is the VPC's own CIDR; AWS adds that route itself "
+        r"for each associated subnet \(a second one fails with InvalidClientVpnDuplicateRoute",
+    ):
+        vpn(stack, vpc, routes=[Route(cidr="10.0.0.0/16")])
+
+
+def test_route_to_the_vpc_cidr_token(app: App) -> None:
+    stack, vpc = new_stack(app, "RouteVpcCidrToken")
+    with config_error(stack, "routes", "is the VPC's own CIDR"):
+        vpn(stack, vpc, routes=[Route(cidr=vpc.vpc_cidr_block)])
+
+
+def test_route_to_the_vpc_secondary_cidr(app: App) -> None:
+    stack, vpc = new_stack(app, "RouteVpcSecondary")
+    ec2.CfnVPCCidrBlock(stack, "Secondary", vpc_id=vpc.vpc_id, cidr_block="100.64.0.0/16")
+    with config_error(stack, "routes", r"the route to 100\.64\.0\.0/16 is the VPC's own CIDR"):
+        vpn(stack, vpc, routes=[Route(cidr="100.64.0.0/16")])
+
+
+def test_route_inside_the_vpc_cidr_is_accepted(app: App) -> None:
+    """Only the exact VPC CIDR is added by AWS; a narrower destination is a route of its own."""
+    stack, vpc = new_stack(Stage(app, "RouteInsideVpc"), "Stack")
+    vpn(stack, vpc, routes=[Route(cidr="10.0.128.0/17")])
+    Template.from_stack(stack).resource_properties_count_is(
+        "AWS::EC2::ClientVpnRoute", {"DestinationCidrBlock": "10.0.128.0/17"}, 2
+    )
+
+
+def test_route_through_a_subnet_that_is_not_associated(app: App) -> None:
+    stack, vpc = new_stack(app, "RouteUnassociated")
+    with config_error(
+        stack,
+        "routes",
+        r"the route to 192\.168\.0\.0/16 goes through subnet RouteUnassociated/Vpc/PublicSubnet1, "
+        r"which is not a target network of this endpoint; use one of the associated subnets "
+        r"\(RouteUnassociated/Vpc/PrivateSubnet1, RouteUnassociated/Vpc/PrivateSubnet2\)",
+    ):
+        vpn(stack, vpc, routes=[Route(cidr="192.168.0.0/16", subnet=vpc.public_subnets[0])])
+
+
+def test_add_route_through_an_unassociated_subnet_after_construction(app: App) -> None:
+    stack, vpc = new_stack(app, "AddRouteUnassociated")
+    endpoint = vpn(stack, vpc, vpc_subnets=ec2.SubnetSelection(subnets=[vpc.private_subnets[0]]))
+    with config_error(
+        stack, "routes", "goes through subnet AddRouteUnassociated/Vpc/PrivateSubnet2"
+    ):
+        endpoint.add_route("192.168.0.0/16", subnet=vpc.private_subnets[1])
+
+
+# -- users ----------------------------------------------------------------------------
+
+
+def test_at_most_2000_users() -> None:
+    app = App(context={"cvpn:skipBundling": True})
+    stack, vpc = new_stack(app, "ManyUsers")
+    names = [f"user{i}" for i in range(2000)]
+    endpoint = ClientVpn(stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", users=names)
+    with config_error(
+        stack,
+        "users",
+        r"adding 'one-more' would make 2001 users; one endpoint takes at most 2000",
+    ):
+        endpoint.add_user("one-more")
+
+
+def test_2001_users_in_the_props() -> None:
+    app = App(context={"cvpn:skipBundling": True})
+    stack, vpc = new_stack(app, "TooManyUsers")
+    with config_error(stack, "users", "would make 2001 users; one endpoint takes at most 2000"):
+        ClientVpn(
+            stack,
+            "Vpn",
+            vpc=vpc,
+            cidr="10.100.0.0/22",
+            users=[f"user{i}" for i in range(2001)],
+        )
+
+
 def test_rule_without_group_or_all_users(app: App) -> None:
     stack, vpc = new_stack(app, "RuleNoGroup")
     with config_error(

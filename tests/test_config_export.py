@@ -98,7 +98,8 @@ def test_custom_resource_properties_and_timeout(
     props = resource["Properties"]
     assert props["ServiceTimeout"] == "300"
     assert props["EndpointId"] == {"Ref": endpoint}
-    assert props["Key"] == {"Fn::Join": ["", ["client-config/", {"Ref": endpoint}, "/client.ovpn"]]}
+    # Not under the endpoint id: a replaced endpoint's file is re-exported in place.
+    assert props["Key"] == "client-config/ExportVpn1BD06FD6/client.ovpn"
     assert props["CredentialsSecretArn"] == SECRET
     assert props["ConfigVersion"] == "2"
     assert props["Port"] == "443"
@@ -128,8 +129,19 @@ def test_handler_policy_names_single_arns(mutual: tuple[Stack, ClientVpn, Templa
     endpoint = _ref(stack, vpn.endpoint)
     export = statements['"ec2:ExportClientVpnClientConfiguration"']
     assert export["Fn::Join"][1][-2:] == [":client-vpn-endpoint/", {"Ref": endpoint}]
-    objects = statements['["s3:DeleteObject", "s3:PutObject"]']
-    assert objects["Fn::Join"][1][-1] == "/client.ovpn"
+    objects = statements['["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObject"]']
+    assert objects["Fn::Join"][1][-1] == "/client-config/ExportVpn1BD06FD6/client.ovpn"
+    assert statements['"s3:ListBucketVersions"'] == {
+        "Fn::GetAtt": [_ref(stack, vpn.config_bucket), "Arn"]
+    }
+    (listing,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "s3:ListBucketVersions"
+    ]
+    assert listing["Condition"] == {
+        "StringEquals": {"s3:prefix": "client-config/ExportVpn1BD06FD6/client.ovpn"}
+    }
     assert statements['["kms:Decrypt", "kms:GenerateDataKey"]'] == {
         "Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]
     }
@@ -154,7 +166,7 @@ def test_function_runtime_and_limits(mutual: tuple[Stack, ClientVpn, Template]) 
 
 
 def test_outputs_and_grant(mutual: tuple[Stack, ClientVpn, Template]) -> None:
-    _, _, template = mutual
+    stack, vpn, template = mutual
     outputs = template.to_json()["Outputs"]
     names = {key[:-8] for key in outputs}
     assert {
@@ -163,8 +175,15 @@ def test_outputs_and_grant(mutual: tuple[Stack, ClientVpn, Template]) -> None:
         "VpnConfigS3Uri",
         "VpnConfigDownloadCommand",
     } <= names
-    command = next(v for k, v in outputs.items() if k.startswith("VpnConfigDownloadCommand"))
-    assert command["Value"]["Fn::Join"][1][0] == "aws s3 cp s3://"
+    bucket = {"Ref": _ref(stack, vpn.config_bucket)}
+    key = "client-config/ExportVpn1BD06FD6/client.ovpn"
+    by_name = {k[:-8]: v["Value"] for k, v in outputs.items()}
+    assert by_name["VpnConfigKey"] == key
+    assert by_name["VpnConfigS3Uri"] == {"Fn::Join": ["", ["s3://", bucket, f"/{key}"]]}
+    assert by_name["VpnConfigDownloadCommand"] == {
+        "Fn::Join": ["", ["aws s3 cp s3://", bucket, f"/{key} ./client.ovpn"]]
+    }
+    assert vpn.config_object_key == key
     reader = template.find_resources(
         "AWS::IAM::Policy", {"Properties": {"PolicyName": Match.string_like_regexp("Reader")}}
     )
@@ -175,24 +194,392 @@ def test_outputs_and_grant(mutual: tuple[Stack, ClientVpn, Template]) -> None:
     assert "s3:PutObject" not in actions
 
 
-def test_generated_pki_resources() -> None:
+# -- generated PKI ----------------------------------------------------------------------
+
+STACK_UUID = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
+
+
+def pki_vpn(**props: Any) -> tuple[Stack, ClientVpn]:
+    """A generated-PKI VPN in a stack "Pki" of its own App: ``Names.unique_id`` of the VPN
+    (the S3 key segment) depends on the construct path only, as in a real app."""
     app = App(context={"cvpn:skipBundling": True})
     stack = Stack(app, "Pki")
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
-    vpn = ClientVpn(stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", users=["alice"])
+    return stack, ClientVpn(stack, "Vpn", vpc=vpc, **{"cidr": "10.100.0.0/22", **props})
+
+
+@pytest.fixture(scope="module")
+def pki() -> tuple[Stack, ClientVpn, Template]:
+    stack, vpn = pki_vpn(users=["alice"])
     vpn.add_user("bob")
     vpn.grant_read_user_config("bob", iam.Role(stack, "Bob", assumed_by=iam.AccountRootPrincipal()))
-    template = Template.from_stack(stack)
+    return stack, vpn, Template.from_stack(stack)
+
+
+def only(template: Template, type_: str) -> tuple[str, dict[str, Any]]:
+    (item,) = template.find_resources(type_).items()
+    return item
+
+
+def test_generated_pki_resources(pki: tuple[Stack, ClientVpn, Template]) -> None:
+    _, vpn, template = pki
     template.has_resource_properties(
         "Custom::ClientVpnUsers", {"Users": ["alice", "bob"], "ServiceTimeout": "1200"}
     )
     template.resource_count_is("Custom::ClientVpnConfigExport", 0)
-    template.has_resource_properties(
-        "AWS::Lambda::Function",
-        {"Handler": "handlers.pki.index.on_event", "Timeout": 900, "MemorySize": 1769},
-    )
-    assert vpn.user_config_key("bob").endswith("users/bob.ovpn")
+    assert vpn.user_config_key("bob") == "client-config/PkiVpn182244F3/users/bob.ovpn"
     with pytest.raises(ClientVpnConfigError, match="Pki/Vpn: users: duplicate user 'bob'"):
         vpn.add_user("bob")
     with pytest.raises(ClientVpnConfigError, match="not a safe user name"):
         vpn.add_user("../etc")
+
+
+def test_users_function_stops_before_the_framework(pki: tuple[Stack, ClientVpn, Template]) -> None:
+    """12 minutes for the handler, 15 for the Provider framework that must answer after it."""
+    _, _, template = pki
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Handler": "handlers.pki.index.on_event", "Timeout": 720, "MemorySize": 1769},
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Handler": "handlers.pki.index.on_event", "Timeout": 600, "MemorySize": 256},
+    )
+    frameworks = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"Handler": "framework.onEvent"}}
+    )
+    assert len(frameworks) == 2
+    assert {f["Properties"]["Timeout"] for f in frameworks.values()} == {900}
+
+
+def test_users_resource_properties(pki: tuple[Stack, ClientVpn, Template]) -> None:
+    stack, vpn, template = pki
+    _, users = only(template, "Custom::ClientVpnUsers")
+    authority, _ = only(template, "Custom::ClientVpnCertificateAuthority")
+    props = users["Properties"]
+    assert {k: v for k, v in props.items() if k not in ("ServiceToken",)} == {
+        "ServiceTimeout": "1200",
+        "Kind": "Users",
+        "EndpointId": {"Ref": _ref(stack, vpn.endpoint)},
+        "Users": ["alice", "bob"],
+        "Bucket": {"Ref": _ref(stack, vpn.config_bucket)},
+        "Prefix": "client-config/PkiVpn182244F3/",
+        "StateKey": "client-config/PkiVpn182244F3/state.json",
+        "KmsKeyArn": {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]},
+        "CaSecretArn": {"Ref": authority},
+        "ClientValidityDays": "825",
+        "RenewBeforeDays": "30",
+        "MetricDimension": "PkiVpn182244F3",
+        "Triggers": {
+            "ServerCertificateArn": {"Fn::GetAtt": [authority, "ServerCertificateArn"]},
+            "ClientCertificateArn": {"Fn::GetAtt": [authority, "ClientRootCertificateArn"]},
+            "Authentication": "[]",
+            "Port": "443",
+            "TransportProtocol": "udp",
+            "ConfigVersion": "",
+        },
+    }
+    outputs = {k[:-8]: v["Value"] for k, v in template.to_json()["Outputs"].items()}
+    assert outputs["VpnUserConfigPrefix"] == "client-config/PkiVpn182244F3/users/"
+
+
+def test_user_prefix_survives_endpoint_replacement() -> None:
+    """A new client CIDR replaces the endpoint; the keys do not change with it."""
+    for cidr in ("10.100.0.0/22", "10.104.0.0/22"):
+        stack, _ = pki_vpn(cidr=cidr)
+        _, users = only(Template.from_stack(stack), "Custom::ClientVpnUsers")
+        assert users["Properties"]["Prefix"] == "client-config/PkiVpn182244F3/"
+        assert users["Properties"]["StateKey"] == "client-config/PkiVpn182244F3/state.json"
+
+
+@pytest.mark.parametrize(
+    ("change", "trigger", "value"),
+    [
+        ({"port": ec2.VpnPort.OPENVPN}, "Port", "1194"),
+        ({"transport_protocol": ec2.TransportProtocol.TCP}, "TransportProtocol", "tcp"),
+        ({"config_version": "2"}, "ConfigVersion", "2"),
+    ],
+    ids=["port", "transport", "config_version"],
+)
+def test_changes_that_alter_a_users_file_update_the_users_resource(
+    pki: tuple[Stack, ClientVpn, Template], change: dict[str, Any], trigger: str, value: str
+) -> None:
+    _, _, before = pki
+    stack, _ = pki_vpn(users=["alice", "bob"], **change)
+    after = Template.from_stack(stack)
+    (old,) = before.find_resources("Custom::ClientVpnUsers").values()
+    (new,) = after.find_resources("Custom::ClientVpnUsers").values()
+    assert new["Properties"]["Triggers"][trigger] == value
+    assert new["Properties"] != old["Properties"]
+    changed = {k for k in new["Properties"] if new["Properties"][k] != old["Properties"][k]}
+    assert changed == {"Triggers"}
+
+
+def test_authority_resource_properties(pki: tuple[Stack, ClientVpn, Template]) -> None:
+    stack, vpn, template = pki
+    _, authority = only(template, "Custom::ClientVpnCertificateAuthority")
+    props = authority["Properties"]
+    assert {k: v for k, v in props.items() if k != "ServiceToken"} == {
+        "ServiceTimeout": "1200",
+        "Kind": "Authority",
+        "CaSecretPrefix": "client-vpn/PkiVpn182244F3/ca",
+        "KmsKeyArn": {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]},
+        "CaValidityDays": "3650",
+        "ServerValidityDays": "825",
+        "RenewBeforeDays": "30",
+        "MetricDimension": "PkiVpn182244F3",
+    }
+
+
+def _statements(template: Template, role_path: str) -> list[dict[str, Any]]:
+    policies = template.find_resources(
+        "AWS::IAM::Policy",
+        {"Properties": {"PolicyName": Match.string_like_regexp(f"^{role_path}RoleDefaultPolicy")}},
+    )
+    (policy,) = policies.values()
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return [
+        {**s, "Action": sorted(s["Action"]) if isinstance(s["Action"], list) else s["Action"]}
+        for s in statements
+        if "logs:PutLogEvents" not in s["Action"]
+    ]
+
+
+def _arn(service: str, resource: str) -> dict[str, Any]:
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                f":{service}:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                resource,
+            ],
+        ]
+    }
+
+
+def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
+    stack, vpn, template = pki
+    key = {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]}
+    certificates = _arn("acm", ":certificate/*")
+    assert _statements(template, "VpnCertificateAuthorityHandler") == [
+        {
+            "Action": [
+                "secretsmanager:CreateSecret",
+                "secretsmanager:DeleteSecret",
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:RestoreSecret",
+                "secretsmanager:TagResource",
+                "secretsmanager:UpdateSecret",
+            ],
+            "Effect": "Allow",
+            # <prefix>-<16 hex>-<Secrets Manager's 6 characters>, exactly.
+            "Resource": _arn(
+                "secretsmanager", ":secret:client-vpn/PkiVpn182244F3/ca-????????????????-??????"
+            ),
+        },
+        {
+            "Action": ["acm:AddTagsToCertificate", "acm:ImportCertificate", "acm:ListCertificates"],
+            "Effect": "Allow",
+            "Resource": "*",
+        },
+        {
+            "Action": ["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
+            "Effect": "Allow",
+            "Resource": certificates,
+        },
+        {
+            "Action": "acm:DeleteCertificate",
+            "Condition": {
+                "StringLike": {
+                    "aws:ResourceTag/constructs-cvpn:ca-secret": "client-vpn/PkiVpn182244F3/ca-*"
+                }
+            },
+            "Effect": "Allow",
+            "Resource": certificates,
+        },
+        {"Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Effect": "Allow", "Resource": key},
+    ]
+
+
+def test_users_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
+    stack, vpn, template = pki
+    bucket_arn = {"Fn::GetAtt": [_ref(stack, vpn.config_bucket), "Arn"]}
+    (authority,) = template.find_resources("Custom::ClientVpnCertificateAuthority")
+    assert _statements(template, "VpnUsersHandler") == [
+        {
+            "Action": [
+                "ec2:ExportClientVpnClientConfiguration",
+                "ec2:ImportClientVpnClientCertificateRevocationList",
+            ],
+            "Effect": "Allow",
+            "Resource": {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":ec2:",
+                        {"Ref": "AWS::Region"},
+                        ":",
+                        {"Ref": "AWS::AccountId"},
+                        ":client-vpn-endpoint/",
+                        {"Ref": _ref(stack, vpn.endpoint)},
+                    ],
+                ]
+            },
+        },
+        {
+            "Action": [
+                "s3:DeleteObject",
+                "s3:DeleteObjectVersion",
+                "s3:GetObject",
+                "s3:PutObject",
+            ],
+            "Effect": "Allow",
+            "Resource": {"Fn::Join": ["", [bucket_arn, "/client-config/PkiVpn182244F3/*"]]},
+        },
+        {
+            "Action": ["s3:ListBucket", "s3:ListBucketVersions"],
+            "Condition": {"StringLike": {"s3:prefix": "client-config/PkiVpn182244F3/*"}},
+            "Effect": "Allow",
+            "Resource": bucket_arn,
+        },
+        {
+            "Action": "secretsmanager:GetSecretValue",
+            "Effect": "Allow",
+            "Resource": {"Ref": authority},
+        },
+        {
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]},
+        },
+    ]
+
+
+def _input(join: Any) -> Any:
+    """A rule target's ``Input`` (an ``Fn::Join`` around JSON) as data, tokens kept as dicts."""
+    parts = join["Fn::Join"][1]
+    markers = {f"@@{i}@@": part for i, part in enumerate(parts) if not isinstance(part, str)}
+    text = "".join(p if isinstance(p, str) else f"@@{parts.index(p)}@@" for p in parts)
+
+    def restore(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: restore(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [restore(v) for v in value]
+        return markers.get(value, value)
+
+    return restore(json.loads(text))
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "function"),
+    [
+        ("Custom::ClientVpnCertificateAuthority", "VpnCertificateAuthorityHandlerFunction"),
+        ("Custom::ClientVpnUsers", "VpnUsersHandlerFunction"),
+    ],
+)
+def test_renewal_schedule_sends_the_resource_its_own_properties(
+    pki: tuple[Stack, ClientVpn, Template], resource_type: str, function: str
+) -> None:
+    _, _, template = pki
+    resource_id, resource = only(template, resource_type)
+    rules = [
+        r
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if r["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0].startswith(function)
+    ]
+    (rule,) = rules
+    assert rule["Properties"]["ScheduleExpression"] == "rate(12 hours)"
+    assert rule["Properties"]["State"] == "ENABLED"
+    (target,) = rule["Properties"]["Targets"]
+    event = _input(target["Input"])
+    expected = {
+        k: v
+        for k, v in resource["Properties"].items()
+        if k not in ("ServiceToken", "ServiceTimeout")
+    }
+    assert event == {
+        "RequestType": "Renew",
+        "ResourceProperties": expected,
+        "PhysicalResourceId": {"Ref": resource_id},
+    }
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "Action": "lambda:InvokeFunction",
+            "Principal": "events.amazonaws.com",
+            "FunctionName": target["Arn"],
+        },
+    )
+
+
+def test_expiry_alarm(pki: tuple[Stack, ClientVpn, Template]) -> None:
+    stack, vpn, template = pki
+    alarm_id, alarm = only(template, "AWS::CloudWatch::Alarm")
+    assert vpn.expiry_alarm is not None
+    assert stack.resolve(stack.get_logical_id(vpn.expiry_alarm.node.default_child)) == alarm_id  # type: ignore[arg-type]
+    assert alarm_id.startswith("VpnCertificateExpiryAlarm")
+    props = alarm["Properties"]
+    assert {k: v for k, v in props.items() if k != "AlarmDescription"} == {
+        "Namespace": "constructs-cvpn",
+        "MetricName": "DaysToExpiry",
+        "Dimensions": [{"Name": "Vpn", "Value": "PkiVpn182244F3"}],
+        "Statistic": "Minimum",
+        "Period": 86400,
+        "ComparisonOperator": "LessThanThreshold",
+        "Threshold": 14,
+        "EvaluationPeriods": 2,
+        "DatapointsToAlarm": 2,
+        "TreatMissingData": "breaching",
+    }
+    assert "AlarmActions" not in props  # the application adds its own
+
+
+def test_no_expiry_alarm_without_the_generated_pki(
+    mutual: tuple[Stack, ClientVpn, Template],
+) -> None:
+    _, vpn, template = mutual
+    assert vpn.expiry_alarm is None
+    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    template.resource_count_is("AWS::Events::Rule", 0)
+
+
+def test_every_log_group_is_covered_by_the_key_policy(
+    pki: tuple[Stack, ClientVpn, Template],
+) -> None:
+    """Five retained groups, each named <prefix>/<stack uuid>[/<handler>]: unique per stack
+    instance (destroy then deploy works) and inside the key policy's ArnLike pattern."""
+    _, _, template = pki
+    prefix = "/aws/client-vpn/Pki-Vpn-182244F3/"
+    names = sorted(
+        json.dumps(g["Properties"]["LogGroupName"])
+        for g in template.find_resources("AWS::Logs::LogGroup").values()
+    )
+    expected = sorted(
+        json.dumps({"Fn::Join": ["", [prefix, STACK_UUID, *([suffix] if suffix else [])]]})
+        for suffix in (
+            None,
+            "/certificate-authority",
+            "/certificate-authority-provider",
+            "/users",
+            "/users-provider",
+        )
+    )
+    assert names == expected
+    (key,) = template.find_resources("AWS::KMS::Key").values()
+    (statement,) = [
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Sid") == "AllowCloudWatchLogsForClientVpnLogGroups"
+    ]
+    arn = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert arn["Fn::Join"][1][-1] == ":log-group:/aws/client-vpn/Pki-Vpn-182244F3*"
