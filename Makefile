@@ -17,7 +17,7 @@ UV := .tools/bin/uv
 help:
 	@echo "make synth   synthesize the example app with the CDK CLI (templates in cdk.out/)"
 	@echo "make test    lint, type-check and run the test suite"
-	@echo "make bench   run the benchmarks (writes bench/RESULTS.md)"
+	@echo "make bench   run the benchmarks (writes bench/RESULTS.md and bench/DAY_TWO.md)"
 
 $(UV):
 	python3 -m venv .tools
@@ -56,6 +56,7 @@ test: lint typecheck pytest
 
 bench: setup
 	python bench/run.py
+	python bench/day_two.py
 
 clean:
 	rm -rf .venv .tools node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
