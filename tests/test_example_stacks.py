@@ -75,6 +75,57 @@ def test_snapshot(outdir: Path, name: str, snapshot: Any) -> None:
     assert stable_template(_template(outdir, name)) == snapshot
 
 
+#: Properties that name a resource physically (a second resource of that name cannot exist).
+NAME_PROPERTIES = ("LogGroupName", "BucketName", "Name", "AliasName", "TopicName", "QueueName")
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_no_retained_resource_has_a_fixed_name(outdir: Path, name: str) -> None:
+    """Destroy then deploy: a retained resource stays behind, so its name must not come back.
+
+    Each retained resource either has no name (CloudFormation generates one) or a name
+    that contains the stack id, which is new for every stack instance.
+    """
+    resources = _template(outdir, name)["Resources"]
+    retained = {
+        logical: r
+        for logical, r in resources.items()
+        if "Retain" in (r.get("DeletionPolicy"), r.get("UpdateReplacePolicy"))
+    }
+    assert retained  # keys, buckets and log groups are retained
+    named = {
+        logical: r["Properties"][prop]
+        for logical, r in retained.items()
+        for prop in NAME_PROPERTIES
+        if prop in r.get("Properties", {})
+    }
+    fixed = {logical: value for logical, value in named.items() if isinstance(value, str)}
+    assert fixed == {}
+    for logical, value in named.items():
+        assert {"Ref": "AWS::StackId"} in _leaves(value), logical
+
+
+def _leaves(value: Any) -> list[Any]:
+    """Every dict without nested containers, and every string, inside ``value``."""
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if isinstance(value, dict):
+        nested = [v for v in value.values() if isinstance(v, (dict, list))]
+        if not nested:
+            return [value]
+        return [leaf for v in nested for leaf in _leaves(v)]
+    return [value]
+
+
+def test_generated_pki_stack_has_five_log_groups_named_per_stack_instance(outdir: Path) -> None:
+    groups = [
+        r
+        for r in _template(outdir, "CvpnGeneratedPki")["Resources"].values()
+        if r["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in r["Properties"]
+    ]
+    assert len(groups) == 5
+
+
 def test_mutual_stack_is_full_tunnel_with_internet_access(outdir: Path) -> None:
     template = Template.from_json(_template(outdir, "CvpnMutualFullTunnel"))
     template.has_resource_properties(
