@@ -1,8 +1,12 @@
 """Example (c): no certificate ARNs at all: a generated PKI and three users.
 
-Each user's ready-to-import file is ``<prefix>/<endpoint-id>/users/<name>.ovpn`` in the
-config bucket (``cvpn config get --stack CvpnGeneratedPki --user alice``). Remove a name
-and deploy: that user's certificate is revoked on the endpoint and their file deleted.
+Each user's ready-to-import file is ``client-config/<vpn-id>/users/<name>.ovpn`` in the
+config bucket, where ``<vpn-id>`` is ``Names.unique_id`` of the ``ClientVpn`` (output
+``UserConfigPrefix``; ``cvpn config get --stack CvpnGeneratedPki --user alice``). The key does
+not contain the endpoint id, so it survives an endpoint replacement. Remove a name and
+deploy: that user's certificate is revoked on the endpoint and their file deleted.
+Certificates are renewed every 12 hours by a schedule; ``self.vpn.expiry_alarm`` watches
+the days left (add an SNS action to be notified).
 """
 
 from typing import Any
