@@ -1,7 +1,14 @@
-"""``Kind=Authority``: CA secret, server certificate in ACM, update, delete, retries."""
+"""``Kind=Authority``: CA secret per Create request, server certificate in ACM, renewal, delete.
+
+Expected names and tags are written here from the contract, not imported from the handler:
+the secret is ``<CaSecretPrefix>-<sha256(RequestId)[:16]>``, the ACM certificate carries
+``constructs-cvpn:ca-secret = <secret name>``.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import logging
 from typing import Any
@@ -12,74 +19,179 @@ from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from constructs_cvpn.handlers.pki import authority, aws, certs, index
+from constructs_cvpn.handlers.pki import aws, certs, index
 from constructs_cvpn.handlers.pki.props import PropertyError
 
-from .conftest import REGION, SECRET_NAME, authority_props, read_bundle
+from .. import certs as factory
+from .conftest import (
+    REGION,
+    REQUEST_ID,
+    SECRET_PREFIX,
+    Clock,
+    authority_props,
+    read_bundle,
+    secret_name,
+)
+
+ACM_TAG = "constructs-cvpn:ca-secret"
+REQUEST_TAG = "constructs-cvpn:ca-request"
+DEFAULT_SERVER_NAME = "server.cvpn-test-ca.cvpn.internal"
 
 
-def _event(request: str, props: dict[str, Any], pid: str | None = None) -> dict[str, Any]:
+def _event(
+    request: str, props: dict[str, Any], pid: str | None = None, request_id: str | None = None
+) -> dict[str, Any]:
     event: dict[str, Any] = {"RequestType": request, "ResourceProperties": props}
     if pid is not None:
         event["PhysicalResourceId"] = pid
+    if request_id is not None:
+        event["RequestId"] = request_id
     return event
 
 
+def _acm() -> Any:
+    return boto3.client("acm", region_name=REGION)
+
+
+def _sm() -> Any:
+    return boto3.client("secretsmanager", region_name=REGION)
+
+
 def _acm_arns() -> list[str]:
-    acm = boto3.client("acm", region_name=REGION)
-    return [c["CertificateArn"] for c in acm.list_certificates()["CertificateSummaryList"]]
+    return [c["CertificateArn"] for c in _acm().list_certificates()["CertificateSummaryList"]]
 
 
 def _acm_cert(arn: str) -> x509.Certificate:
-    acm = boto3.client("acm", region_name=REGION)
-    return x509.load_pem_x509_certificate(
-        acm.get_certificate(CertificateArn=arn)["Certificate"].encode()
-    )
+    pem = _acm().get_certificate(CertificateArn=arn)["Certificate"]
+    return x509.load_pem_x509_certificate(pem.encode())
 
 
-def _create(kms_key: str, **extra: str) -> dict[str, Any]:
-    return index.on_event(_event("Create", authority_props(kms_key, **extra)))
+def _create(kms_key: str, request_id: str = REQUEST_ID, **extra: str) -> dict[str, Any]:
+    props = authority_props(kms_key, **extra)
+    return index.on_event(_event("Create", props, request_id=request_id))
 
 
-def test_create_imports_server_cert_and_stores_ca_in_kms_secret(kms_key: str) -> None:
+def _update(kms_key: str, pid: str, request: str = "Update", **extra: str) -> dict[str, Any]:
+    return index.on_event(_event(request, authority_props(kms_key, **extra), pid))
+
+
+def _count_imports() -> list[dict[str, Any]]:
+    """Record the parameters of every ImportCertificate the handler sends."""
+    calls: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        calls.append({k: v for k, v in params.items() if k != "PrivateKey"})
+
+    aws.client("acm").meta.events.register("provide-client-params.acm.ImportCertificate", record)
+    return calls
+
+
+def _emf_lines(text: str) -> list[dict[str, Any]]:
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            lines.append(json.loads(line))
+    return lines
+
+
+def test_create_names_secret_from_request_id_and_imports_server_cert(kms_key: str) -> None:
     out = _create(kms_key)
+    name = f"{SECRET_PREFIX}-{hashlib.sha256(REQUEST_ID.encode()).hexdigest()[:16]}"
     data = out["Data"]
     assert set(data) == {"ServerCertificateArn", "ClientRootCertificateArn"}
     arn = data["ServerCertificateArn"]
     assert data["ClientRootCertificateArn"] == arn  # same CA: the server cert is the root chain
     assert "PRIVATE KEY" not in json.dumps(out)
 
-    sm = boto3.client("secretsmanager", region_name=REGION)
-    described = sm.describe_secret(SecretId=SECRET_NAME)
+    described = _sm().describe_secret(SecretId=name)
     assert out["PhysicalResourceId"] == described["ARN"]
+    assert described["Name"] == name
     assert described["KmsKeyId"] == kms_key
+    tags = {t["Key"]: t["Value"] for t in described["Tags"]}
+    assert tags[REQUEST_TAG] == hashlib.sha256(REQUEST_ID.encode()).hexdigest()[:16]
 
-    bundle = read_bundle()
+    bundle = read_bundle(name)
     assert bundle.server_certificate_arn == arn
     assert _acm_arns() == [arn]
-    acm = boto3.client("acm", region_name=REGION)
-    got = acm.get_certificate(CertificateArn=arn)
+    got = _acm().get_certificate(CertificateArn=arn)
     assert got["Certificate"].strip() == bundle.server_cert_pem.strip()
     assert bundle.ca_cert_pem.strip() in got["CertificateChain"]
-    tags = acm.list_tags_for_certificate(CertificateArn=arn)["Tags"]
-    assert {"Key": authority.TAG_KEY, "Value": SECRET_NAME} in tags
+    acm_tags = _acm().list_tags_for_certificate(CertificateArn=arn)["Tags"]
+    assert {"Key": ACM_TAG, "Value": name} in acm_tags
 
     server = _acm_cert(arn)
     cn = server.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
-    assert cn == "server.cvpn-test-ca.cvpn.internal"
-    ca = certs.cert_from_pem(bundle.ca_cert_pem)
+    assert cn == DEFAULT_SERVER_NAME
+    ca = x509.load_pem_x509_certificate(bundle.ca_cert_pem.encode())
     assert server.issuer == ca.subject
+    server.verify_directly_issued_by(ca)
     assert certs.key_from_pem(bundle.server_key_pem).public_key().public_numbers() == (
         server.public_key().public_numbers()  # type: ignore[union-attr]
     )
 
 
+def test_create_without_request_id_is_refused(kms_key: str) -> None:
+    with pytest.raises(PropertyError, match="RequestId"):
+        index.on_event(_event("Create", authority_props(kms_key)))
+    assert _sm().list_secrets()["SecretList"] == []
+
+
+def test_retry_of_same_create_reuses_its_secret_and_certificate(kms_key: str) -> None:
+    first = _create(kms_key)
+    before = read_bundle()
+    imports = _count_imports()
+    again = _create(kms_key)
+    assert again == first
+    assert read_bundle() == before
+    assert imports == []  # no second import
+    assert _acm_arns() == [first["Data"]["ServerCertificateArn"]]
+    assert len(_sm().list_secrets()["SecretList"]) == 1
+
+
+def test_creates_with_different_request_ids_make_different_cas(kms_key: str) -> None:
+    one = _create(kms_key, request_id="request-one")
+    two = _create(kms_key, request_id="request-two")
+    assert one["PhysicalResourceId"] != two["PhysicalResourceId"]
+    assert one["Data"]["ServerCertificateArn"] != two["Data"]["ServerCertificateArn"]
+    a, b = read_bundle(secret_name("request-one")), read_bundle(secret_name("request-two"))
+    assert a.ca_cert_pem != b.ca_cert_pem and a.ca_key_pem != b.ca_key_pem
+    assert sorted(_acm_arns()) == sorted(
+        [one["Data"]["ServerCertificateArn"], two["Data"]["ServerCertificateArn"]]
+    )
+
+
+@pytest.mark.parametrize("squat", ["no-tag", "other-kms-key", "no-kms-key", "other-marker"])
+def test_existing_secret_not_created_by_this_request_is_refused(kms_key: str, squat: str) -> None:
+    marker = hashlib.sha256(REQUEST_ID.encode()).hexdigest()[:16]
+    kwargs: dict[str, Any] = {"Name": secret_name(), "SecretString": "hunter2-not-a-bundle"}
+    if squat == "no-tag":
+        kwargs["KmsKeyId"] = kms_key
+    elif squat == "other-kms-key":
+        other = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
+        kwargs.update(KmsKeyId=other, Tags=[{"Key": REQUEST_TAG, "Value": marker}])
+    elif squat == "no-kms-key":
+        kwargs["Tags"] = [{"Key": REQUEST_TAG, "Value": marker}]
+    else:
+        kwargs.update(KmsKeyId=kms_key, Tags=[{"Key": REQUEST_TAG, "Value": "0" * 16}])
+    _sm().create_secret(**kwargs)
+
+    with pytest.raises(RuntimeError, match="refusing to use the existing secret") as info:
+        _create(kms_key)
+    assert "hunter2" not in str(info.value)
+    assert _sm().get_secret_value(SecretId=secret_name())["SecretString"] == (
+        "hunter2-not-a-bundle"
+    )
+    assert _acm_arns() == []
+
+
 def test_update_without_change_keeps_everything(kms_key: str) -> None:
     first = _create(kms_key)
     before = read_bundle()
-    out = index.on_event(_event("Update", authority_props(kms_key), first["PhysicalResourceId"]))
+    imports = _count_imports()
+    out = _update(kms_key, first["PhysicalResourceId"])
     assert out == first
     assert read_bundle() == before
+    assert imports == []
     assert len(_acm_arns()) == 1
 
 
@@ -89,11 +201,7 @@ def test_update_renews_near_expiry_under_same_arn_and_same_ca(kms_key: str) -> N
     arn = first["Data"]["ServerCertificateArn"]
     serial_before = _acm_cert(arn).serial_number
     # 20-day certificate, renew 30 days before expiry: re-issued and re-imported.
-    out = index.on_event(
-        _event(
-            "Update", authority_props(kms_key, RenewBeforeDays="30"), first["PhysicalResourceId"]
-        )
-    )
+    out = _update(kms_key, first["PhysicalResourceId"], RenewBeforeDays="30")
     after = read_bundle()
     assert out["Data"]["ServerCertificateArn"] == arn
     assert _acm_arns() == [arn]
@@ -103,15 +211,94 @@ def test_update_renews_near_expiry_under_same_arn_and_same_ca(kms_key: str) -> N
     assert renewed.serial_number != serial_before
     assert renewed.serial_number == certs.cert_from_pem(after.server_cert_pem).serial_number
     assert (renewed.not_valid_after_utc - renewed.not_valid_before_utc).days == 825
+    tags = _acm().list_tags_for_certificate(CertificateArn=arn)["Tags"]
+    assert {"Key": ACM_TAG, "Value": secret_name()} in tags
+
+
+def test_scheduled_renew_reimports_under_same_arn_and_reports_days(
+    kms_key: str, clock: Clock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = _create(kms_key, MetricDimension="VpnA1B2")
+    pid, arn = first["PhysicalResourceId"], first["Data"]["ServerCertificateArn"]
+    old = _acm_cert(arn)
+    capsys.readouterr()
+
+    # Nothing due: a Renew imports nothing, still reports days to expiry.
+    imports = _count_imports()
+    assert _update(kms_key, pid, "Renew", MetricDimension="VpnA1B2") == first
+    assert imports == []
+    (line,) = _emf_lines(capsys.readouterr().out)
+    assert 824 < line["DaysToExpiry"] <= 825
+
+    clock.advance(800)  # 25 days left, within the default 30
+    out = _update(kms_key, pid, "Renew", MetricDimension="VpnA1B2")
+    assert out == {"PhysicalResourceId": pid, "Data": first["Data"]}
+    assert _acm_arns() == [arn]
+    assert [c.get("CertificateArn") for c in imports] == [arn]
+    new = _acm_cert(arn)
+    assert new.serial_number != old.serial_number
+    assert new.serial_number == certs.cert_from_pem(read_bundle().server_cert_pem).serial_number
+    assert abs(new.not_valid_before_utc - clock.now()) < dt.timedelta(minutes=10)
+    assert new.issuer == old.issuer
+    chain = _acm().get_certificate(CertificateArn=arn)["CertificateChain"]
+    assert read_bundle().ca_cert_pem.strip() in chain
+
+    (line,) = _emf_lines(capsys.readouterr().out)
+    assert line["Vpn"] == "VpnA1B2"
+    expected = (new.not_valid_after_utc - clock.now()).total_seconds() / 86400
+    assert abs(line["DaysToExpiry"] - expected) < 0.05
+    (metrics,) = line["_aws"]["CloudWatchMetrics"]
+    assert metrics["Namespace"] == "constructs-cvpn"
+    assert metrics["Dimensions"] == [["Vpn"]]
+    assert [m["Name"] for m in metrics["Metrics"]] == ["DaysToExpiry"]
+
+
+def test_days_to_expiry_is_capped_by_the_ca(
+    kms_key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _create(kms_key, CaValidityDays="100", MetricDimension="Vpn1")
+    (line,) = _emf_lines(capsys.readouterr().out)
+    ca = certs.cert_from_pem(read_bundle().ca_cert_pem)
+    expected = (ca.not_valid_after_utc - dt.datetime.now(dt.UTC)).total_seconds() / 86400
+    assert abs(line["DaysToExpiry"] - expected) < 0.05
+    assert line["DaysToExpiry"] <= 100  # the server certificate ends with the CA
+
+
+def test_no_metric_line_without_dimension(kms_key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _create(kms_key)
+    assert _emf_lines(capsys.readouterr().out) == []
 
 
 def test_update_server_name_reissues(kms_key: str) -> None:
     first = _create(kms_key)
-    props = authority_props(kms_key, ServerName="vpn.corp.example")
-    out = index.on_event(_event("Update", props, first["PhysicalResourceId"]))
+    out = _update(kms_key, first["PhysicalResourceId"], ServerName="vpn.corp.example")
     cert = _acm_cert(out["Data"]["ServerCertificateArn"])
     assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "vpn.corp.example"
     assert out["Data"] == first["Data"]
+
+
+def test_update_with_another_kms_key_reencrypts_the_secret(kms_key: str) -> None:
+    first = _create(kms_key)
+    other = str(boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"])
+    props = {**authority_props(other)}
+    out = index.on_event(_event("Update", props, first["PhysicalResourceId"]))
+    assert out == first
+    assert _sm().describe_secret(SecretId=first["PhysicalResourceId"])["KmsKeyId"] == other
+
+
+def test_update_with_a_physical_id_that_is_not_a_secret_arn(kms_key: str) -> None:
+    with pytest.raises(PropertyError, match="not a Secrets Manager secret ARN"):
+        _update(kms_key, "cvpn/test/ca")
+
+
+def test_certificate_deleted_outside_is_imported_again(kms_key: str) -> None:
+    first = _create(kms_key)
+    _acm().delete_certificate(CertificateArn=first["Data"]["ServerCertificateArn"])
+    out = _update(kms_key, first["PhysicalResourceId"])
+    arn = out["Data"]["ServerCertificateArn"]
+    assert _acm_arns() == [arn]
+    assert arn != first["Data"]["ServerCertificateArn"]
+    assert read_bundle().server_certificate_arn == arn
 
 
 def test_retry_after_acm_import_failure_reuses_secret(
@@ -134,16 +321,14 @@ def test_retry_after_acm_import_failure_reuses_secret(
     assert half.server_cert_pem and not half.server_certificate_arn
     assert _acm_arns() == []
 
-    out = _create(kms_key)
+    out = _create(kms_key)  # the same request, retried
     done = read_bundle()
     assert done.ca_cert_pem == half.ca_cert_pem
     assert done.server_cert_pem == half.server_cert_pem  # the same cert was imported
     assert _acm_arns() == [out["Data"]["ServerCertificateArn"]]
 
 
-def test_retry_after_arn_not_saved_finds_tagged_certificate(
-    kms_key: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _fail_second_put(monkeypatch: pytest.MonkeyPatch) -> None:
     sm = aws.client("secretsmanager")
     real_put = sm.put_secret_value
     calls = {"n": 0}
@@ -155,40 +340,103 @@ def test_retry_after_arn_not_saved_finds_tagged_certificate(
         return real_put(**kwargs)
 
     monkeypatch.setattr(sm, "put_secret_value", flaky)
+
+
+def test_retry_after_arn_not_saved_finds_its_tagged_certificate(
+    kms_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fail_second_put(monkeypatch)
     with pytest.raises(ClientError):
         _create(kms_key)
-    assert len(_acm_arns()) == 1
+    (ours,) = _acm_arns()
     assert read_bundle().server_certificate_arn == ""
 
+    imports = _count_imports()
     out = _create(kms_key)
-    assert _acm_arns() == [out["Data"]["ServerCertificateArn"]]
-    assert read_bundle().server_certificate_arn == out["Data"]["ServerCertificateArn"]
+    assert out["Data"]["ServerCertificateArn"] == ours
+    assert imports == []
+    assert read_bundle().server_certificate_arn == ours
 
 
-def test_delete_removes_certificate_and_schedules_secret_deletion(kms_key: str) -> None:
-    out = _create(kms_key, RecoveryWindowDays="7")
+def _import_foreign(tag_value: str) -> str:
+    """A certificate from another CA carrying our tag (ours by name, not by serial)."""
+    ca = factory.make_ca("someone else")
+    server = factory.make_server(ca, "server.other.example")
+    return str(
+        _acm().import_certificate(
+            Certificate=server.cert_pem.encode(),
+            PrivateKey=server.key_pem.encode(),
+            CertificateChain=ca.cert_pem.encode(),
+            Tags=[{"Key": ACM_TAG, "Value": tag_value}],
+        )["CertificateArn"]
+    )
+
+
+def test_tagged_certificate_with_another_serial_is_never_reused(kms_key: str) -> None:
+    foreign = _import_foreign(secret_name())
+    foreign_serial = _acm_cert(foreign).serial_number
+    out = _create(kms_key)
+    arn = out["Data"]["ServerCertificateArn"]
+    assert arn != foreign
+    assert _acm_cert(arn).serial_number == (
+        certs.cert_from_pem(read_bundle().server_cert_pem).serial_number
+    )
+    assert _acm_cert(foreign).serial_number == foreign_serial  # not overwritten either
+
+
+def test_retry_picks_its_own_certificate_among_tagged_ones(
+    kms_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    foreign = _import_foreign(secret_name())  # listed first
+    _fail_second_put(monkeypatch)
+    with pytest.raises(ClientError):
+        _create(kms_key)
+    (ours,) = set(_acm_arns()) - {foreign}
+
+    out = _create(kms_key)
+    assert out["Data"]["ServerCertificateArn"] == ours
+    assert read_bundle().server_certificate_arn == ours
+    assert len(_acm_arns()) == 2
+
+
+def test_delete_removes_certificate_and_schedules_secret_deletion_in_30_days(
+    kms_key: str,
+) -> None:
+    out = _create(kms_key)
     pid = out["PhysicalResourceId"]
-    props = authority_props(kms_key, RecoveryWindowDays="7")
+    props = authority_props(kms_key, RecoveryWindowDays="7")  # no longer read
     assert index.on_event(_event("Delete", props, pid)) == {"PhysicalResourceId": pid}
     assert _acm_arns() == []
-    sm = boto3.client("secretsmanager", region_name=REGION)
-    assert sm.describe_secret(SecretId=pid).get("DeletedDate") is not None
+    deleted = _sm().describe_secret(SecretId=pid).get("DeletedDate")
+    assert deleted is not None
+    window = deleted - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=29, hours=23) < window <= dt.timedelta(days=30, minutes=1)
     # Deleting again (CloudFormation retries) succeeds.
     index.on_event(_event("Delete", props, pid))
 
-    # Re-creating with the same name restores the secret (same ARN) and imports again.
-    again = _create(kms_key)
-    assert again["PhysicalResourceId"] == pid
-    assert sm.describe_secret(SecretId=pid).get("DeletedDate") is None
-    assert len(_acm_arns()) == 1
 
-
-def test_recreate_after_delete_keeps_ca(kms_key: str) -> None:
+def test_recreate_after_delete_makes_a_new_ca(kms_key: str) -> None:
     out = _create(kms_key)
-    ca = read_bundle().ca_cert_pem
+    old_ca = read_bundle().ca_cert_pem
     index.on_event(_event("Delete", authority_props(kms_key), out["PhysicalResourceId"]))
-    _create(kms_key)
+    again = _create(kms_key, request_id="another-request")
+    assert again["PhysicalResourceId"] != out["PhysicalResourceId"]
+    assert read_bundle(secret_name("another-request")).ca_cert_pem != old_ca
+    described = _sm().describe_secret(SecretId=out["PhysicalResourceId"])
+    assert described.get("DeletedDate") is not None  # the old CA stays deleted
+    assert _acm_arns() == [again["Data"]["ServerCertificateArn"]]
+
+
+def test_update_after_delete_restores_the_secret(kms_key: str) -> None:
+    out = _create(kms_key)
+    pid = out["PhysicalResourceId"]
+    ca = read_bundle().ca_cert_pem
+    index.on_event(_event("Delete", authority_props(kms_key), pid))
+    again = _update(kms_key, pid)
+    assert again["PhysicalResourceId"] == pid
+    assert _sm().describe_secret(SecretId=pid).get("DeletedDate") is None
     assert read_bundle().ca_cert_pem == ca
+    assert _acm_arns() == [again["Data"]["ServerCertificateArn"]]
 
 
 def test_delete_retained(kms_key: str) -> None:
@@ -196,8 +444,7 @@ def test_delete_retained(kms_key: str) -> None:
     props = authority_props(kms_key, RetainOnDelete="true")
     index.on_event(_event("Delete", props, out["PhysicalResourceId"]))
     assert _acm_arns() == [out["Data"]["ServerCertificateArn"]]
-    sm = boto3.client("secretsmanager", region_name=REGION)
-    assert sm.describe_secret(SecretId=SECRET_NAME).get("DeletedDate") is None
+    assert _sm().describe_secret(SecretId=secret_name()).get("DeletedDate") is None
 
 
 def test_delete_with_certificate_in_use_leaves_it_and_warns(
@@ -215,8 +462,7 @@ def test_delete_with_certificate_in_use_leaves_it_and_warns(
     index.on_event(_event("Delete", props, out["PhysicalResourceId"]))
     assert "still in use" in caplog.text
     assert _acm_arns() == [out["Data"]["ServerCertificateArn"]]
-    sm = boto3.client("secretsmanager", region_name=REGION)
-    assert sm.describe_secret(SecretId=SECRET_NAME).get("DeletedDate") is not None
+    assert _sm().describe_secret(SecretId=secret_name()).get("DeletedDate") is not None
 
 
 def test_delete_of_failed_create_does_nothing(kms_key: str) -> None:
@@ -226,35 +472,42 @@ def test_delete_of_failed_create_does_nothing(kms_key: str) -> None:
     }
 
 
-def test_foreign_secret_is_refused_without_echoing_it(kms_key: str) -> None:
-    sm = boto3.client("secretsmanager", region_name=REGION)
-    sm.create_secret(Name=SECRET_NAME, SecretString="hunter2-not-a-bundle")
-    with pytest.raises(ValueError, match="does not hold a constructs-cvpn CA bundle") as info:
-        _create(kms_key)
-    assert "hunter2" not in str(info.value)
-
-
 def test_no_private_key_in_logs(kms_key: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="constructs_cvpn")
     out = _create(kms_key, ServerValidityDays="10")
-    index.on_event(
-        _event("Update", authority_props(kms_key, RenewBeforeDays="30"), out["PhysicalResourceId"])
-    )
+    _update(kms_key, out["PhysicalResourceId"], RenewBeforeDays="30")
     assert "issued server certificate" in caplog.text
     assert "PRIVATE KEY" not in caplog.text
 
 
 @pytest.mark.parametrize(
-    ("props", "message"),
+    ("event", "message"),
     [
-        ({"Kind": "Nope"}, "Kind must be one of"),
-        ({"Kind": "Authority", "KmsKeyArn": "k"}, "CaSecretName is required"),
+        ({"ResourceProperties": {"Kind": "Nope"}}, "Kind must be one of"),
         (
-            {"Kind": "Authority", "CaSecretName": "n", "KmsKeyArn": "k", "RenewBeforeDays": "x"},
+            {"ResourceProperties": {"Kind": "Authority", "KmsKeyArn": "k"}},
+            "CaSecretPrefix is required",
+        ),
+        (
+            {
+                "ResourceProperties": {
+                    "Kind": "Authority",
+                    "CaSecretPrefix": "n",
+                    "KmsKeyArn": "k",
+                    "RenewBeforeDays": "x",
+                }
+            },
             "RenewBeforeDays must be an integer",
+        ),
+        (
+            {
+                "RequestType": "Refresh",
+                "ResourceProperties": {"Kind": "Authority", "CaSecretPrefix": "n"},
+            },
+            "unknown RequestType",
         ),
     ],
 )
-def test_invalid_properties(aws_env: None, props: dict[str, str], message: str) -> None:
+def test_invalid_properties(aws_env: None, event: dict[str, Any], message: str) -> None:
     with pytest.raises(PropertyError, match=message):
-        index.on_event(_event("Create", props))
+        index.on_event({"RequestType": "Create", "RequestId": "r", **event})
