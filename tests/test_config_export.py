@@ -6,13 +6,15 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import App, Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
 from constructs_cvpn import AuthorizationRule, ClientVpn, ClientVpnConfigError
+from constructs_cvpn.handler_provider import HandlerProvider
 
 SERVER = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000001"
 CLIENT = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000002"
@@ -583,3 +585,19 @@ def test_every_log_group_is_covered_by_the_key_policy(
     ]
     arn = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert arn["Fn::Join"][1][-1] == ":log-group:/aws/client-vpn/Pki-Vpn-182244F3*"
+
+
+def test_a_handler_may_not_run_as_long_as_the_framework() -> None:
+    """The Provider framework's function has 15 minutes; a handler with 13 could die with it."""
+    app = App(context={"cvpn:skipBundling": True})
+    stack = Stack(app, "Timeout")
+    with pytest.raises(ValueError, match="handler timeout 13 minutes is over 12 minutes"):
+        HandlerProvider(
+            stack,
+            "Handler",
+            handler="handlers.pki.index.on_event",
+            description="too slow",
+            encryption_key=kms.Key(stack, "Key"),
+            log_group_name="/aws/client-vpn/too-slow",
+            timeout=Duration.minutes(13),
+        )
