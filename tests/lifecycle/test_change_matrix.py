@@ -476,7 +476,13 @@ class Diff:
 
 
 def diff(old: Resources, new: Resources) -> Diff:
-    """Classify every resource; replacement propagates through references until stable."""
+    """Classify every resource; replacement propagates through references until stable.
+
+    Assumed: an in-place update keeps a resource's ``Ref`` and attributes (true of what this
+    construct references: an ACM re-import keeps the ARN, a key or role keeps its ARN).
+    Custom resources that answer an Update with a new physical id are the handler's choice
+    and do not show in a template.
+    """
     common = sorted(old.keys() & new.keys())
     replaced: frozenset[str] = frozenset()
     while True:
