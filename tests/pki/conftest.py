@@ -11,6 +11,10 @@ keeps the certificate's tags (moto drops them), and ACM's validity check uses th
 clock (moto uses the real time, which refuses a certificate issued "in the future" by a
 renewal test).
 
+One moto speed-up, same results: ``ListObjectVersions`` deep-copies every version of every
+key in the bucket before filtering by prefix (46 ms per call with 500 keys); the patch
+hands it only the keys under the prefix. The handler calls it after each file write.
+
 RSA keys: :class:`KeyPool` hands out distinct RSA-2048 keys built from pairs of primes of
 a few generated keys, so a 1,000-user run does not wait for 1,000 key generations while
 every user still gets a key of their own.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import types
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -186,6 +191,31 @@ def _patch_moto_acm(monkeypatch: pytest.MonkeyPatch, moved: Clock) -> None:
     monkeypatch.setattr(models, "utcnow", lambda: moved.now().replace(tzinfo=None))
 
 
+def _patch_moto_s3_versions() -> Any:
+    from moto.s3 import models
+
+    original = models.S3Backend.list_object_versions
+
+    def list_object_versions(
+        self: Any,
+        bucket_name: str,
+        delimiter: str | None = None,
+        key_marker: str | None = None,
+        max_keys: int | None = 1000,
+        prefix: str = "",
+        version_id_marker: str | None = None,
+    ) -> Any:
+        bucket = self.get_bucket(bucket_name)
+        items = [(k, v) for k, v in list(bucket.keys.iterlists()) if k.startswith(prefix or "")]
+        view = types.SimpleNamespace(keys=types.SimpleNamespace(iterlists=lambda: iter(items)))
+        backend = types.SimpleNamespace(get_bucket=lambda _name: view)
+        return original(
+            backend, bucket_name, delimiter, key_marker, max_keys, prefix or "", version_id_marker
+        )
+
+    return list_object_versions
+
+
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, clock: Clock, fast_keys: KeyPool) -> Iterator[None]:
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
@@ -194,6 +224,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, clock: Clock, fast_keys: KeyPool) -
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     _patch_moto_acm(monkeypatch, clock)
+    from moto.s3 import models as s3_models
+
+    monkeypatch.setattr(s3_models.S3Backend, "list_object_versions", _patch_moto_s3_versions())
     aws.reset()
     with mock_aws():
         yield

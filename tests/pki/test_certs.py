@@ -48,7 +48,7 @@ def test_ca_is_rsa2048_sha256_with_ca_constraints(ca: certs.Issued) -> None:
     assert cert.issuer == cert.subject
     _verify_signed_by(cert, cert)
     days = (cert.not_valid_after_utc - cert.not_valid_before_utc).days
-    assert days == certs.CA_VALIDITY_DAYS
+    assert days == 3650
 
 
 def test_server_cert_has_domain_cn_and_san_and_server_auth(ca: certs.Issued) -> None:
@@ -144,6 +144,19 @@ def test_needs_reissue_threshold(ca: certs.Issued) -> None:
     assert certs.needs_reissue(cert, renew_before_days=41)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=15)
     assert certs.needs_reissue(cert, renew_before_days=30, now=later)
+
+
+def test_issued_by_own_ca_only(ca: certs.Issued) -> None:
+    mine = certs.issue_client_cert(ca, "alice").cert
+    assert certs.issued_by(mine, ca)
+    other = certs.create_ca("Other CA")
+    assert not certs.issued_by(mine, other)
+    assert not certs.issued_by(certs.issue_client_cert(other, "alice").cert, ca)
+    # Same subject name, other key: the signature decides, not the name.
+    twin = certs.create_ca("Test CA")
+    assert twin.cert.subject == ca.cert.subject
+    assert not certs.issued_by(mine, twin)
+    assert not certs.issued_by(certs.issue_client_cert(twin, "alice").cert, ca)
 
 
 def test_pem_round_trip(ca: certs.Issued) -> None:

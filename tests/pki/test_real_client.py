@@ -20,11 +20,25 @@ from .conftest import (
     BUCKET,
     ENDPOINT_ID,
     REGION,
+    REQUEST_ID,
     Ec2Stub,
     authority_props,
     export_config,
     read_bundle,
 )
+
+PREFIX = "cvpn/Vpn1/"
+
+
+def _create_authority(kms_key: str) -> dict[str, Any]:
+    return index.on_event(
+        {
+            "RequestType": "Create",
+            "RequestId": REQUEST_ID,
+            "ResourceProperties": authority_props(kms_key),
+        }
+    )
+
 
 pytestmark = pytest.mark.openvpn
 
@@ -38,7 +52,7 @@ def _users(ec2: Ec2Stub, props: dict[str, Any], names: list[str], *, crl: bool) 
 
 def _ovpn(name: str) -> str:
     s3 = boto3.client("s3", region_name=REGION)
-    body = s3.get_object(Bucket=BUCKET, Key=f"users/{name}.ovpn")["Body"].read()
+    body = s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}users/{name}.ovpn")["Body"].read()
     return bytes(body).decode()
 
 
@@ -46,16 +60,15 @@ def test_generated_configs_connect_and_crl_rejects_removed_user(
     ec2: Ec2Stub, kms_key: str, bucket: str
 ) -> None:
     require_openvpn()
-    authority = index.on_event(
-        {"RequestType": "Create", "ResourceProperties": authority_props(kms_key)}
-    )
+    authority = _create_authority(kms_key)
     props = {
         "Kind": "Users",
         "EndpointId": ENDPOINT_ID,
         "Bucket": bucket,
+        "Prefix": PREFIX,
         "KmsKeyArn": kms_key,
         "CaSecretArn": authority["PhysicalResourceId"],
-        "StateKey": "state.json",
+        "StateKey": f"{PREFIX}state.json",
     }
     _users(ec2, props, ["alice", "bob"], crl=False)
     alice, bob = _ovpn("alice"), _ovpn("bob")
@@ -81,7 +94,7 @@ def test_generated_configs_connect_and_crl_rejects_removed_user(
 
 def test_config_from_another_ca_is_refused(ec2: Ec2Stub, kms_key: str, bucket: str) -> None:
     require_openvpn()
-    index.on_event({"RequestType": "Create", "ResourceProperties": authority_props(kms_key)})
+    _create_authority(kms_key)
     bundle = read_bundle()
     other_ca = certs.create_ca("Other CA")
     stranger = certs.issue_client_cert(other_ca, "mallory")
