@@ -41,6 +41,7 @@ matches) instead of importing a second one.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -186,9 +187,18 @@ def _import(bundle: CaBundle, name: str, arn: str | None) -> str:
 
 
 def create_or_update(
-    props: Mapping[str, Any], *, physical_id: str | None, request_id: str = ""
+    props: Mapping[str, Any],
+    *,
+    physical_id: str | None,
+    request_id: str = "",
+    renew: bool = False,
 ) -> tuple[str, dict[str, str]]:
     """Create (``physical_id`` None), update or renew the authority.
+
+    A Renew of a secret scheduled for deletion (the stack was deleted) does nothing. A
+    failed Create deletes the secret it made (without recovery: it holds a CA key nobody
+    uses) and the certificate it imported, since the Provider framework answers the
+    rollback Delete itself.
 
     Returns:
         ``(secret ARN, Data)``.
@@ -198,14 +208,46 @@ def create_or_update(
     server_name = get_str(props, "ServerName", certs.default_server_name(prefix))
     ca_days = get_int(props, "CaValidityDays", certs.CA_VALIDITY_DAYS, low=1, high=36500)
     server_days = get_int(props, "ServerValidityDays", certs.SERVER_VALIDITY_DAYS, low=1, high=3650)
-    renew_before = get_int(props, "RenewBeforeDays", 30, low=0, high=3650)
+    get_int(props, "RenewBeforeDays", 30, low=0, high=3650)  # refuse a bad value before any call
     now = clock.now()
 
     if physical_id is None:
         bundle, secret_arn, name = _create_bundle(prefix, request_id, kms_key_arn, ca_days)
-    else:
-        secret_arn = physical_id
-        bundle, name = _load_bundle(secret_arn, kms_key_arn)
+        try:
+            return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
+        except BaseException:
+            _discard(secret_arn, name)
+            raise
+    secret_arn = physical_id
+    if renew and client("secretsmanager").describe_secret(SecretId=secret_arn).get("DeletedDate"):
+        LOG.info("CA secret scheduled for deletion: nothing to renew")
+        return secret_arn, {}
+    bundle, name = _load_bundle(secret_arn, kms_key_arn)
+    return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
+
+
+def _discard(secret_arn: str, name: str) -> None:
+    """After a failed Create: delete the new secret and any certificate imported for it."""
+    try:
+        for arn in _tagged_certificates(name):
+            _delete_certificate(arn, 0)
+        client("secretsmanager").delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
+        LOG.info("failed Create: deleted the CA secret and its certificate")
+    except Exception:
+        LOG.exception("failed Create: could not delete the CA secret %s", secret_arn)
+
+
+def _reconcile(
+    bundle: CaBundle,
+    secret_arn: str,
+    name: str,
+    props: Mapping[str, Any],
+    server_name: str,
+    server_days: int,
+    now: dt.datetime,
+) -> tuple[str, dict[str, str]]:
+    """Re-issue and import the server certificate as needed; report days to expiry."""
+    renew_before = get_int(props, "RenewBeforeDays", 30, low=0, high=3650)
     ca = certs.Issued(
         key=certs.key_from_pem(bundle.ca_key_pem), cert=certs.cert_from_pem(bundle.ca_cert_pem)
     )

@@ -333,14 +333,20 @@ def key_to_pem(key: rsa.RSAPrivateKey) -> str:
     ).decode("ascii")
 
 
-def key_from_pem(pem: str) -> rsa.RSAPrivateKey:
+def key_from_pem(pem: str, *, check: bool = True) -> rsa.RSAPrivateKey:
     """Load an unencrypted RSA private key from PEM.
+
+    ``check=False`` skips OpenSSL's RSA consistency check (about as slow as generating a
+    key): only for keys this library wrote, whose public half the caller compares with
+    their certificate.
 
     Raises:
         ValueError: not an unencrypted RSA PEM key (the message has no key material).
     """
     try:
-        key = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+        key = serialization.load_pem_private_key(
+            pem.encode("ascii"), password=None, unsafe_skip_rsa_key_validation=not check
+        )
     except (ValueError, TypeError):
         raise ValueError("not an unencrypted PEM private key") from None
     if not isinstance(key, rsa.RSAPrivateKey):

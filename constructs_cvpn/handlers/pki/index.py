@@ -57,7 +57,10 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     if kind == "Authority":
         request_id = str(event.get("RequestId", ""))
         pid, data = authority.create_or_update(
-            props, physical_id=None if request == "Create" else pid, request_id=request_id
+            props,
+            physical_id=None if request == "Create" else pid,
+            request_id=request_id,
+            renew=request == "Renew",
         )
     else:
         pid, data = users.create_or_update(

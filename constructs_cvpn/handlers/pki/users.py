@@ -173,10 +173,15 @@ class _Lease:
         self.existed = False
         self._saved = b""
 
-    def acquire(self) -> UsersState:
-        """Load the state and take the lease, waiting for another run to release it."""
+    def acquire(self, *, create: bool = True) -> UsersState | None:
+        """Load the state and take the lease, waiting for another run to release it.
+
+        With ``create=False`` a missing state is not created: None comes back.
+        """
         while True:
             found = store.read(self.bucket, self.key)
+            if found is None and not create:
+                return None
             state = UsersState.from_json(found.body) if found else UsersState()
             now = clock.now()
             held = (
@@ -279,7 +284,7 @@ def _read_file(p: UsersProps, name: str) -> _Held | None:
         return None
     try:
         cert = certs.cert_from_pem(cert_pem)
-        key = certs.key_from_pem(key_pem)
+        key = certs.key_from_pem(key_pem, check=False)  # compared with the certificate below
     except ValueError:
         return None
     if key.public_key() != cert.public_key():
@@ -310,8 +315,9 @@ def _revoke_user(
 ) -> None:
     held = [HeldCertificate(rec.serial, rec.not_after), *rec.previous]
     for cert in held:
-        if ledger.revoke(cert.serial, not_after=cert.not_after, user=name, now=now):
-            state.crl_dirty = True
+        ledger.revoke(cert.serial, not_after=cert.not_after, user=name, now=now)
+    # Even when already listed: a failed run may have saved the ledger and not the state.
+    state.crl_dirty = True
 
 
 def _plan(
@@ -445,8 +451,8 @@ def _reconcile(
     if missing:
         lease.save(state, release=True)
         raise DeadlineReached(
-            f"stopped with {missing} user files still to write, progress saved, before the "
-            "Lambda's time ran out; deploy again to finish"
+            f"stopped with {missing} user files still to write before the Lambda's time ran "
+            "out (an update keeps what was written; a create removes it); deploy again"
         )
 
     if state.crl_dirty or (state.crl_endpoint != p.endpoint_id and ledger.entries):
@@ -516,10 +522,20 @@ def create_or_update(
     object it wrote.
     """
     p = UsersProps.parse(props)
-    _refuse_move(p, old_props)
     deadline = Deadline(context)
     lease = _Lease(p.bucket, p.state_key, p.kms_key_arn, deadline)
-    state = lease.acquire()
+    # A Renew after the resource was deleted must not bring its users back.
+    state = lease.acquire(create=request != "Renew")
+    if state is None:
+        LOG.info("no users state: nothing to renew (the resource was deleted)")
+        return physical_id(p), {}
+    if not lease.existed:
+        # A rollback's new location is the original one, which has state: never refused.
+        try:
+            _refuse_move(p, old_props)
+        except PropertyError:
+            store.delete_all_versions(p.bucket, p.state_key)
+            raise
     written: set[str] = set()
     try:
         data = _reconcile(p, lease, state, deadline, written)
@@ -554,14 +570,13 @@ def delete(props: Mapping[str, Any], context: object = None) -> None:
     kms_key_arn = get_str(props, "KmsKeyArn")
     lease = _Lease(bucket, state_key, kms_key_arn, Deadline(context))
     try:
-        state = lease.acquire()
+        state = lease.acquire(create=False)
     except ClientError as err:
         if store.code(err) == "NoSuchBucket":
             LOG.info("bucket %s is gone: nothing to delete", bucket)
             return
         raise
-    if not lease.existed:
-        store.delete_all_versions(bucket, state_key)
+    if state is None:
         LOG.info("no users state at %s: nothing to delete", state_key)
         return
     names = sorted(set(state.users) | set(state.pending_deletes))
