@@ -17,10 +17,15 @@ Runs before the Client VPN endpoint exists. Properties (CloudFormation strings):
   rotated.
 - ``MetricDimension`` (optional): the ``Vpn`` dimension of the ``DaysToExpiry`` metric
   (the lower of the server certificate's and the CA's days left).
-- ``RetainOnDelete`` (default ``false``): on Delete leave the secret and ACM certificate.
-- ``InUseWaitSeconds`` (default 240, 0-600): on Delete, how long to retry deleting an ACM
-  certificate that is still in use (the endpoint releases it a while after its deletion);
-  after that the certificate is left in place with a warning and the deletion succeeds.
+- ``ReaderRoleArns`` (required, a list): the roles that may read and write the secret's
+  value (the two PKI handler roles). Right after creating the secret the handler attaches a
+  resource policy denying ``GetSecretValue``, ``PutSecretValue`` and ``UpdateSecret`` to every
+  other principal.
+
+On Delete, an ACM certificate still in use (the endpoint releases it a while after its
+deletion) is retried for :data:`IN_USE_WAIT_SECONDS`, then left in place with a warning.
+A certificate carrying this CA's tag is re-used, re-imported over or deleted only if its
+certificate (``acm:GetCertificate``) was issued by this CA: a tag anyone can set is no proof.
 
 On Delete the secret is scheduled for deletion with a 30-day recovery window. A stack
 deployed again gets a new CA (a new request id, a new secret): certificates of the old CA,
@@ -43,18 +48,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import NameOID
 
 from . import certs, clock
 from .aws import client
 from .metrics import emit_days_to_expiry
-from .props import PropertyError, get_bool, get_int, get_str
+from .props import PropertyError, get_int, get_str, get_str_list
 from .state import CaBundle
 
 __all__ = ["TAG_KEY", "create_or_update", "delete"]
@@ -64,6 +72,14 @@ TAG_KEY = "constructs-cvpn:ca-secret"
 """Tag put on the imported ACM certificate; its value is the secret name."""
 RECOVERY_WINDOW_DAYS = 30
 """Recovery window of the CA secret's deletion."""
+IN_USE_WAIT_SECONDS = 240
+"""How long Delete retries an ACM certificate that is still in use."""
+GUARDED_ACTIONS = (
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecret",
+)
+"""What the secret's resource policy denies to every principal but the reader roles."""
 
 
 def _code(err: ClientError) -> str:
@@ -82,8 +98,28 @@ def _request_marker(request_id: str) -> str:
     return hashlib.sha256(request_id.encode()).hexdigest()[:16]
 
 
+def _guard(secret_arn: str, readers: list[str]) -> None:
+    """Deny the secret's value to every principal that is not one of ``readers``."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyTheClientVpnPkiHandlers",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": list(GUARDED_ACTIONS),
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"aws:PrincipalArn": readers}},
+            }
+        ],
+    }
+    client("secretsmanager").put_resource_policy(
+        SecretId=secret_arn, ResourcePolicy=json.dumps(policy), BlockPublicPolicy=True
+    )
+
+
 def _create_bundle(
-    prefix: str, request_id: str, kms_key_arn: str, ca_validity_days: int
+    prefix: str, request_id: str, kms_key_arn: str, ca_validity_days: int, readers: list[str]
 ) -> tuple[CaBundle, str, str]:
     """Create the CA and its secret (or find this request's own); return bundle, ARN, name."""
     if not request_id:
@@ -105,6 +141,7 @@ def _create_bundle(
             ],
         )
         LOG.info("created CA secret %s", created["ARN"])
+        _guard(str(created["ARN"]), readers)
         return bundle, str(created["ARN"]), name
     except ClientError as err:
         if _code(err) != "ResourceExistsException":
@@ -117,7 +154,8 @@ def _create_bundle(
             "(its marker tag or KMS key is not ours)"
         )
     arn = str(described["ARN"])
-    value = sm.get_secret_value(SecretId=arn)  # a retry of our own Create
+    _guard(arn, readers)  # a retry of our own Create: the first run may have stopped before
+    value = sm.get_secret_value(SecretId=arn)
     return CaBundle.from_json(str(value.get("SecretString", ""))), arn, name
 
 
@@ -156,6 +194,26 @@ def _tagged_certificates(name: str) -> list[str]:
             if any(t.get("Key") == TAG_KEY and t.get("Value") == name for t in tags):
                 found.append(arn)
     return found
+
+
+def _issued_by_ca(arn: str, ca: x509.Certificate) -> bool:
+    """True if the ACM certificate ``arn`` was issued by the CA certificate ``ca``."""
+    try:
+        pem = client("acm").get_certificate(CertificateArn=arn)["Certificate"]
+        cert = certs.cert_from_pem(str(pem))
+    except ClientError as err:
+        if _code(err) in ("ResourceNotFoundException", "RequestInProgressException"):
+            return False
+        raise
+    except ValueError:
+        return False
+    if cert.issuer != ca.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def _acm_serial(arn: str) -> str | None:
@@ -212,11 +270,14 @@ def create_or_update(
     now = clock.now()
 
     if physical_id is None:
-        bundle, secret_arn, name = _create_bundle(prefix, request_id, kms_key_arn, ca_days)
+        readers = get_str_list(props, "ReaderRoleArns")
+        if not readers:
+            raise PropertyError("property ReaderRoleArns must name at least one role")
+        bundle, secret_arn, name = _create_bundle(prefix, request_id, kms_key_arn, ca_days, readers)
         try:
             return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
         except BaseException:
-            _discard(secret_arn, name)
+            _discard(secret_arn, name, certs.cert_from_pem(bundle.ca_cert_pem))
             raise
     secret_arn = physical_id
     if renew and client("secretsmanager").describe_secret(SecretId=secret_arn).get("DeletedDate"):
@@ -226,11 +287,12 @@ def create_or_update(
     return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
 
 
-def _discard(secret_arn: str, name: str) -> None:
+def _discard(secret_arn: str, name: str, ca: x509.Certificate) -> None:
     """After a failed Create: delete the new secret and any certificate imported for it."""
     try:
         for arn in _tagged_certificates(name):
-            _delete_certificate(arn, 0)
+            if _issued_by_ca(arn, ca):
+                _delete_certificate(arn, 0)
         client("secretsmanager").delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
         LOG.info("failed Create: deleted the CA secret and its certificate")
     except Exception:
@@ -277,7 +339,14 @@ def _reconcile(
     if not arn:
         # A retry after an import whose ARN was not saved: only a certificate with our
         # server certificate's serial is ours; never fall back to any other.
-        arn = next((a for a in _tagged_certificates(name) if _acm_serial(a) == want_serial), "")
+        arn = next(
+            (
+                a
+                for a in _tagged_certificates(name)
+                if _acm_serial(a) == want_serial and _issued_by_ca(a, ca.cert)
+            ),
+            "",
+        )
     if not arn or _acm_serial(arn) != want_serial:
         arn = _import(bundle, name, arn or None)
         LOG.info("imported server certificate into ACM: %s", arn)
@@ -317,12 +386,8 @@ def _delete_certificate(arn: str, wait_seconds: int) -> None:
 
 
 def delete(physical_id: str, props: Mapping[str, Any]) -> None:
-    """Delete the ACM certificate(s) and schedule the secret's deletion (unless retained)."""
-    if get_bool(props, "RetainOnDelete", False):
-        LOG.info("RetainOnDelete=true: keeping CA secret and ACM certificate")
-        return
+    """Delete this CA's ACM certificate(s) and schedule the secret's deletion."""
     window = RECOVERY_WINDOW_DAYS
-    wait = get_int(props, "InUseWaitSeconds", 240, low=0, high=600)
     if not physical_id.startswith("arn:") or ":secretsmanager:" not in physical_id:
         LOG.info("physical id %s is not a secret ARN: nothing was created", physical_id)
         return
@@ -331,16 +396,21 @@ def delete(physical_id: str, props: Mapping[str, Any]) -> None:
     name = physical_id.split(":secret:", 1)[-1][:-7]  # Secrets Manager appends -XXXXXX
     try:
         value = sm.get_secret_value(SecretId=physical_id)
-        arn = CaBundle.from_json(str(value.get("SecretString", ""))).server_certificate_arn
-        if arn:
-            arns.add(arn)
     except ClientError as err:
         if _code(err) not in ("ResourceNotFoundException", "InvalidRequestException"):
             raise
-        LOG.info("CA secret already deleted or scheduled for deletion")
-    arns.update(_tagged_certificates(name))
+        LOG.info(
+            "CA secret already deleted or scheduled for deletion: no certificate is "
+            "deleted, as none can be proven to be this CA's"
+        )
+    else:
+        bundle = CaBundle.from_json(str(value.get("SecretString", "")))
+        ca = certs.cert_from_pem(bundle.ca_cert_pem)
+        if bundle.server_certificate_arn:
+            arns.add(bundle.server_certificate_arn)
+        arns.update(a for a in _tagged_certificates(name) if _issued_by_ca(a, ca))
     for arn in sorted(arns):
-        _delete_certificate(arn, wait)
+        _delete_certificate(arn, IN_USE_WAIT_SECONDS)
     try:
         sm.delete_secret(SecretId=physical_id, RecoveryWindowInDays=window)
         LOG.info("scheduled deletion of CA secret in %d days", window)
