@@ -301,8 +301,20 @@ def ec2(aws_env: None) -> Iterator[Ec2Stub]:
     stub.stubber.assert_no_pending_responses()
 
 
-def authority_props(kms_key: str, **extra: str) -> dict[str, str]:
-    return {"Kind": "Authority", "CaSecretPrefix": SECRET_PREFIX, "KmsKeyArn": kms_key, **extra}
+READER_ROLES = [
+    "arn:aws:iam::123456789012:role/cvpn-ca-handler",
+    "arn:aws:iam::123456789012:role/cvpn-users-handler",
+]
+
+
+def authority_props(kms_key: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "Kind": "Authority",
+        "CaSecretPrefix": SECRET_PREFIX,
+        "KmsKeyArn": kms_key,
+        "ReaderRoleArns": list(READER_ROLES),
+        **extra,
+    }
 
 
 def read_bundle(secret: str | None = None) -> CaBundle:

@@ -20,11 +20,12 @@ from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from constructs_cvpn.handlers.pki import aws, certs, index
+from constructs_cvpn.handlers.pki import authority, aws, certs, index
 from constructs_cvpn.handlers.pki.props import PropertyError
 
 from .. import certs as factory
 from .conftest import (
+    READER_ROLES,
     REGION,
     REQUEST_ID,
     SECRET_PREFIX,
@@ -129,6 +130,32 @@ def test_create_names_secret_from_request_id_and_imports_server_cert(kms_key: st
     assert certs.key_from_pem(bundle.server_key_pem).public_key().public_numbers() == (
         server.public_key().public_numbers()  # type: ignore[union-attr]
     )
+
+
+def test_create_guards_the_secret_with_a_resource_policy(kms_key: str) -> None:
+    out = _create(kms_key)
+    got = _sm().get_resource_policy(SecretId=out["PhysicalResourceId"])
+    (statement,) = json.loads(got["ResourcePolicy"])["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert sorted(statement["Action"]) == [
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecret",
+    ]
+    assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": READER_ROLES}}
+
+
+@pytest.mark.parametrize("readers", [None, [], "arn:aws:iam::123456789012:role/x"])
+def test_create_without_reader_roles_is_refused(kms_key: str, readers: Any) -> None:
+    props = authority_props(kms_key)
+    if readers is None:
+        del props["ReaderRoleArns"]
+    else:
+        props["ReaderRoleArns"] = readers
+    with pytest.raises(PropertyError, match="ReaderRoleArns"):
+        index.on_event(_event("Create", props, request_id=REQUEST_ID))
+    assert _sm().list_secrets(IncludePlannedDeletion=True)["SecretList"] == []
 
 
 def test_create_without_request_id_is_refused(kms_key: str) -> None:
@@ -302,9 +329,8 @@ def test_certificate_deleted_outside_is_imported_again(kms_key: str) -> None:
     assert read_bundle().server_certificate_arn == arn
 
 
-def test_retry_after_acm_import_failure_reuses_secret(
-    kms_key: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _fail_import_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the handler's next ImportCertificate fail (once), before it reaches ACM."""
     acm = aws.client("acm")
     real_import = acm.import_certificate
     calls = {"n": 0}
@@ -316,47 +342,115 @@ def test_retry_after_acm_import_failure_reuses_secret(
         return real_import(**kwargs)
 
     monkeypatch.setattr(acm, "import_certificate", flaky)
-    with pytest.raises(RuntimeError, match="ImportCertificate failed: LimitExceededException"):
-        _create(kms_key)
-    half = read_bundle()
-    assert half.server_cert_pem and not half.server_certificate_arn
-    assert _acm_arns() == []
-
-    out = _create(kms_key)  # the same request, retried
-    done = read_bundle()
-    assert done.ca_cert_pem == half.ca_cert_pem
-    assert done.server_cert_pem == half.server_cert_pem  # the same cert was imported
-    assert _acm_arns() == [out["Data"]["ServerCertificateArn"]]
 
 
-def _fail_second_put(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fail_put(monkeypatch: pytest.MonkeyPatch, nth: int) -> None:
+    """Make the handler's ``nth`` PutSecretValue from now on fail (once)."""
     sm = aws.client("secretsmanager")
     real_put = sm.put_secret_value
     calls = {"n": 0}
 
     def flaky(**kwargs: Any) -> Any:
         calls["n"] += 1
-        if calls["n"] == 2:  # the first put saves the server cert, the second the ARN
+        if calls["n"] == nth:
             raise ClientError({"Error": {"Code": "InternalServiceError"}}, "PutSecretValue")
         return real_put(**kwargs)
 
     monkeypatch.setattr(sm, "put_secret_value", flaky)
 
 
-def test_retry_after_arn_not_saved_finds_its_tagged_certificate(
+def _assert_no_secret_at_all(name: str) -> None:
+    """Neither the secret nor a secret scheduled for deletion: deleted without recovery."""
+    assert _sm().list_secrets(IncludePlannedDeletion=True)["SecretList"] == []
+    with pytest.raises(ClientError) as info:
+        _sm().describe_secret(SecretId=name)
+    assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+# A failed Create cleans up after itself: the Provider framework answers the rollback's
+# Delete itself (physical id CREATE_FAILED), so the handler never sees it.
+@pytest.mark.parametrize(
+    ("failure", "imported"),
+    [
+        ("server-certificate-save", 0),  # first PutSecretValue: before any import
+        ("acm-import", 0),
+        ("arn-save", 1),  # second PutSecretValue: the certificate is in ACM by then
+    ],
+)
+def test_failed_create_leaves_no_secret_and_no_certificate(
+    kms_key: str, monkeypatch: pytest.MonkeyPatch, failure: str, imported: int
+) -> None:
+    imports = _count_imports()
+    if failure == "acm-import":
+        _fail_import_once(monkeypatch)
+        with pytest.raises(RuntimeError, match="ImportCertificate failed: LimitExceededException"):
+            _create(kms_key)
+    else:
+        _fail_put(monkeypatch, 1 if failure == "server-certificate-save" else 2)
+        with pytest.raises(ClientError, match="InternalServiceError"):
+            _create(kms_key)
+    assert len(imports) == imported
+    _assert_no_secret_at_all(secret_name())
+    assert _acm_arns() == []
+
+
+def test_failed_create_whose_clean_up_fails_reports_the_first_error(
     kms_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fail_second_put(monkeypatch)
-    with pytest.raises(ClientError):
+    _fail_import_once(monkeypatch)
+    sm = aws.client("secretsmanager")
+
+    def denied(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDeniedException"}}, "DeleteSecret")
+
+    monkeypatch.setattr(sm, "delete_secret", denied)
+    with pytest.raises(RuntimeError, match="ImportCertificate failed: LimitExceededException"):
         _create(kms_key)
-    (ours,) = _acm_arns()
-    assert read_bundle().server_certificate_arn == ""
+
+
+# Retries of an Update or a Renew that re-issues the server certificate: the secret stays,
+# the certificate saved before the import is the one imported, under the same ACM ARN.
+@pytest.mark.parametrize("change", ["server-name", "renewal"])
+def test_retry_after_acm_import_failure_imports_the_saved_cert_under_the_same_arn(
+    kms_key: str, clock: Clock, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    first = _create(kms_key)
+    pid, arn = first["PhysicalResourceId"], first["Data"]["ServerCertificateArn"]
+    before = read_bundle()
+    old_serial = _acm_cert(arn).serial_number
+    if change == "server-name":
+        request, extra = "Update", {"ServerName": "vpn.corp.example"}
+    else:
+        clock.advance(800)  # 25 days left, within the default 30
+        request, extra = "Renew", {}
+
+    _fail_import_once(monkeypatch)
+    with pytest.raises(RuntimeError, match="ImportCertificate failed: LimitExceededException"):
+        _update(kms_key, pid, request, **extra)
+    half = read_bundle()
+    assert _sm().describe_secret(SecretId=pid).get("DeletedDate") is None  # not discarded
+    assert half.ca_cert_pem == before.ca_cert_pem and half.ca_key_pem == before.ca_key_pem
+    assert half.server_cert_pem != before.server_cert_pem  # saved before the import
+    assert half.server_certificate_arn == arn
+    assert _acm_arns() == [arn]
+    assert _acm_cert(arn).serial_number == old_serial  # ACM still serves the old one
 
     imports = _count_imports()
-    out = _create(kms_key)
-    assert out["Data"]["ServerCertificateArn"] == ours
-    assert imports == []
-    assert read_bundle().server_certificate_arn == ours
+    out = _update(kms_key, pid, request, **extra)  # the retry
+    assert out == {"PhysicalResourceId": pid, "Data": first["Data"]}
+    assert read_bundle() == half  # the saved certificate, not a third one
+    assert [c.get("CertificateArn") for c in imports] == [arn]
+    assert _acm_arns() == [arn]
+    served = _acm_cert(arn)
+    assert served.serial_number == certs.cert_from_pem(half.server_cert_pem).serial_number
+    assert served.serial_number != old_serial
+    if change == "server-name":
+        cn = served.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        assert cn == "vpn.corp.example"
+    assert {"Key": ACM_TAG, "Value": secret_name()} in (
+        _acm().list_tags_for_certificate(CertificateArn=arn)["Tags"]
+    )
+    assert len(_sm().list_secrets(IncludePlannedDeletion=True)["SecretList"]) == 1
 
 
 def _import_foreign(tag_value: str) -> str:
@@ -373,6 +467,43 @@ def _import_foreign(tag_value: str) -> str:
     )
 
 
+# An Update saves the ACM ARN only when it changes: when the certificate was deleted outside
+# and is imported again. A retry after that save failed finds the certificate by tag, and
+# only one with its own serial (a foreign certificate carrying the tag is listed first).
+@pytest.mark.parametrize("foreign_tagged", [False, True])
+def test_retry_after_arn_not_saved_finds_its_own_tagged_certificate(
+    kms_key: str, monkeypatch: pytest.MonkeyPatch, foreign_tagged: bool
+) -> None:
+    first = _create(kms_key)
+    pid, gone = first["PhysicalResourceId"], first["Data"]["ServerCertificateArn"]
+    _acm().delete_certificate(CertificateArn=gone)
+    foreign = _import_foreign(secret_name()) if foreign_tagged else ""
+    foreign_serial = _acm_cert(foreign).serial_number if foreign else 0
+    server_pem = read_bundle().server_cert_pem
+
+    _fail_put(monkeypatch, 1)  # the Update's only save: the new ARN (no re-issue)
+    with pytest.raises(ClientError, match="InternalServiceError"):
+        _update(kms_key, pid)
+    (ours,) = set(_acm_arns()) - {foreign}
+    assert read_bundle().server_certificate_arn == gone  # not saved
+    assert _sm().describe_secret(SecretId=pid).get("DeletedDate") is None  # not discarded
+
+    imports = _count_imports()
+    out = _update(kms_key, pid)  # the retry
+    assert out == {
+        "PhysicalResourceId": pid,
+        "Data": {"ServerCertificateArn": ours, "ClientRootCertificateArn": ours},
+    }
+    assert imports == []
+    done = read_bundle()
+    assert done.server_certificate_arn == ours
+    assert done.server_cert_pem == server_pem
+    assert _acm_cert(ours).serial_number == certs.cert_from_pem(server_pem).serial_number
+    assert sorted(_acm_arns()) == sorted(a for a in (ours, foreign) if a)
+    if foreign:
+        assert _acm_cert(foreign).serial_number == foreign_serial  # not overwritten either
+
+
 def test_tagged_certificate_with_another_serial_is_never_reused(kms_key: str) -> None:
     foreign = _import_foreign(secret_name())
     foreign_serial = _acm_cert(foreign).serial_number
@@ -385,19 +516,26 @@ def test_tagged_certificate_with_another_serial_is_never_reused(kms_key: str) ->
     assert _acm_cert(foreign).serial_number == foreign_serial  # not overwritten either
 
 
-def test_retry_picks_its_own_certificate_among_tagged_ones(
+def test_failed_create_deletes_only_its_own_tagged_certificate(
     kms_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    foreign = _import_foreign(secret_name())  # listed first
-    _fail_second_put(monkeypatch)
-    with pytest.raises(ClientError):
+    foreign = _import_foreign(secret_name())  # a tag anyone can set is no proof
+    foreign_serial = _acm_cert(foreign).serial_number
+    imports = _count_imports()
+    _fail_put(monkeypatch, 2)  # the ARN save: our certificate is in ACM by then
+    with pytest.raises(ClientError, match="InternalServiceError"):
         _create(kms_key)
-    (ours,) = set(_acm_arns()) - {foreign}
+    assert len(imports) == 1
+    _assert_no_secret_at_all(secret_name())
+    assert _acm_arns() == [foreign]
+    assert _acm_cert(foreign).serial_number == foreign_serial
 
+
+def test_delete_leaves_a_foreign_certificate_carrying_the_tag(kms_key: str) -> None:
     out = _create(kms_key)
-    assert out["Data"]["ServerCertificateArn"] == ours
-    assert read_bundle().server_certificate_arn == ours
-    assert len(_acm_arns()) == 2
+    foreign = _import_foreign(secret_name())
+    index.on_event(_event("Delete", authority_props(kms_key), out["PhysicalResourceId"]))
+    assert _acm_arns() == [foreign]
 
 
 def test_delete_removes_certificate_and_schedules_secret_deletion_in_30_days(
@@ -440,11 +578,6 @@ def test_update_after_delete_restores_the_secret(kms_key: str) -> None:
     assert _acm_arns() == [again["Data"]["ServerCertificateArn"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: a scheduled Renew after the Delete (in flight, or an async "
-    "retry) restores the CA secret and imports a new ACM certificate",
-)
 def test_renew_after_delete_restores_nothing(kms_key: str) -> None:
     out = _create(kms_key)
     pid = out["PhysicalResourceId"]
@@ -455,12 +588,12 @@ def test_renew_after_delete_restores_nothing(kms_key: str) -> None:
     assert _acm_arns() == []
 
 
-def test_delete_retained(kms_key: str) -> None:
+def test_retain_on_delete_is_no_longer_read(kms_key: str) -> None:
     out = _create(kms_key)
     props = authority_props(kms_key, RetainOnDelete="true")
     index.on_event(_event("Delete", props, out["PhysicalResourceId"]))
-    assert _acm_arns() == [out["Data"]["ServerCertificateArn"]]
-    assert _sm().describe_secret(SecretId=secret_name()).get("DeletedDate") is None
+    assert _acm_arns() == []
+    assert _sm().describe_secret(SecretId=secret_name()).get("DeletedDate") is not None
 
 
 def test_delete_with_certificate_in_use_leaves_it_and_warns(
@@ -473,8 +606,9 @@ def test_delete_with_certificate_in_use_leaves_it_and_warns(
         raise ClientError({"Error": {"Code": "ResourceInUseException"}}, "DeleteCertificate")
 
     monkeypatch.setattr(acm, "delete_certificate", in_use)
+    monkeypatch.setattr(authority, "IN_USE_WAIT_SECONDS", 0)  # hard-coded 240 s otherwise
     caplog.set_level(logging.INFO)
-    props = authority_props(kms_key, InUseWaitSeconds="0")
+    props = authority_props(kms_key, InUseWaitSeconds="600")  # no longer read
     index.on_event(_event("Delete", props, out["PhysicalResourceId"]))
     assert "still in use" in caplog.text
     assert _acm_arns() == [out["Data"]["ServerCertificateArn"]]

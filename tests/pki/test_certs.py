@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -168,3 +168,33 @@ def test_pem_round_trip(ca: certs.Issued) -> None:
         certs.key_from_pem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
     assert "AAAA" not in str(info.value)
     assert certs.serial_hex(255) == "ff"
+
+
+def test_key_from_pem_without_the_check_loads_a_valid_key(ca: certs.Issued) -> None:
+    pem = certs.key_to_pem(ca.key)
+    loaded = certs.key_from_pem(pem, check=False)
+    assert loaded.private_numbers() == ca.key.private_numbers()
+    with pytest.raises(ValueError, match="not an unencrypted PEM private key"):
+        certs.key_from_pem(
+            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", check=False
+        )
+
+
+def test_key_from_pem_checks_the_key_by_default(ca: certs.Issued) -> None:
+    # An inconsistent key (d that does not invert e): refused with the check, loaded without.
+    numbers = ca.key.private_numbers()
+    bad = rsa.RSAPrivateNumbers(
+        p=numbers.p,
+        q=numbers.q,
+        d=numbers.d + 2,
+        dmp1=numbers.dmp1,
+        dmq1=numbers.dmq1,
+        iqmp=numbers.iqmp,
+        public_numbers=numbers.public_numbers,
+    ).private_key(unsafe_skip_rsa_key_validation=True)
+    pem = bad.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    with pytest.raises(ValueError, match="not an unencrypted PEM private key"):
+        certs.key_from_pem(pem)
+    assert certs.key_from_pem(pem, check=False).private_numbers().d == numbers.d + 2

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from constructs_cvpn.handlers.pki import aws, certs, index, users
+from constructs_cvpn.handlers.pki import clock as pki_clock
 from constructs_cvpn.handlers.pki.ledger import Ledger, LedgerFullError
 
 from .conftest import (
@@ -39,6 +40,7 @@ from .conftest import (
     REQUEST_ID,
     Clock,
     Ec2Stub,
+    KeyPool,
     authority_props,
     export_config,
     read_bundle,
@@ -343,6 +345,36 @@ def test_lost_file_found_at_a_rerender_is_revoked_and_reissued(run: Run, ec2: Ec
     assert _credentials("bob") == bob
 
 
+def test_file_whose_key_does_not_match_its_cert_is_revoked_and_reissued(
+    run: Run, ec2: Ec2Stub, key_pool: KeyPool
+) -> None:
+    # The handler loads the key without OpenSSL's consistency check and compares its public
+    # half with the certificate: a file holding alice's certificate with another key was
+    # not delivered as issued.
+    run(["alice", "bob"], request="Create")
+    old = _serial("alice")
+    bob = _credentials("bob")
+    text = _ovpn("alice").decode()
+    other = key_pool.take().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    swapped = text.replace(_block(text, "key"), other.decode().strip())
+    assert swapped != text and _block(swapped, "cert") == _block(text, "cert")
+    _s3().put_object(Bucket=BUCKET, Key=_user_key("alice"), Body=swapped.encode())
+
+    new_config = export_config(read_bundle().ca_cert_pem, port=1194)
+    out = run(["alice", "bob"], crl=True, export=new_config)
+    assert out["Data"] == _data(Users=2, Issued=1, Rerendered=1, RevokedTotal=1)
+    assert _serial("alice") != old
+    assert _key("alice").public_key().public_numbers() == (
+        _cert("alice").public_key().public_numbers()  # type: ignore[union-attr]
+    )
+    _check_crl(ec2, {old})
+    assert _credentials("bob") == bob
+
+
 # -- configuration changes: re-render, same certificate and key ------------------------
 
 
@@ -601,11 +633,6 @@ def test_pending_user_whose_file_was_written_is_not_reissued(
     _check_crl(ec2, {bob})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: a removal already in the ledger (saved before a failed state "
-    "save) does not mark the CRL dirty on the retry, so it is never imported",
-)
 def test_retry_after_state_save_failure_still_imports_the_removal(
     run: Run, ec2: Ec2Stub, ca_secret: str, kms_key: str, config: str
 ) -> None:
@@ -841,12 +868,84 @@ def test_near_the_deadline_the_run_stops_with_progress_saved(
         "RequestType": "Update",
         "ResourceProperties": _props(kms_key, ca_secret, ["alice", "bob", "carol"]),
     }
-    with pytest.raises(RuntimeError, match=r"progress saved.*deploy again"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"stopped with 2 user files still to write .*"
+        r"\(an update keeps what was written; a create removes it\); deploy again",
+    ):
         index.on_event(event, context)
     assert _state()["lease_owner"] == ""
     assert _ovpn("alice") == alice
     out = run(["alice", "bob", "carol"])
     assert out["Data"] == _data(Users=3, Issued=2)
+
+
+def _deadline_after(monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
+    """The deadline is near from the ``calls + 1``-th check on; file writes one at a time.
+
+    The handler checks before issuing each user, then before writing each file (in name
+    order once its pool has one thread).
+    """
+    seen = {"n": 0}
+
+    def near(self: object) -> bool:
+        seen["n"] += 1
+        return seen["n"] > calls
+
+    monkeypatch.setattr(users, "_S3_THREADS", 1)
+    monkeypatch.setattr(pki_clock.Deadline, "near", near)
+
+
+def test_deadline_during_an_update_keeps_the_files_written(
+    run: Run,
+    ec2: Ec2Stub,
+    kms_key: str,
+    ca_secret: str,
+    config: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    run(["alice"], request="Create")
+    alice = _ovpn("alice")
+    with monkeypatch.context() as patch:
+        _deadline_after(patch, 3)  # issue bob, issue carol, write bob; carol's write stops
+        ec2.expect_export(config)
+        event = {
+            "RequestType": "Update",
+            "ResourceProperties": _props(kms_key, ca_secret, ["alice", "bob", "carol"]),
+        }
+        with pytest.raises(RuntimeError, match=r"stopped with 1 user files still to write"):
+            index.on_event(event)
+    half = _state()
+    assert half["lease_owner"] == ""
+    assert not half["users"]["bob"]["pending"] and half["users"]["carol"]["pending"]
+    assert _user_key("carol") not in _keys()
+    bob = _ovpn("bob")
+    assert int(half["users"]["bob"]["serial"], 16) == _serial("bob")
+
+    out = run(["alice", "bob", "carol"])
+    assert out["Data"] == _data(Users=3, Issued=1)  # carol only; her key never left
+    assert _ovpn("alice") == alice and _ovpn("bob") == bob
+    assert ec2.crl_imports == []
+
+
+def test_deadline_during_a_create_removes_what_it_wrote(
+    run: Run,
+    ec2: Ec2Stub,
+    kms_key: str,
+    ca_secret: str,
+    config: str,
+    versioned: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _deadline_after(monkeypatch, 3)  # issue alice, issue bob, write alice; bob's write stops
+    ec2.expect_export(config)
+    event = {
+        "RequestType": "Create",
+        "ResourceProperties": _props(kms_key, ca_secret, ["alice", "bob"]),
+    }
+    with pytest.raises(RuntimeError, match=r"stopped with 1 user files still to write"):
+        index.on_event(event)
+    assert _versions() == []
 
 
 # -- refusals and properties -----------------------------------------------------------
@@ -882,12 +981,6 @@ def test_moving_the_files_is_refused(
     assert ec2.exports == [ENDPOINT_ID]  # only the Create's
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: CloudFormation rolls a failed Update back with another Update "
-    "(old and new properties swapped), which the move check refuses too: "
-    "UPDATE_ROLLBACK_FAILED",
-)
 def test_rollback_of_a_refused_move_succeeds(
     run: Run, ec2: Ec2Stub, kms_key: str, ca_secret: str, config: str
 ) -> None:
@@ -912,11 +1005,6 @@ def test_rollback_of_a_refused_move_succeeds(
     assert _versions("cvpn/Other/") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: a scheduled Renew that runs after the Delete (in flight, or an "
-    "async retry) finds no state and issues every user again: keys left behind",
-)
 def test_renew_after_delete_writes_nothing(
     run: Run, ec2: Ec2Stub, kms_key: str, ca_secret: str, config: str
 ) -> None:
