@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import jsii
 from aws_cdk import (
     Acknowledgment,
     ArnFormat,
@@ -43,6 +44,7 @@ from .access import AuthorizationRule, Route
 from .config_export import ConfigExport
 from .config_export import config_bucket as new_config_bucket
 from .errors import ClientVpnConfigError
+from .keys import deny_grants_statement
 from .pki import (
     MAX_USERS,
     METRIC_NAME,
@@ -176,9 +178,14 @@ class ClientVpn(Construct):
                 retained: a destroyed and redeployed stack gets a new name.
             log_stream: connection log stream. Default: AWS creates one.
             log_retention: retention of the new log group. Default: one year.
-            encryption_key: the KMS key for everything this construct stores. Default: a
-                new customer-managed key, rotation on, retained on stack deletion. A key
-                you bring must let CloudWatch Logs use it for the log group.
+            encryption_key: the KMS key for the logs and the client configurations (the
+                generated CA's secret has a key of its own, see ``constructs_cvpn.pki``).
+                Default: a new customer-managed key, rotation on, retained on stack
+                deletion, whose policy also denies grants that are not for an AWS resource
+                (Control Tower CT.KMS.PR.3). Its policy gets a statement letting CloudWatch
+                Logs use it for this construct's log groups, with a Sid ending in
+                ``vpn_id`` (several ``ClientVpn`` may share one key). A key you bring from
+                another stack must allow the same itself.
             authorization_rules: who may reach which networks; see ``AuthorizationRule``.
                 Default: none (no client reaches anything until you add a rule).
             routes: extra destinations; see ``Route``. Not the VPC's own CIDRs (AWS adds
@@ -194,11 +201,14 @@ class ClientVpn(Construct):
             config_export: export the client configuration to S3 on every deployment
                 that changes it. Default: True.
             config_bucket: bring your own bucket (its policy, versioning and encryption
-                are yours; objects are written with ``encryption_key``). Default: a new
-                bucket: private, TLS-only, versioned, SSE-KMS with a bucket key, owner-
-                enforced, noncurrent versions expire after 90 days, access logs to a
-                second bucket, retained on stack deletion.
-            config_prefix: key prefix; the shared file is
+                are yours; objects are written with ``encryption_key``; keep S3 Bucket Keys
+                off, or the grants cannot name one object). Default: a new bucket:
+                private, TLS-only, versioned, SSE-KMS without a bucket key (so KMS sees
+                each object's ARN and a grant reaches one file), owner-enforced,
+                noncurrent versions expire after 90 days, access logs to a second bucket,
+                retained on stack deletion.
+            config_prefix: key prefix, without ``*`` or ``?`` (they would be wildcards in
+                the IAM policies naming it); the shared file is
                 ``<prefix>/<vpn-id>/client.ovpn`` where ``<vpn-id>`` is
                 ``Names.unique_id`` of this construct (see ``config_base``): the key
                 stays the same when the endpoint is replaced. Default: ``client-config``.
@@ -303,6 +313,11 @@ class ClientVpn(Construct):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        if encryption_key is None:
+            # Control Tower CT.KMS.PR.3 on the key we create (a key you bring is yours).
+            self.encryption_key.add_to_resource_policy(
+                deny_grants_statement(f"DenyGrantsExceptForAwsResources{self.vpn_id}")
+            )
         self._allow_logs_to_use_key()
         self.log_group: logs.ILogGroup = log_group or self._new_log_group(log_retention)
         if server_certificate_arn is None:
@@ -481,13 +496,15 @@ class ClientVpn(Construct):
         return self._associated
 
     def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` download the exported ``.ovpn`` (object read and KMS decrypt)."""
+        """Let ``grantee`` download the exported ``.ovpn`` and nothing else.
+
+        See ``grant_read_user_config`` for exactly what is granted and where.
+        """
         if self.config_bucket is None or self.config_object_key is None:
             raise ClientVpnConfigError(
                 self.node.path, "config_export", "is off, so there is no config to read"
             )
-        self.encryption_key.grant_decrypt(grantee)
-        return self.config_bucket.grant_read(grantee, self.config_object_key)
+        return self._grant_read(self.config_object_key, grantee)
 
     def add_user(self, name: str) -> None:
         """Give ``name`` a client certificate and their own ``.ovpn`` (generated PKI only).
@@ -528,11 +545,47 @@ class ClientVpn(Construct):
         return f"{self.user_certificates.prefix}users/{name}.ovpn"
 
     def grant_read_user_config(self, name: str, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` download ``name``'s ``.ovpn`` (object read and KMS decrypt)."""
-        key = self.user_config_key(name)
+        """Let ``grantee`` download ``name``'s ``.ovpn`` and nothing else.
+
+        Exactly two statements: ``s3:GetObject`` on that one object's ARN, and
+        ``kms:Decrypt`` on the config key only when S3 asks for it in this region
+        (``kms:ViaService``) for that object (``kms:EncryptionContext:aws:s3:arn``). No
+        listing, no bucket reads, no other user's file, no CA secret. (The file's older
+        versions are deleted by the handler, and ``GetObject`` does not cover
+        ``GetObjectVersion``.)
+
+        For an ``iam.Role``, ``iam.User`` or ``iam.Group`` the statements go into one
+        customer-managed policy per grantee and ``ClientVpn`` (a child of the grantee,
+        ``ReadClientVpnConfig<vpn-id>``), so the grantee's app gets no cdk-nag finding
+        for an inline policy; other principals get them in their default policy. A
+        managed policy holds about 6 KB: grant one principal at most a dozen files of one
+        VPN. The grantee must be in the VPN's account (the key policy trusts the
+        account's IAM policies). A bucket you bring (``config_bucket``) must have S3 Bucket
+        Keys off, or KMS sees the bucket's ARN as the context and the decrypt is refused.
+        """
+        return self._grant_read(self.user_config_key(name), grantee)
+
+    def _grant_read(self, object_key: str, grantee: iam.IGrantable) -> iam.Grant:
+        """``s3:GetObject`` on one object and ``kms:Decrypt`` for exactly that object."""
         assert self.config_bucket is not None
-        self.encryption_key.grant_decrypt(grantee)
-        return self.config_bucket.grant_read(grantee, key)
+        stack = Stack.of(self)
+        object_arn = self.config_bucket.arn_for_objects(object_key)
+        target = _policy_grantee(grantee, f"ReadClientVpnConfig{self.vpn_id}", self.node.path)
+        read = iam.Grant.add_to_principal(
+            grantee=target, actions=["s3:GetObject"], resource_arns=[object_arn]
+        )
+        decrypt = iam.Grant.add_to_principal(
+            grantee=target,
+            actions=["kms:Decrypt"],
+            resource_arns=[self.encryption_key.key_arn],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": f"s3.{stack.region}.amazonaws.com",
+                    "kms:EncryptionContext:aws:s3:arn": object_arn,
+                }
+            },
+        )
+        return read.combine(decrypt)
 
     # -- rules and routes -------------------------------------------------------------
 
@@ -894,7 +947,7 @@ class ClientVpn(Construct):
             raise ClientVpnConfigError(
                 self.node.path, "internet_access_group_id", "needs internet_access=True"
             )
-        if config_export:
+        if config_export or self._generated_pki:
             self._check("config_prefix", validation.key_prefix, config_prefix)
         if config_export and client_certificate_arn is not None and not client_credentials_secret:
             raise ClientVpnConfigError(
@@ -1024,7 +1077,8 @@ class ClientVpn(Construct):
         )
         self.encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowCloudWatchLogsForClientVpnLogGroups",
+                # Unique per construct: two ClientVpns may share one key.
+                sid=f"AllowCloudWatchLogsForClientVpnLogGroups{self.vpn_id}",
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
                 actions=[
                     "kms:Encrypt*",
@@ -1117,3 +1171,62 @@ def _selection_kwargs(selection: ec2.SubnetSelection) -> dict[str, Any]:
     if kwargs["one_per_az"] is None:
         del kwargs["one_per_az"]
     return kwargs
+
+
+class _ManagedPolicyPrincipal(iam.PrincipalBase):
+    """A principal whose grants land in one customer-managed policy attached to it."""
+
+    def __init__(self, principal: iam.IPrincipal, policy: iam.ManagedPolicy) -> None:
+        super().__init__()
+        self._principal = principal
+        self._policy = policy
+
+    @property
+    def policy_fragment(self) -> iam.PrincipalPolicyFragment:
+        return self._principal.policy_fragment
+
+    def dedupe_string(self) -> str | None:
+        return None
+
+    def add_to_principal_policy(
+        self, statement: iam.PolicyStatement
+    ) -> iam.AddToPrincipalPolicyResult:
+        self._policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self._policy)
+
+
+@jsii.implements(iam.IGrantable)
+class _Grantable:
+    def __init__(self, principal: iam.IPrincipal) -> None:
+        self._principal = principal
+
+    @property
+    def grant_principal(self) -> iam.IPrincipal:
+        return self._principal
+
+
+def _policy_grantee(grantee: iam.IGrantable, policy_id: str, vpn_path: str) -> iam.IGrantable:
+    """Route a Role's, User's or Group's grants into its managed policy ``policy_id``.
+
+    cdk-nag (NIST 800-53 IAMNoInlinePolicy) reports every inline policy; a customer-managed
+    policy attached to the principal is not one. Other principals keep their default policy.
+    """
+    principal = grantee.grant_principal
+    if not isinstance(principal, (iam.Role, iam.User, iam.Group)):
+        return grantee
+    existing = principal.node.try_find_child(policy_id)
+    if isinstance(existing, iam.ManagedPolicy):
+        policy = existing
+    else:
+        policy = iam.ManagedPolicy(
+            principal,
+            policy_id,
+            description=f"Read client configurations of Client VPN {vpn_path}"[:1000],
+        )
+        if isinstance(principal, iam.Role):
+            policy.attach_to_role(principal)
+        elif isinstance(principal, iam.User):
+            policy.attach_to_user(principal)
+        else:
+            policy.attach_to_group(principal)
+    return _Grantable(_ManagedPolicyPrincipal(principal, policy))

@@ -33,6 +33,12 @@ NONCURRENT_VERSION_DAYS = 90
 def config_bucket(scope: Construct, key: kms.IKey) -> s3.Bucket:
     """A new bucket for client configs: private, TLS-only, versioned, SSE-KMS, retained.
 
+    S3 Bucket Keys are off on purpose: with a bucket key, S3 asks KMS for data keys with the
+    encryption context ``aws:s3:arn`` = the *bucket* ARN, so a ``kms:Decrypt`` condition on
+    one object's ARN (what ``grant_read_user_config`` gives) could not be expressed and a
+    grant for one file would decrypt every file. Without it the context is the object ARN.
+    The price: one KMS request per object read or write.
+
     Server access logs go to a second bucket (SSE-S3, as S3 log delivery requires), which
     keeps its logs for a year.
     """
@@ -70,7 +76,8 @@ def config_bucket(scope: Construct, key: kms.IKey) -> s3.Bucket:
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         encryption=s3.BucketEncryption.KMS,
         encryption_key=key,
-        bucket_key_enabled=True,
+        # Off: the encryption context must be the object's ARN (see the docstring).
+        bucket_key_enabled=False,
         enforce_ssl=True,
         versioned=True,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -177,7 +184,8 @@ class ConfigExport(Construct):
             [bucket.bucket_arn],
             conditions={"StringEquals": {"s3:prefix": object_key}},
         )
-        handler.allow(["kms:GenerateDataKey", "kms:Decrypt"], [encryption_key.key_arn])
+        # SSE-KMS writes only need a data key; the handler never reads the object back.
+        handler.allow(["kms:GenerateDataKey"], [encryption_key.key_arn])
         if credentials_secret is not None:
             credentials_secret.grant_read(handler.role)
         self.resource = CustomResource(

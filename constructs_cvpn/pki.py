@@ -4,7 +4,10 @@ Used by ``ClientVpn`` when no ``server_certificate_arn`` is given. Two custom re
 ``handlers/pki``:
 
 - ``CertificateAuthority`` (before the endpoint): the CA key and certificate live in a
-  Secrets Manager secret encrypted with the construct's KMS key; the server certificate
+  Secrets Manager secret that the handler creates itself (never adopts), encrypted with a
+  KMS key of its own (``CaKey``) that only the two handler roles may use, through Secrets
+  Manager; the secret's resource policy denies its value to every other principal. The
+  server certificate
   (CN and DNS SAN with a domain) is imported into ACM and serves as the client root chain
   too, since the client certificates come from the same CA. Only ARNs come back.
 - ``UserCertificates`` (after the associations): one key and certificate per user, each
@@ -32,10 +35,13 @@ from aws_cdk import (
     Duration,
     IStableListProducer,
     Lazy,
+    Names,
+    RemovalPolicy,
     Stack,
 )
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -44,6 +50,7 @@ from constructs import Construct
 from .handler_provider import HandlerProvider
 from .handlers.pki.certs import USER_NAME_PATTERN
 from .handlers.pki.users import MAX_USERS
+from .keys import administration_statement, deny_grants_statement, via_service_statement
 
 HANDLER = "handlers.pki.index.on_event"
 #: A safe user name (it becomes a certificate CN and part of an S3 key); the handler
@@ -64,6 +71,17 @@ METRIC_NAME = "DaysToExpiry"
 
 
 @jsii.implements(IStableListProducer)
+class _Readers:
+    """Produces the reader role ARNs at synthesis, so readers added later count."""
+
+    def __init__(self, arns: list[str]) -> None:
+        self._arns = arns
+
+    def produce(self) -> list[str]:
+        return list(self._arns)
+
+
+@jsii.implements(IStableListProducer)
 class _SortedNames:
     """Produces the user list at synthesis, so users added after construction count."""
 
@@ -75,12 +93,18 @@ class _SortedNames:
 
 
 class CertificateAuthority(Construct):
-    """The CA secret and the ACM server certificate.
+    """The CA secret, its KMS key and the ACM server certificate.
 
     Attributes:
         server_certificate_arn: for the endpoint's server certificate and, with mutual
             authentication, its client root chain.
         ca_secret_arn: the secret holding the CA key and certificate.
+        key: the CA secret's KMS key (``CaKey``): rotation on, retained. Its policy gives
+            the account key administration only (no use, no grants), lets the CA handler
+            role (Decrypt, GenerateDataKey) and each reader added with ``add_reader``
+            (Decrypt) use it only through Secrets Manager in this region, and denies
+            grants that are not for an AWS resource (Control Tower CT.KMS.PR.3).
+        key_arn: its ARN.
     """
 
     def __init__(
@@ -100,6 +124,7 @@ class CertificateAuthority(Construct):
         """Create the CA custom resource.
 
         Args:
+            encryption_key: encrypts the handler's log groups (not the CA secret).
             secret_prefix: the CA secret's name prefix; the handler names the secret
                 ``<secret_prefix>-<16 hex>`` on Create (a new name per Create, so a
                 destroyed and redeployed stack never meets its predecessor's secret).
@@ -124,6 +149,31 @@ class CertificateAuthority(Construct):
             timeout=Duration.minutes(10),
         )
         stack = Stack.of(self)
+        self._secrets_manager = f"secretsmanager.{stack.region}.amazonaws.com"
+        self._key_policy = iam.PolicyDocument(
+            statements=[
+                administration_statement("AccountAdministersTheKeyOnly"),
+                deny_grants_statement("DenyGrantsExceptForAwsResources"),
+                via_service_statement(
+                    "CaHandlerUsesTheKeyThroughSecretsManager",
+                    handler.role.role_arn,
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    self._secrets_manager,
+                ),
+            ]
+        )
+        #: The CA secret's own key: it encrypts nothing else, and only the two handler
+        #: roles may use it, through Secrets Manager (the config key encrypts the rest).
+        self.key = kms.CfnKey(
+            self,
+            "CaKey",
+            description=f"Client VPN {scope.node.path}: the generated CA's secret",
+            enable_key_rotation=True,
+            key_policy=self._key_policy,
+        )
+        self.key.apply_removal_policy(RemovalPolicy.RETAIN)
+        self.key_arn: str = self.key.attr_arn
+        self._readers: list[str] = [handler.role.role_arn]
         # <prefix>-<16 hex from the request id>-<6 characters Secrets Manager appends>:
         # exactly this CA's secrets, never another name that merely starts with the prefix.
         secret_arn = stack.format_arn(
@@ -133,6 +183,7 @@ class CertificateAuthority(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         certificates = stack.format_arn(service="acm", resource="certificate", resource_name="*")
+        tag_value = f"{secret_prefix}-*"
         handler.allow(
             [
                 "secretsmanager:CreateSecret",
@@ -143,35 +194,47 @@ class CertificateAuthority(Construct):
                 "secretsmanager:RestoreSecret",
                 "secretsmanager:DeleteSecret",
                 "secretsmanager:TagResource",
+                "secretsmanager:PutResourcePolicy",
             ],
             [secret_arn],
         )
+        acm_reason = (
+            "ACM assigns a certificate's ARN at import. Importing a new certificate needs "
+            "the tag naming one of this CA's secrets (and no other tag key); re-importing, "
+            "reading and deleting one needs that tag already on it. Describe and list-tags "
+            "are read-only look-ups."
+        )
         handler.allow(
-            ["acm:ImportCertificate", "acm:AddTagsToCertificate", "acm:ListCertificates"],
+            ["acm:ImportCertificate"],
+            [certificates],
+            conditions={
+                "StringLike": {f"aws:RequestTag/{ACM_TAG}": tag_value},
+                "ForAllValues:StringEquals": {"aws:TagKeys": [ACM_TAG]},
+            },
+            wildcard_reason=acm_reason,
+        )
+        handler.allow(
+            ["acm:ImportCertificate", "acm:DeleteCertificate", "acm:GetCertificate"],
+            [certificates],
+            conditions={"StringLike": {f"aws:ResourceTag/{ACM_TAG}": tag_value}},
+            wildcard_reason=acm_reason,
+        )
+        handler.allow(
+            ["acm:ListCertificates"],
             ["*"],
-            wildcard_reason="ACM assigns a certificate's ARN at import, and listing has no "
-            "resource; the handler finds its certificate again by the constructs-cvpn tag.",
+            wildcard_reason="ListCertificates has no resource-level permissions; the handler "
+            "finds its certificate by the constructs-cvpn tag and checks its issuer.",
         )
         handler.allow(
             ["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
             [certificates],
-            wildcard_reason="Read-only look-ups of the certificate whose ARN ACM assigned at "
-            "import.",
+            wildcard_reason=acm_reason,
         )
-        handler.allow(
-            ["acm:DeleteCertificate"],
-            [certificates],
-            conditions={"StringLike": {f"aws:ResourceTag/{ACM_TAG}": f"{secret_prefix}-*"}},
-            wildcard_reason="Deletion is limited by condition to certificates tagged with "
-            "one of this CA's secret names.",
-        )
-        # Secrets Manager encrypts and decrypts the secret with the key on the caller's
-        # behalf: GenerateDataKey to write a value, Decrypt to read it.
-        handler.allow(["kms:Decrypt", "kms:GenerateDataKey"], [encryption_key.key_arn])
         properties: dict[str, Any] = {
             "Kind": "Authority",
             "CaSecretPrefix": secret_prefix,
-            "KmsKeyArn": encryption_key.key_arn,
+            "KmsKeyArn": self.key_arn,
+            "ReaderRoleArns": Lazy.list(_Readers(self._readers)),
             "CaValidityDays": str(ca_validity_days),
             "ServerValidityDays": str(server_validity_days),
             "RenewBeforeDays": str(renew_before_days),
@@ -195,6 +258,21 @@ class CertificateAuthority(Construct):
             "ClientRootCertificateArn"
         )
         self.ca_secret_arn: str = self.resource.ref
+
+    def add_reader(self, role: iam.IRole) -> None:
+        """Let ``role`` read the CA secret: the CA key's policy lets it decrypt through
+        Secrets Manager, and the handler puts ``role`` into the secret's resource policy
+        (which denies the value to everyone else). Grant ``GetSecretValue`` separately.
+        """
+        self._readers.append(role.role_arn)
+        self._key_policy.add_statements(
+            via_service_statement(
+                f"ReadsTheCaSecretThroughSecretsManager{Names.unique_id(role)}",
+                role.role_arn,
+                ["kms:Decrypt"],
+                self._secrets_manager,
+            )
+        )
 
 
 class UserCertificates(Construct):
@@ -275,6 +353,9 @@ class UserCertificates(Construct):
             conditions={"StringLike": {"s3:prefix": f"{prefix}*"}},
         )
         handler.allow(["secretsmanager:GetSecretValue"], [authority.ca_secret_arn])
+        authority.add_reader(handler.role)
+        # The users' files, the state and the ledger: written (GenerateDataKey) and read
+        # back to re-render (Decrypt).
         handler.allow(["kms:Decrypt", "kms:GenerateDataKey"], [encryption_key.key_arn])
         properties: dict[str, Any] = {
             "Kind": "Users",

@@ -92,14 +92,25 @@ def acm_certificate_arn(value: str) -> None:
         )
 
 
-_KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*\Z")
+_KEY_PREFIX = re.compile(r"^[A-Za-z0-9!_.'()-]+(/[A-Za-z0-9!_.'()-]+)*\Z")
 
 
 def key_prefix(value: str) -> None:
-    """An S3 key prefix of safe characters, without leading or trailing slash."""
+    """An S3 key prefix of safe characters, without leading or trailing slash.
+
+    No ``*`` or ``?``: the prefix becomes part of IAM resource ARNs and ``StringLike``
+    conditions, where they are wildcards (``a*`` would reach every prefix starting with a).
+    """
+    wildcards = sorted({c for c in value if c in "*?"})
+    if wildcards:
+        raise ValueError(
+            f"{value!r} contains {' and '.join(repr(c) for c in wildcards)}, which would be "
+            "wildcards in the IAM policies and conditions that name this prefix; use letters, "
+            "digits and !_.'()-"
+        )
     if not _KEY_PREFIX.match(value):
         raise ValueError(
-            f"{value!r} is not a usable key prefix; use letters, digits and !_.*'()- in "
+            f"{value!r} is not a usable key prefix; use letters, digits and !_.'()- in "
             "segments separated by single slashes, with no leading or trailing slash"
         )
 

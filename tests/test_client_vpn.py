@@ -5,6 +5,7 @@ One App for the module. Every test builds its stack inside a ``Stage`` of its ow
 each synthesis cover every stack built so far).
 """
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +19,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
+from cfnlint.api import ManualArgs, lint
 from constructs import IConstruct
 
 from constructs_cvpn import MAX_CONCURRENT_MUTATIONS, AuthorizationRule, ClientVpn, Route
@@ -225,6 +227,20 @@ def test_default_kms_key(defaults: tuple[Stack, ClientVpn, Template]) -> None:
     ]
     assert len(logs_statements) == 1
     statement = logs_statements[0]
+    assert statement["Sid"] == "AllowCloudWatchLogsForClientVpnLogGroupsDefaultsStackVpn45726DA4"
+    assert {
+        "Sid": "DenyGrantsExceptForAwsResourcesDefaultsStackVpn45726DA4",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:CreateGrant",
+        "Resource": "*",
+        "Condition": {
+            "BoolIfExists": {
+                "kms:GrantIsForAWSResource": "false",
+                "aws:PrincipalIsAWSService": "false",
+            }
+        },
+    } in key["Properties"]["KeyPolicy"]["Statement"]
     assert statement["Effect"] == "Allow"
     assert "kms:GenerateDataKey*" in statement["Action"]
     assert "kms:Decrypt*" in statement["Action"]
@@ -654,6 +670,48 @@ def test_encryption_key(app: App) -> None:
             }
         },
     )
+
+
+def test_two_vpns_share_one_key_with_unique_sids(app: App) -> None:
+    """Each ClientVpn adds its logs statement to a shared key under a Sid of its own:
+    a duplicate Sid is cfn-lint E3512, and KMS rejects the policy."""
+    stack, vpc = new_stack(app, "SharedKey")
+    key = kms.Key(stack, "SharedKey", enable_key_rotation=True)
+    ClientVpn(
+        stack,
+        "VpnA",
+        vpc=vpc,
+        cidr="10.100.0.0/22",
+        server_certificate_arn=SERVER_ARN,
+        client_certificate_arn=CLIENT_ARN,
+        config_export=False,
+        encryption_key=key,
+    )
+    ClientVpn(
+        stack,
+        "VpnB",
+        vpc=vpc,
+        cidr="10.104.0.0/22",
+        server_certificate_arn=SERVER_ARN,
+        client_certificate_arn=CLIENT_ARN,
+        config_export=False,
+        encryption_key=key,
+    )
+    template = Template.from_stack(stack)
+    (policy,) = [
+        k["Properties"]["KeyPolicy"] for k in resources(template, "AWS::KMS::Key").values()
+    ]
+    sids = [statement.get("Sid") for statement in policy["Statement"]]
+    assert sids == [
+        None,  # the CDK's own account statement
+        "AllowCloudWatchLogsForClientVpnLogGroupsSharedKeyStackVpnA3013B8B0",
+        "AllowCloudWatchLogsForClientVpnLogGroupsSharedKeyStackVpnBD210BFB7",
+    ]
+    # A key the application brings is its own: no deny statement is added to it.
+    assert "kms:CreateGrant" not in json.dumps(policy)
+    matches = lint(json.dumps(template.to_json()), config=ManualArgs(regions=["eu-west-1"]))
+    assert [f"{m.rule.id} {m.message}" for m in matches if m.rule.id == "E3512"] == []
+    assert [m.rule.id for m in matches if m.rule.id.startswith("E")] == []
 
 
 # -- network --------------------------------------------------------------------------

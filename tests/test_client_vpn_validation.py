@@ -290,6 +290,32 @@ def test_config_prefix_malformed(app: App) -> None:
         )
 
 
+@pytest.mark.parametrize("prefix", ["configs*", "team/con?figs"])
+def test_config_prefix_with_an_iam_wildcard(app: App, prefix: str) -> None:
+    """A wildcard in the prefix would widen every policy and condition that names it."""
+    stack, vpc = new_stack(app, f"ConfigPrefixWildcard{len(prefix)}")
+    with pytest.raises(ClientVpnConfigError) as raised:
+        vpn(
+            stack,
+            vpc,
+            config_export=True,
+            client_credentials_secret=secret(stack),
+            config_prefix=prefix,
+        )
+    assert raised.value.prop == "config_prefix"
+    assert "which would be wildcards in the IAM policies" in str(raised.value)
+
+
+def test_config_prefix_with_a_wildcard_and_the_generated_pki(app: App) -> None:
+    """The generated PKI uses the prefix (user files) also with config_export=False."""
+    stack = Stack(app, "PkiPrefixWildcard")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=1)
+    with pytest.raises(ClientVpnConfigError, match=r"PkiPrefixWildcard/Vpn: config_prefix: "):
+        ClientVpn(
+            stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", config_export=False, config_prefix="users*"
+        )
+
+
 def test_mutual_export_without_credentials_secret(app: App) -> None:
     stack, vpc = new_stack(app, "ExportNoSecret")
     with config_error(

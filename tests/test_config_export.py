@@ -61,7 +61,9 @@ def test_bucket_is_locked_down(mutual: tuple[Stack, ClientVpn, Template]) -> Non
     }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert encryption["BucketKeyEnabled"] is True
+    # Off: with a bucket key KMS sees the bucket's ARN as the encryption context, and a
+    # grant could not be limited to one object.
+    assert encryption["BucketKeyEnabled"] is False
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert encryption["ServerSideEncryptionByDefault"]["KMSMasterKeyID"] == {
         "Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]
@@ -144,9 +146,11 @@ def test_handler_policy_names_single_arns(mutual: tuple[Stack, ClientVpn, Templa
     assert listing["Condition"] == {
         "StringEquals": {"s3:prefix": "client-config/ExportVpn1BD06FD6/client.ovpn"}
     }
-    assert statements['["kms:Decrypt", "kms:GenerateDataKey"]'] == {
+    # Writing with SSE-KMS needs a data key only; the handler never reads the file back.
+    assert statements['"kms:GenerateDataKey"'] == {
         "Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]
     }
+    assert "kms:Decrypt" not in json.dumps(policy)
     assert (
         statements['["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]'] == SECRET
     )
@@ -186,14 +190,59 @@ def test_outputs_and_grant(mutual: tuple[Stack, ClientVpn, Template]) -> None:
         "Fn::Join": ["", ["aws s3 cp s3://", bucket, f"/{key} ./client.ovpn"]]
     }
     assert vpn.config_object_key == key
-    reader = template.find_resources(
-        "AWS::IAM::Policy", {"Properties": {"PolicyName": Match.string_like_regexp("Reader")}}
-    )
-    (policy,) = reader.values()
-    actions = json.dumps(policy["Properties"]["PolicyDocument"])
-    assert "s3:GetObject" in actions
-    assert "kms:Decrypt" in actions
-    assert "s3:PutObject" not in actions
+
+
+def test_grant_read_config_reaches_the_one_file(
+    mutual: tuple[Stack, ClientVpn, Template],
+) -> None:
+    stack, vpn, template = mutual
+    object_arn = {
+        "Fn::Join": [
+            "",
+            [
+                {"Fn::GetAtt": [_ref(stack, vpn.config_bucket), "Arn"]},
+                "/client-config/ExportVpn1BD06FD6/client.ovpn",
+            ],
+        ]
+    }
+    assert _grant_statements(template, "Reader") == [
+        {"Action": "s3:GetObject", "Effect": "Allow", "Resource": object_arn},
+        {
+            "Action": "kms:Decrypt",
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": {
+                        "Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+                    },
+                    "kms:EncryptionContext:aws:s3:arn": object_arn,
+                }
+            },
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]},
+        },
+    ]
+
+
+def _grant_statements(template: Template, role_id: str) -> list[dict[str, Any]]:
+    """The statements of the one policy attached to the role ``role_id*`` (a grantee)."""
+    (role,) = [
+        logical
+        for logical in template.find_resources("AWS::IAM::Role")
+        if logical.startswith(role_id)
+    ]
+    inline = [
+        p
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in p["Properties"]["Roles"]
+    ]
+    assert inline == []  # an inline policy is a cdk-nag finding (NIST IAMNoInlinePolicy)
+    (policy,) = [
+        p
+        for p in template.find_resources("AWS::IAM::ManagedPolicy").values()
+        if p["Properties"]["Roles"] == [{"Ref": role}]
+    ]
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
 
 
 # -- generated PKI ----------------------------------------------------------------------
@@ -318,14 +367,20 @@ def test_changes_that_alter_a_users_file_update_the_users_resource(
 
 
 def test_authority_resource_properties(pki: tuple[Stack, ClientVpn, Template]) -> None:
-    stack, vpn, template = pki
+    _, _, template = pki
     _, authority = only(template, "Custom::ClientVpnCertificateAuthority")
     props = authority["Properties"]
     assert {k: v for k, v in props.items() if k != "ServiceToken"} == {
         "ServiceTimeout": "1200",
         "Kind": "Authority",
         "CaSecretPrefix": "client-vpn/PkiVpn182244F3/ca",
-        "KmsKeyArn": {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]},
+        # The CA secret has its own key, not the config key.
+        "KmsKeyArn": {"Fn::GetAtt": ["VpnCertificateAuthorityCaKey7B88442A", "Arn"]},
+        # The secret's resource policy denies its value to every other principal.
+        "ReaderRoleArns": [
+            {"Fn::GetAtt": ["VpnCertificateAuthorityHandlerRoleED2F3969", "Arn"]},
+            {"Fn::GetAtt": ["VpnUsersHandlerRoleC71AF3CE", "Arn"]},
+        ],
         "CaValidityDays": "3650",
         "ServerValidityDays": "825",
         "RenewBeforeDays": "30",
@@ -365,8 +420,7 @@ def _arn(service: str, resource: str) -> dict[str, Any]:
 
 
 def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
-    stack, vpn, template = pki
-    key = {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]}
+    _, _, template = pki
     certificates = _arn("acm", ":certificate/*")
     assert _statements(template, "VpnCertificateAuthorityHandler") == [
         {
@@ -375,6 +429,7 @@ def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
                 "secretsmanager:DeleteSecret",
                 "secretsmanager:DescribeSecret",
                 "secretsmanager:GetSecretValue",
+                "secretsmanager:PutResourcePolicy",
                 "secretsmanager:PutSecretValue",
                 "secretsmanager:RestoreSecret",
                 "secretsmanager:TagResource",
@@ -387,17 +442,21 @@ def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
             ),
         },
         {
-            "Action": ["acm:AddTagsToCertificate", "acm:ImportCertificate", "acm:ListCertificates"],
-            "Effect": "Allow",
-            "Resource": "*",
-        },
-        {
-            "Action": ["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
+            # (a) first import: only with our tag (naming one of this CA's secrets), and
+            # no other tag key.
+            "Action": "acm:ImportCertificate",
+            "Condition": {
+                "StringLike": {
+                    "aws:RequestTag/constructs-cvpn:ca-secret": "client-vpn/PkiVpn182244F3/ca-*"
+                },
+                "ForAllValues:StringEquals": {"aws:TagKeys": ["constructs-cvpn:ca-secret"]},
+            },
             "Effect": "Allow",
             "Resource": certificates,
         },
         {
-            "Action": "acm:DeleteCertificate",
+            # (b) re-import, delete, issuer check: only a certificate already tagged so.
+            "Action": ["acm:DeleteCertificate", "acm:GetCertificate", "acm:ImportCertificate"],
             "Condition": {
                 "StringLike": {
                     "aws:ResourceTag/constructs-cvpn:ca-secret": "client-vpn/PkiVpn182244F3/ca-*"
@@ -406,7 +465,159 @@ def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
             "Effect": "Allow",
             "Resource": certificates,
         },
-        {"Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Effect": "Allow", "Resource": key},
+        # (c) look-ups; ListCertificates has no resource-level permissions.
+        {"Action": "acm:ListCertificates", "Effect": "Allow", "Resource": "*"},
+        {
+            "Action": ["acm:DescribeCertificate", "acm:ListTagsForCertificate"],
+            "Effect": "Allow",
+            "Resource": certificates,
+        },
+    ]
+    # No tagging of arbitrary certificates, no use of the config key.
+    policy = json.dumps(template.to_json())
+    assert "acm:AddTagsToCertificate" not in policy
+
+
+def test_ca_key_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
+    """Only the two handler roles may use the CA key, and only through Secrets Manager."""
+    _, _, template = pki
+    key = template.to_json()["Resources"]["VpnCertificateAuthorityCaKey7B88442A"]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["DeletionPolicy"] == "Retain"
+    assert key["UpdateReplacePolicy"] == "Retain"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    secrets_manager = {
+        "Fn::Join": ["", ["secretsmanager.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+    }
+    account = {
+        "Fn::Join": [
+            "",
+            ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"],
+        ]
+    }
+    assert key["Properties"]["KeyPolicy"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKeyOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": account},
+                "Action": [
+                    "kms:CancelKeyDeletion",
+                    "kms:CreateAlias",
+                    "kms:DeleteAlias",
+                    "kms:DescribeKey",
+                    "kms:DisableKey",
+                    "kms:DisableKeyRotation",
+                    "kms:EnableKey",
+                    "kms:EnableKeyRotation",
+                    "kms:GetKeyPolicy",
+                    "kms:GetKeyRotationStatus",
+                    "kms:ListGrants",
+                    "kms:ListKeyPolicies",
+                    "kms:ListKeyRotations",
+                    "kms:ListResourceTags",
+                    "kms:PutKeyPolicy",
+                    "kms:RevokeGrant",
+                    "kms:RotateKeyOnDemand",
+                    "kms:ScheduleKeyDeletion",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:UpdateAlias",
+                    "kms:UpdateKeyDescription",
+                ],
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyGrantsExceptForAwsResources",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {
+                    "BoolIfExists": {
+                        "kms:GrantIsForAWSResource": "false",
+                        "aws:PrincipalIsAWSService": "false",
+                    }
+                },
+            },
+            {
+                "Sid": "CaHandlerUsesTheKeyThroughSecretsManager",
+                "Effect": "Allow",
+                "Principal": {
+                    "AWS": {"Fn::GetAtt": ["VpnCertificateAuthorityHandlerRoleED2F3969", "Arn"]}
+                },
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": secrets_manager}},
+            },
+            {
+                "Sid": "ReadsTheCaSecretThroughSecretsManagerPkiVpnUsersHandlerRole89383322",
+                "Effect": "Allow",
+                "Principal": {"AWS": {"Fn::GetAtt": ["VpnUsersHandlerRoleC71AF3CE", "Arn"]}},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": secrets_manager}},
+            },
+        ],
+    }
+    # The role policies do not name the CA key at all: its key policy alone decides.
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "VpnCertificateAuthorityCaKey7B88442A" not in policies
+
+
+def test_config_key_denies_grants_and_no_role_decrypts_the_ca_with_it(
+    pki: tuple[Stack, ClientVpn, Template],
+) -> None:
+    stack, vpn, template = pki
+    config_key = template.to_json()["Resources"][_ref(stack, vpn.encryption_key)]
+    assert {
+        "Sid": "DenyGrantsExceptForAwsResourcesPkiVpn182244F3",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "kms:CreateGrant",
+        "Resource": "*",
+        "Condition": {
+            "BoolIfExists": {
+                "kms:GrantIsForAWSResource": "false",
+                "aws:PrincipalIsAWSService": "false",
+            }
+        },
+    } in config_key["Properties"]["KeyPolicy"]["Statement"]
+    # The CA handler writes no file: it has no statement on the config key.
+    assert _ref(stack, vpn.encryption_key) not in json.dumps(
+        _statements(template, "VpnCertificateAuthorityHandler")
+    )
+
+
+def test_grant_read_user_config_reaches_one_users_file(
+    pki: tuple[Stack, ClientVpn, Template],
+) -> None:
+    stack, vpn, template = pki
+    object_arn = {
+        "Fn::Join": [
+            "",
+            [
+                {"Fn::GetAtt": [_ref(stack, vpn.config_bucket), "Arn"]},
+                "/client-config/PkiVpn182244F3/users/bob.ovpn",
+            ],
+        ]
+    }
+    assert _grant_statements(template, "Bob") == [
+        {"Action": "s3:GetObject", "Effect": "Allow", "Resource": object_arn},
+        {
+            "Action": "kms:Decrypt",
+            "Condition": {
+                "StringEquals": {
+                    "kms:ViaService": {
+                        "Fn::Join": ["", ["s3.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+                    },
+                    "kms:EncryptionContext:aws:s3:arn": object_arn,
+                }
+            },
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]},
+        },
     ]
 
 
@@ -577,11 +788,11 @@ def test_every_log_group_is_covered_by_the_key_policy(
         )
     )
     assert names == expected
-    (key,) = template.find_resources("AWS::KMS::Key").values()
+    key = template.to_json()["Resources"]["VpnKey98BB9EAA"]
     (statement,) = [
         s
         for s in key["Properties"]["KeyPolicy"]["Statement"]
-        if s.get("Sid") == "AllowCloudWatchLogsForClientVpnLogGroups"
+        if s.get("Sid") == "AllowCloudWatchLogsForClientVpnLogGroupsPkiVpn182244F3"
     ]
     arn = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
     assert arn["Fn::Join"][1][-1] == ":log-group:/aws/client-vpn/Pki-Vpn-182244F3*"

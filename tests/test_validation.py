@@ -153,14 +153,27 @@ class TestAcmCertificateArn:
 
 
 class TestKeyPrefix:
-    @pytest.mark.parametrize("value", ["client-config", "a/b/c", "team_1/vpn.(prod)!*'"])
+    @pytest.mark.parametrize("value", ["client-config", "a/b/c", "team_1/vpn.(prod)!'"])
     def test_accepts_safe_segments(self, value: str) -> None:
         validation.key_prefix(value)
 
-    @pytest.mark.parametrize("value", ["", "/config", "config/", "a//b", "a b", "caf\u00e9", "a?b"])
+    @pytest.mark.parametrize("value", ["", "/config", "config/", "a//b", "a b", "caf\u00e9"])
     def test_rejects_unsafe_prefixes(self, value: str) -> None:
         with pytest.raises(ValueError, match="is not a usable key prefix"):
             validation.key_prefix(value)
+
+    @pytest.mark.parametrize(
+        ("value", "named"),
+        [("configs*", "'*'"), ("a?b", "'?'"), ("*/x?", "'*' and '?'"), ("team/*", "'*'")],
+    )
+    def test_rejects_iam_wildcards(self, value: str, named: str) -> None:
+        """The prefix flows into IAM ARNs and StringLike conditions, where these match more."""
+        with pytest.raises(ValueError) as raised:
+            validation.key_prefix(value)
+        assert str(raised.value) == (
+            f"{value!r} contains {named}, which would be wildcards in the IAM policies and "
+            "conditions that name this prefix; use letters, digits and !_.'()-"
+        )
 
 
 class TestUnique:
