@@ -6,7 +6,8 @@ SHELL := /bin/bash
 
 UV_VERSION := 0.13.9
 # jsii and the CDK CLI run on the Node.js pinned in package.json (jsii dropped node 20).
-export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(PATH)
+# .tools/bin brings uv: the venv uv makes has no pip, and the handler bundling then uses uv pip.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(CURDIR)/.tools/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
