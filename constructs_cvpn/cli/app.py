@@ -22,6 +22,7 @@ from constructs_cvpn.cli.discovery import VpnOutputs, discover
 from constructs_cvpn.cli.errors import EXIT_CODES_HELP, CvpnError, UsageError, error_boundary
 from constructs_cvpn.cli.render import print_connections, print_json, print_status
 from constructs_cvpn.cli.status import collect_status
+from constructs_cvpn.cli.text import plain
 from constructs_cvpn.cli.wait import Clock, Readiness, Sleep, wait_until_ready
 
 Profile = Annotated[
@@ -150,8 +151,10 @@ def create_app(
                     print_json(result)
                 else:
                     typer.echo(
-                        f"Disconnected {result['terminated']} connection(s) of "
-                        f"'{disconnect_user}' from {endpoint}."
+                        plain(
+                            f"Disconnected {result['terminated']} connection(s) of "
+                            f"'{disconnect_user}' from {endpoint}."
+                        )
                     )
                 if result["failed"]:
                     raise CvpnError(
@@ -184,7 +187,7 @@ def create_app(
             console = Console(stderr=True)
             progress = Progress(
                 SpinnerColumn(),
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 TimeElapsedColumn(),
                 console=console,
                 transient=True,
@@ -192,11 +195,11 @@ def create_app(
                 disable=not console.is_terminal,
             )
             with progress:
-                task = progress.add_task(f"Waiting for {endpoint}", total=None)
+                task = progress.add_task(plain(f"Waiting for {endpoint}"), total=None)
 
                 def update(readiness: Readiness) -> None:
                     progress.update(
-                        task, description=f"Waiting for {endpoint}: {readiness.summary()}"
+                        task, description=plain(f"Waiting for {endpoint}: {readiness.summary()}")
                     )
 
                 readiness = wait_until_ready(
@@ -208,14 +211,17 @@ def create_app(
                     clock=clock,
                     on_update=update,
                 )
-            typer.echo(f"{endpoint} is ready: {readiness.summary()}.")
+            typer.echo(plain(f"{endpoint} is ready: {readiness.summary()}."))
 
-    def config_outputs(
-        profile: str | None, region: str | None, stack: str, vpn: str | None
-    ) -> tuple[Clients, VpnOutputs]:
-        """Create the clients and discover the stack's VPN outputs."""
+    def config_location(
+        profile: str | None, region: str | None, stack: str, vpn: str | None, user: str | None
+    ) -> tuple[Clients, VpnOutputs, config_files.ConfigLocation]:
+        """Check ``--user`` (before any AWS call), discover the stack's VPN and its config."""
+        config_files.check_user(user)
         clients = client_factory(profile, region)
-        return clients, discover(clients.cloudformation(), stack, vpn)
+        outputs = discover(clients.cloudformation(), stack, vpn)
+        owner = config_files.bucket_owner(outputs, clients.sts)
+        return clients, outputs, config_files.locate(outputs, user, owner)
 
     @config_app.command("get", epilog=EXIT_CODES_HELP)
     def config_get(
@@ -239,14 +245,13 @@ def create_app(
     ) -> None:
         """Download the .ovpn file and write it with mode 0600 (no overwrite without --force)."""
         with error_boundary("download the client config"):
-            clients, outputs = config_outputs(profile, region, stack, vpn)
-            location = config_files.locate(outputs, user)
+            clients, outputs, location = config_location(profile, region, stack, vpn, user)
             path = output or config_files.default_output(outputs, user)
             if not force:
                 config_files.refuse_if_exists(path)
             data = config_files.download(clients.s3(), location)
             config_files.write_private(path, data, force=force)
-            typer.echo(f"Wrote {path} ({len(data)} bytes, mode 0600) from {location.uri}.")
+            typer.echo(plain(f"Wrote {path} ({len(data)} bytes, mode 0600) from {location.uri}."))
 
     @config_app.command("url", epilog=EXIT_CODES_HELP)
     def config_url(
@@ -271,8 +276,7 @@ def create_app(
         even before --expires, if they are temporary (SSO, assumed role).
         """
         with error_boundary("presign the client config URL"):
-            clients, outputs = config_outputs(profile, region, stack, vpn)
-            location = config_files.locate(outputs, user)
+            clients, _, location = config_location(profile, region, stack, vpn, user)
             url = config_files.presign(clients.s3(), location, expires)
             if as_json:
                 expires_at = datetime.now(UTC) + timedelta(seconds=expires)
@@ -287,7 +291,7 @@ def create_app(
                     }
                 )
             else:
-                typer.echo(url)
+                typer.echo(plain(url))
 
     return app
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
 
 MAX_RETRIES = 5
 """Retries per AWS call after the first attempt (botocore's ``max_attempts`` counts retries).
@@ -45,6 +46,10 @@ class Clients(Protocol):
         """Return a CloudFormation client."""
         ...
 
+    def sts(self) -> STSClient:
+        """Return an STS client."""
+        ...
+
 
 ClientFactory = Callable[[str | None, str | None], Clients]
 """``factory(profile, region) -> Clients``."""
@@ -67,6 +72,10 @@ class SessionClients:
     def cloudformation(self) -> CloudFormationClient:
         """Return a CloudFormation client with the CLI's retry configuration."""
         return self._session.client("cloudformation", config=RETRY_CONFIG)
+
+    def sts(self) -> STSClient:
+        """Return an STS client with the CLI's retry configuration."""
+        return self._session.client("sts", config=RETRY_CONFIG)
 
 
 def default_client_factory(profile: str | None, region: str | None) -> Clients:

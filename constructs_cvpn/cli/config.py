@@ -4,6 +4,12 @@ The shared config is at the stack's ``ConfigKey`` output; a user's config is at
 ``<UserConfigPrefix><user>.ovpn`` (only when the construct generates per-user certificates).
 A ``.ovpn`` for mutual authentication holds a private key, so files are created with mode
 0600 from the start (``O_CREAT | O_EXCL``), never written world-readable and then chmod-ed.
+
+Every S3 read names the bucket's expected owner (``ExpectedBucketOwner``: the account that
+holds the stack, or the caller's account): if the bucket named by the stack output belongs to
+someone else, S3 refuses the request instead of returning their file. A presigned URL cannot
+carry that check (it would be a signed header the downloader must send), so ``config url``
+checks the object with HeadObject and the owner before it signs.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,11 +30,13 @@ from constructs_cvpn.cli.errors import (
     RefusedError,
     UsageError,
     error_code,
+    error_message,
     from_client_error,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sts import STSClient
 
     from constructs_cvpn.cli.discovery import VpnOutputs
 
@@ -40,15 +49,49 @@ FILE_MODE = 0o600
 
 _USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=-]*$")
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404", "NotFound"})
+_WRONG_OWNER_CODES = frozenset({"AccessDenied", "403", "Forbidden"})
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def check_user(user: str | None) -> None:
+    """Refuse a ``--user`` that could name another file (before any AWS call).
+
+    A path separator or ``..`` would change the S3 key and the default output file name.
+    """
+    if user is None:
+        return
+    if "/" in user or "\\" in user or ".." in user:
+        raise UsageError(
+            f"invalid user name {user!r}: no path separators ('/', '\\') or '..' allowed"
+        )
+    if not _USER_NAME.match(user):
+        raise UsageError(
+            f"invalid user name {user!r}: use letters, digits and . _ @ + = - "
+            "(starting with a letter or digit)"
+        )
+
+
+def bucket_owner(outputs: VpnOutputs, sts: Callable[[], STSClient]) -> str:
+    """The account expected to own the config bucket: the stack's, else the caller's."""
+    if outputs.account:
+        return outputs.account
+    try:
+        account = sts().get_caller_identity()["Account"]
+    except ClientError as err:
+        raise from_client_error(err, "find your AWS account (sts:GetCallerIdentity)") from None
+    if not _ACCOUNT.match(account):
+        raise CvpnError(f"STS returned an invalid account id {account!r}")
+    return account
 
 
 @dataclass(frozen=True)
 class ConfigLocation:
-    """Where one ``.ovpn`` lives in S3, and for whom."""
+    """Where one ``.ovpn`` lives in S3, for whom, and which account owns the bucket."""
 
     bucket: str
     key: str
     user: str | None
+    owner: str
 
     @property
     def uri(self) -> str:
@@ -61,8 +104,9 @@ class ConfigLocation:
         return f"user '{self.user}'" if self.user else "the shared config"
 
 
-def locate(outputs: VpnOutputs, user: str | None) -> ConfigLocation:
+def locate(outputs: VpnOutputs, user: str | None, owner: str) -> ConfigLocation:
     """Return the S3 location of the shared config, or of ``user``'s config."""
+    check_user(user)
     if outputs.config_bucket is None:
         raise NotFoundError(
             f"stack '{outputs.stack}' has no ConfigBucketName output for VPN '{outputs.label}'"
@@ -72,31 +116,35 @@ def locate(outputs: VpnOutputs, user: str | None) -> ConfigLocation:
             raise NotFoundError(
                 f"stack '{outputs.stack}' has no ConfigKey output for VPN '{outputs.label}'"
             )
-        return ConfigLocation(outputs.config_bucket, outputs.config_key, None)
-    if not _USER_NAME.match(user):
-        raise UsageError(
-            f"invalid user name '{user}': use letters, digits and . _ @ + = - "
-            "(starting with a letter or digit)"
-        )
+        return ConfigLocation(outputs.config_bucket, outputs.config_key, None, owner)
     if outputs.user_config_prefix is None:
         raise UsageError(
             f"VPN '{outputs.label}' in stack '{outputs.stack}' has no per-user configs "
             "(no UserConfigPrefix output); omit --user to get the shared config"
         )
-    return ConfigLocation(outputs.config_bucket, f"{outputs.user_config_prefix}{user}.ovpn", user)
+    key = f"{outputs.user_config_prefix}{user}.ovpn"
+    return ConfigLocation(outputs.config_bucket, key, user, owner)
 
 
 def _translate(err: ClientError, location: ConfigLocation, action: str) -> CvpnError:
     """Map S3 errors: a missing object or bucket is "not found", the rest is generic."""
     if error_code(err) in _NOT_FOUND_CODES:
         return NotFoundError(f"no config for {location.subject} at {location.uri}")
+    if error_code(err) in _WRONG_OWNER_CODES:
+        return CvpnError(
+            f"access denied while trying to {action} {location.uri}: either you may not read "
+            f"it, or the bucket is not owned by account {location.owner} (the stack's account); "
+            f"S3 said: {error_message(err)}"
+        )
     return from_client_error(err, f"{action} {location.uri}")
 
 
 def download(s3: S3Client, location: ConfigLocation) -> bytes:
     """Return the config object's bytes."""
     try:
-        response = s3.get_object(Bucket=location.bucket, Key=location.key)
+        response = s3.get_object(
+            Bucket=location.bucket, Key=location.key, ExpectedBucketOwner=location.owner
+        )
         return response["Body"].read()
     except ClientError as err:
         raise _translate(err, location, "download") from None
@@ -107,7 +155,7 @@ def presign(s3: S3Client, location: ConfigLocation, expires: int) -> str:
     if not 1 <= expires <= MAX_URL_EXPIRY:
         raise UsageError(f"--expires must be between 1 and {MAX_URL_EXPIRY} seconds")
     try:
-        s3.head_object(Bucket=location.bucket, Key=location.key)
+        s3.head_object(Bucket=location.bucket, Key=location.key, ExpectedBucketOwner=location.owner)
     except ClientError as err:
         raise _translate(err, location, "read") from None
     return s3.generate_presigned_url(

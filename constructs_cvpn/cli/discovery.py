@@ -46,6 +46,8 @@ class VpnOutputs:
     config_bucket: str | None = None
     config_key: str | None = None
     user_config_prefix: str | None = None
+    account: str | None = None
+    """The AWS account that holds the stack (from its ARN): the config bucket's owner."""
 
     @property
     def label(self) -> str:
@@ -53,7 +55,19 @@ class VpnOutputs:
         return self.prefix or self.endpoint_id
 
 
-def parse_outputs(stack: str, outputs: Iterable[OutputTypeDef]) -> dict[str, VpnOutputs]:
+STACK_ARN = re.compile(r"^arn:[\w-]+:cloudformation:[\w-]+:(?P<account>\d{12}):stack/")
+"""A stack id (ARN); ``account`` is the account that owns the stack and its resources."""
+
+
+def stack_account(stack_id: str | None) -> str | None:
+    """The 12-digit account id in a stack ARN, or None."""
+    match = STACK_ARN.match(stack_id or "")
+    return match["account"] if match else None
+
+
+def parse_outputs(
+    stack: str, outputs: Iterable[OutputTypeDef], account: str | None = None
+) -> dict[str, VpnOutputs]:
     """Group a stack's outputs by ClientVpn construct; only groups with an EndpointId count."""
     groups: dict[str, dict[str, str]] = {}
     for output in outputs:
@@ -70,6 +84,7 @@ def parse_outputs(stack: str, outputs: Iterable[OutputTypeDef]) -> dict[str, Vpn
             config_bucket=values.get("ConfigBucketName"),
             config_key=values.get("ConfigKey"),
             user_config_prefix=values.get("UserConfigPrefix"),
+            account=account,
         )
         for prefix, values in sorted(groups.items())
         if "EndpointId" in values
@@ -105,7 +120,9 @@ def discover(cloudformation: CloudFormationClient, stack: str, vpn: str | None) 
     if not stacks:
         raise NotFoundError(f"stack '{stack}' not found in this account/region")
     description = stacks[0]
-    vpns = parse_outputs(stack, description.get("Outputs", []))
+    vpns = parse_outputs(
+        stack, description.get("Outputs", []), stack_account(description.get("StackId"))
+    )
     if not vpns:
         status = description.get("StackStatus", "unknown status")
         raise NotFoundError(

@@ -24,6 +24,7 @@ from botocore.exceptions import (
 )
 
 from constructs_cvpn.cli.clients import MAX_RETRIES
+from constructs_cvpn.cli.text import plain
 
 
 class ExitCode(IntEnum):
@@ -173,7 +174,7 @@ def from_botocore_error(err: BotoCoreError) -> CvpnError:
 
 def _fail(message: str, exit_code: int) -> typer.Exit:
     """Print ``cvpn: error: <message>`` on one line to stderr and build the exit."""
-    one_line = " ".join(message.split())
+    one_line = " ".join(plain(message).split())
     typer.echo(f"cvpn: error: {one_line}", err=True)
     return typer.Exit(exit_code)
 

@@ -22,7 +22,10 @@ ENDPOINT_ID = "cvpn-endpoint-0123456789abcdef0"
 BUCKET = "vpnstack-configbucket-1a2b3c"
 CONFIG_KEY = f"client-config/{ENDPOINT_ID}/client.ovpn"
 USER_PREFIX = f"client-config/{ENDPOINT_ID}/users/"
-CERT_ARN = f"arn:aws:acm:{REGION}:123456789012:certificate"
+ACCOUNT = "123456789012"
+"""The account of the stack (moto's default account owns the moto bucket)."""
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/0a1b2c3d-4e5f"
+CERT_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate"
 WIDE = {"COLUMNS": "200"}
 """Wide terminal so rich tables do not wrap cells in assertions."""
 
@@ -53,18 +56,21 @@ def vpn_outputs(
     return outputs
 
 
-def stack_response(outputs: list[dict[str, str]], status: str = "CREATE_COMPLETE") -> Any:
-    """A DescribeStacks response for :data:`STACK` with ``outputs``."""
-    return {
-        "Stacks": [
-            {
-                "StackName": STACK,
-                "CreationTime": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
-                "StackStatus": status,
-                "Outputs": outputs,
-            }
-        ]
+def stack_response(
+    outputs: list[dict[str, str]],
+    status: str = "CREATE_COMPLETE",
+    stack_id: str | None = STACK_ID,
+) -> Any:
+    """A DescribeStacks response for :data:`STACK` with ``outputs`` (and its ARN, if given)."""
+    stack: dict[str, Any] = {
+        "StackName": STACK,
+        "CreationTime": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+        "StackStatus": status,
+        "Outputs": outputs,
     }
+    if stack_id is not None:
+        stack["StackId"] = stack_id
+    return {"Stacks": [stack]}
 
 
 def _client(service: str) -> Any:
@@ -84,6 +90,7 @@ class FakeAws:
 
     ec2_client: Any = field(default_factory=lambda: _client("ec2"))
     cfn_client: Any = field(default_factory=lambda: _client("cloudformation"))
+    sts_client: Any = field(default_factory=lambda: _client("sts"))
     s3_client: Any = None
     calls: list[tuple[str | None, str | None]] = field(default_factory=list)
     sleeps: list[float] = field(default_factory=list)
@@ -92,8 +99,10 @@ class FakeAws:
     def __post_init__(self) -> None:
         self.ec2_stub = Stubber(self.ec2_client)
         self.cfn_stub = Stubber(self.cfn_client)
+        self.sts_stub = Stubber(self.sts_client)
         self.ec2_stub.activate()
         self.cfn_stub.activate()
+        self.sts_stub.activate()
 
     def ec2(self) -> Any:
         """The stubbed EC2 client."""
@@ -102,6 +111,10 @@ class FakeAws:
     def cloudformation(self) -> Any:
         """The stubbed CloudFormation client."""
         return self.cfn_client
+
+    def sts(self) -> Any:
+        """The stubbed STS client."""
+        return self.sts_client
 
     def s3(self) -> Any:
         """The S3 client a test installed (moto or stubbed)."""
@@ -130,12 +143,22 @@ class FakeAws:
         """Invoke ``cvpn <args>`` in-process."""
         return CliRunner().invoke(self.app(), list(args), env={**WIDE, **(env or {})})
 
-    def expect_stack(self, outputs: list[dict[str, str]] | None = None) -> None:
+    def expect_stack(
+        self, outputs: list[dict[str, str]] | None = None, stack_id: str | None = STACK_ID
+    ) -> None:
         """Queue a DescribeStacks response for :data:`STACK`."""
         self.cfn_stub.add_response(
             "describe_stacks",
-            stack_response(vpn_outputs() if outputs is None else outputs),
+            stack_response(vpn_outputs() if outputs is None else outputs, stack_id=stack_id),
             {"StackName": STACK},
+        )
+
+    def expect_caller(self, account: str = ACCOUNT) -> None:
+        """Queue an STS GetCallerIdentity response."""
+        self.sts_stub.add_response(
+            "get_caller_identity",
+            {"Account": account, "UserId": "AIDEXAMPLE", "Arn": f"arn:aws:iam::{account}:user/x"},
+            {},
         )
 
 
@@ -151,6 +174,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAws]:
     yield fake
     fake.ec2_stub.assert_no_pending_responses()
     fake.cfn_stub.assert_no_pending_responses()
+    fake.sts_stub.assert_no_pending_responses()
 
 
 def endpoint(

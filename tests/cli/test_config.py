@@ -19,6 +19,7 @@ from constructs_cvpn.cli.clients import S3_CONFIG
 from constructs_cvpn.cli.config import write_private
 from constructs_cvpn.cli.errors import RefusedError
 from tests.cli.conftest import (
+    ACCOUNT,
     BUCKET,
     CONFIG_KEY,
     ENDPOINT_ID,
@@ -167,13 +168,17 @@ def test_get_user_without_user_prefix_output_is_clear_error(s3: FakeAws) -> None
     assert "has no per-user configs (no UserConfigPrefix output)" in result.stderr
 
 
-def test_get_rejects_path_like_user_names(s3: FakeAws, tmp_path: Path) -> None:
-    s3.expect_stack()
-
-    result = s3.run("config", "get", "--stack", STACK, "--user", "../alice")
+@pytest.mark.parametrize("command", ["get", "url"])
+@pytest.mark.parametrize("user", ["../alice", "a/b", "a\\b", "alice..", "..", "a/../b", "/etc"])
+def test_path_like_user_names_are_refused_before_any_aws_call(
+    s3: FakeAws, tmp_path: Path, command: str, user: str
+) -> None:
+    result = s3.run("config", command, "--stack", STACK, "--user", user)
 
     assert result.exit_code == 2
-    assert "invalid user name '../alice'" in result.stderr
+    assert s3.calls == []  # no client made, so no AWS call (the stubs have no response queued)
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"cvpn: error: invalid user name {user!r}: no path")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -249,7 +254,7 @@ def test_get_access_denied(aws: FakeAws, tmp_path: Path, monkeypatch: pytest.Mon
         service_error_code="AccessDenied",
         service_message="User is not authorized to perform kms:Decrypt",
         http_status_code=403,
-        expected_params={"Bucket": BUCKET, "Key": CONFIG_KEY},
+        expected_params={"Bucket": BUCKET, "Key": CONFIG_KEY, "ExpectedBucketOwner": ACCOUNT},
     )
     stub.activate()
     aws.expect_stack()
@@ -259,7 +264,8 @@ def test_get_access_denied(aws: FakeAws, tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 1
     assert result.stderr == (
         f"cvpn: error: access denied while trying to download s3://{BUCKET}/{CONFIG_KEY}: "
-        "User is not authorized to perform kms:Decrypt\n"
+        f"either you may not read it, or the bucket is not owned by account {ACCOUNT} "
+        "(the stack's account); S3 said: User is not authorized to perform kms:Decrypt\n"
     )
     assert list(tmp_path.iterdir()) == []
     stub.assert_no_pending_responses()
