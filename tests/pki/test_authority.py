@@ -394,11 +394,6 @@ def test_failed_create_leaves_no_secret_and_no_certificate(
     assert _acm_arns() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: PutResourcePolicy runs in _create_bundle, outside the clean-up of a "
-    "failed Create: its failure leaves the new secret (a CA key, no policy) behind",
-)
 def test_failed_resource_policy_leaves_no_secret(
     kms_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,7 +36,8 @@ version of the object is deleted: the file may hold a client key, and a replaced
 leave no copy behind. The PhysicalResourceId is ``s3://<bucket>/<key>``; the key does not
 contain the endpoint id, so a replaced endpoint re-renders the same object. Delete removes
 every version of the object named by the PhysicalResourceId (a missing object or bucket is
-success; a non-``s3://`` id, left by a failed Create, is a no-op).
+success; a non-``s3://`` id, left by a failed Create, is a no-op). A failed Create removes
+every version of the object itself, since the framework answers its rollback Delete.
 
 IAM: ``s3:PutObject``, ``s3:DeleteObject``, ``s3:DeleteObjectVersion`` on the object,
 ``s3:ListBucketVersions`` on the bucket (``s3:prefix`` = the key).
@@ -91,11 +92,33 @@ _MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404", "NotFound
 def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
     """Handle a Create, Update or Delete request; raise on failure."""
     request_type = event.get("RequestType")
-    if request_type in ("Create", "Update"):
+    if request_type == "Create":
+        props = event.get("ResourceProperties") or {}
+        try:
+            return _export(props)
+        except BaseException:
+            _discard(props)
+            raise
+    if request_type == "Update":
         return _export(event.get("ResourceProperties") or {})
     if request_type == "Delete":
         return _delete(str(event.get("PhysicalResourceId", "")))
     raise InvalidPropertiesError(f"unsupported RequestType {request_type!r}")
+
+
+def _discard(props: Mapping[str, Any]) -> None:
+    """After a failed Create: remove every version of the object (it may hold a key).
+
+    The Provider framework answers a failed Create's rollback Delete itself, so nothing
+    else would remove it.
+    """
+    bucket, key = props.get("Bucket"), props.get("Key")
+    if not isinstance(bucket, str) or not isinstance(key, str) or not bucket or not key:
+        return
+    try:
+        _delete_versions(bucket, key, keep=None)
+    except Exception:
+        LOG.exception("failed Create: could not remove s3://%s/%s", bucket, key)
 
 
 def _required(props: Mapping[str, Any], name: str) -> str:

@@ -119,9 +119,13 @@ def _guard(secret_arn: str, readers: list[str]) -> None:
 
 
 def _create_bundle(
-    prefix: str, request_id: str, kms_key_arn: str, ca_validity_days: int, readers: list[str]
-) -> tuple[CaBundle, str, str]:
-    """Create the CA and its secret (or find this request's own); return bundle, ARN, name."""
+    prefix: str, request_id: str, kms_key_arn: str, ca_validity_days: int
+) -> tuple[CaBundle, str, str, bool]:
+    """Create the CA and its secret (or find this request's own).
+
+    Returns:
+        bundle, secret ARN, secret name, and whether this run created the secret.
+    """
     if not request_id:
         raise PropertyError("a Create request needs a RequestId")
     marker = _request_marker(request_id)
@@ -141,8 +145,7 @@ def _create_bundle(
             ],
         )
         LOG.info("created CA secret %s", created["ARN"])
-        _guard(str(created["ARN"]), readers)
-        return bundle, str(created["ARN"]), name
+        return bundle, str(created["ARN"]), name, True
     except ClientError as err:
         if _code(err) != "ResourceExistsException":
             raise
@@ -154,9 +157,8 @@ def _create_bundle(
             "(its marker tag or KMS key is not ours)"
         )
     arn = str(described["ARN"])
-    _guard(arn, readers)  # a retry of our own Create: the first run may have stopped before
-    value = sm.get_secret_value(SecretId=arn)
-    return CaBundle.from_json(str(value.get("SecretString", ""))), arn, name
+    value = sm.get_secret_value(SecretId=arn)  # a run of the same request made it
+    return CaBundle.from_json(str(value.get("SecretString", ""))), arn, name, False
 
 
 def _load_bundle(secret_arn: str, kms_key_arn: str) -> tuple[CaBundle, str]:
@@ -273,18 +275,31 @@ def create_or_update(
         readers = get_str_list(props, "ReaderRoleArns")
         if not readers:
             raise PropertyError("property ReaderRoleArns must name at least one role")
-        bundle, secret_arn, name = _create_bundle(prefix, request_id, kms_key_arn, ca_days, readers)
+        bundle, secret_arn, name, created = _create_bundle(prefix, request_id, kms_key_arn, ca_days)
         try:
+            _guard(secret_arn, readers)  # again for a run of the same request: idempotent
             return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
         except BaseException:
-            _discard(secret_arn, name, certs.cert_from_pem(bundle.ca_cert_pem))
+            if created:  # never delete what an overlapping run of this request made
+                _discard(secret_arn, name, certs.cert_from_pem(bundle.ca_cert_pem))
             raise
     secret_arn = physical_id
-    if renew and client("secretsmanager").describe_secret(SecretId=secret_arn).get("DeletedDate"):
-        LOG.info("CA secret scheduled for deletion: nothing to renew")
+    if renew and _deleted(secret_arn):
+        LOG.info("CA secret deleted or scheduled for deletion: nothing to renew")
         return secret_arn, {}
     bundle, name = _load_bundle(secret_arn, kms_key_arn)
     return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
+
+
+def _deleted(secret_arn: str) -> bool:
+    """True if the secret is gone or scheduled for deletion."""
+    try:
+        described = client("secretsmanager").describe_secret(SecretId=secret_arn)
+    except ClientError as err:
+        if _code(err) == "ResourceNotFoundException":
+            return True
+        raise
+    return bool(described.get("DeletedDate"))
 
 
 def _discard(secret_arn: str, name: str, ca: x509.Certificate) -> None:

@@ -97,10 +97,13 @@ few minutes of the 12-minute handler (see bench/RESULTS.md)."""
 RENEWAL_SPREAD_DAYS = 30
 """Client certificates are shortened by 0 to this many days (at most a tenth of their
 lifetime), by name, to spread renewals."""
-LEASE_SECONDS = 13 * 60
-"""A lease outlives the handler's 12-minute timeout, so a live run is never taken over."""
+LEASE_SECONDS = 180
+"""How long a lease lasts unless its run renews it (every :data:`HEARTBEAT_SECONDS` while it
+works): a run that died without releasing it blocks the next one for at most this long."""
+HEARTBEAT_SECONDS = 60
 POLL_SECONDS = 5.0
 _S3_THREADS = 16
+_WRITE_BATCH = 200
 _OVPN = "application/x-openvpn-profile"
 
 
@@ -172,6 +175,7 @@ class _Lease:
         self.etag: str | None = None
         self.existed = False
         self._saved = b""
+        self._saved_at = time.monotonic()
 
     def acquire(self, *, create: bool = True) -> UsersState | None:
         """Load the state and take the lease, waiting for another run to release it.
@@ -210,18 +214,31 @@ class _Lease:
     def save(self, state: UsersState, *, release: bool = False) -> None:
         if release:
             state.lease_owner = state.lease_expires = ""
+        else:
+            expires = clock.now() + dt.timedelta(seconds=LEASE_SECONDS)
+            state.lease_expires = expires.isoformat()
         self._write(state, if_match=self.etag)
+
+    def beat(self, state: UsersState) -> None:
+        """Renew the lease (saving ``state``) if the last save is a while ago."""
+        if time.monotonic() - self._saved_at >= HEARTBEAT_SECONDS:
+            self.save(state)
 
     def release_saved(self) -> None:
         """Release the lease on the last *saved* state (after a failure: what was not saved
-        must not be recorded, e.g. a removal whose revocation did not reach the ledger)."""
+        must not be recorded, e.g. a removal whose revocation did not reach the ledger).
+
+        Tried three times; if S3 still refuses, the lease expires by itself.
+        """
         if self.etag is None:
             return
-        state = UsersState.from_json(self._saved)
-        try:
-            self.save(state, release=True)
-        except Exception:  # the lease then expires by itself
-            LOG.warning("could not release the lease on the users state")
+        for attempt in range(3):
+            try:
+                self.save(UsersState.from_json(self._saved), release=True)
+                return
+            except Exception:
+                time.sleep(1 + attempt)
+        LOG.warning("could not release the lease: it expires within %d s", LEASE_SECONDS)
 
     def _write(self, state: UsersState, *, if_match: str | None) -> None:
         body = state.to_json().encode()
@@ -235,6 +252,7 @@ class _Lease:
             if_none_match=if_match is None,
         )
         self.etag, self._saved = written.etag, body
+        self._saved_at = time.monotonic()
 
 
 # -- AWS -------------------------------------------------------------------------------
@@ -395,10 +413,14 @@ def _reconcile(
     plan = _plan(p, state, ledger, ca, config_sha, now)
     ledger.prune(now)
     ledger.check_size()
+    if ledger.changed:
+        ledger.save(p.bucket, lkey, p.kms_key_arn)  # before any save of the state
+    state.ca_secret_arn = p.ca_secret_arn
     issued: dict[str, tuple[UserRecord, str]] = {}
     for name in plan.issue:
         if deadline.near():
             break
+        lease.beat(state)
         new = certs.issue_client_cert(
             ca, name, validity_days=validity_days(name, p.client_days), now=now
         )
@@ -416,9 +438,6 @@ def _reconcile(
         )
         state.users[name] = record
         issued[name] = (record, certs.key_to_pem(new.key))
-    if ledger.changed:
-        ledger.save(p.bucket, lkey, p.kms_key_arn)  # before the state forgets anyone
-    state.ca_secret_arn = p.ca_secret_arn
     lease.save(state)  # before any file: a later run knows what is half-done
 
     bodies = {
@@ -442,7 +461,11 @@ def _reconcile(
         store.purge_older_versions(p.bucket, key)
         return True
 
-    done = _parallel(put, sorted(bodies))
+    done: dict[str, bool] = {}
+    names = sorted(bodies)
+    for start in range(0, len(names), _WRITE_BATCH):
+        done.update(_parallel(put, names[start : start + _WRITE_BATCH]))
+        lease.beat(state)
     for name, ok in done.items():
         if ok:
             state.users[name].pending = False
@@ -494,19 +517,28 @@ def _reconcile(
 
 
 def _refuse_move(p: UsersProps, old_props: Mapping[str, Any] | None) -> None:
+    """Refuse a new Bucket/Prefix, unless it is this resource's own earlier location.
+
+    A rollback of a refused move goes back to the original location, whose state names the
+    same CA: that is allowed. Any other move would leave files holding keys behind.
+    """
     if not old_props:
         return
     try:
         old = UsersProps.parse(old_props)
     except ValueError:
         return
-    if (old.bucket, old.prefix, old.state_key) != (p.bucket, p.prefix, p.state_key):
-        raise PropertyError(
-            f"the users' files cannot move from s3://{old.bucket}/{old.prefix} to "
-            f"s3://{p.bucket}/{p.prefix}: the old files hold private keys this handler may "
-            "no longer delete. Keep config_bucket and config_prefix, or remove every user "
-            "first (deploy), then change them"
-        )
+    if (old.bucket, old.prefix, old.state_key) == (p.bucket, p.prefix, p.state_key):
+        return
+    found = store.read(p.bucket, p.state_key)
+    if found is not None and UsersState.from_json(found.body).ca_secret_arn == p.ca_secret_arn:
+        return
+    raise PropertyError(
+        f"the users' files cannot move from s3://{old.bucket}/{old.prefix} to "
+        f"s3://{p.bucket}/{p.prefix}: the old files hold private keys this handler may "
+        "no longer delete. Keep config_bucket and config_prefix, or remove every user "
+        "first (deploy), then change them"
+    )
 
 
 def create_or_update(
@@ -522,6 +554,7 @@ def create_or_update(
     object it wrote.
     """
     p = UsersProps.parse(props)
+    _refuse_move(p, old_props)
     deadline = Deadline(context)
     lease = _Lease(p.bucket, p.state_key, p.kms_key_arn, deadline)
     # A Renew after the resource was deleted must not bring its users back.
@@ -529,13 +562,6 @@ def create_or_update(
     if state is None:
         LOG.info("no users state: nothing to renew (the resource was deleted)")
         return physical_id(p), {}
-    if not lease.existed:
-        # A rollback's new location is the original one, which has state: never refused.
-        try:
-            _refuse_move(p, old_props)
-        except PropertyError:
-            store.delete_all_versions(p.bucket, p.state_key)
-            raise
     written: set[str] = set()
     try:
         data = _reconcile(p, lease, state, deadline, written)
