@@ -7,6 +7,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_cvpn.keys import deny_grants_statement
+
 
 def example_vpc(scope: Construct) -> ec2.Vpc:
     """A two-AZ VPC (10.0.0.0/16) with one NAT gateway and encrypted flow logs.
@@ -40,6 +42,8 @@ def example_vpc(scope: Construct) -> ec2.Vpc:
         removal_policy=RemovalPolicy.RETAIN,
     )
     key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{Stack.of(scope).region}.amazonaws.com"))
+    # Control Tower CT.KMS.PR.3, as on the keys the library creates.
+    key.add_to_resource_policy(deny_grants_statement("DenyGrantsExceptForAwsResources"))
     flow_logs = logs.LogGroup(
         scope,
         "FlowLogs",

@@ -75,6 +75,69 @@ def test_snapshot(outdir: Path, name: str, snapshot: Any) -> None:
     assert stable_template(_template(outdir, name)) == snapshot
 
 
+#: Control Tower CT.KMS.PR.3, in the shape its cfn-guard rule requires (BoolIfExists on
+#: both keys, "false" as strings, Deny kms:CreateGrant to every principal on "*").
+CT_KMS_PR_3 = {
+    "Effect": "Deny",
+    "Principal": {"AWS": "*"},
+    "Action": "kms:CreateGrant",
+    "Resource": "*",
+    "Condition": {
+        "BoolIfExists": {
+            "kms:GrantIsForAWSResource": "false",
+            "aws:PrincipalIsAWSService": "false",
+        }
+    },
+}
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_every_key_denies_grants_that_are_not_for_aws_resources(outdir: Path, name: str) -> None:
+    keys = {
+        logical: r["Properties"]["KeyPolicy"]["Statement"]
+        for logical, r in _template(outdir, name)["Resources"].items()
+        if r["Type"] == "AWS::KMS::Key"
+    }
+    assert keys
+    for logical, statements in keys.items():
+        denies = [
+            {k: v for k, v in s.items() if k != "Sid"} for s in statements if s["Effect"] == "Deny"
+        ]
+        assert denies == [CT_KMS_PR_3], logical
+
+
+def test_the_generated_pki_has_two_keys_and_only_the_config_key_lets_the_account_use_it(
+    outdir: Path,
+) -> None:
+    resources = _template(outdir, "CvpnGeneratedPki")["Resources"]
+    uses = {
+        logical: sorted(
+            json.dumps(s["Action"])
+            for s in r["Properties"]["KeyPolicy"]["Statement"]
+            if s["Effect"] == "Allow" and "root" in json.dumps(s["Principal"])
+        )
+        for logical, r in resources.items()
+        if r["Type"] == "AWS::KMS::Key"
+    }
+    assert sorted(uses) == [
+        "FlowLogsKey895A70D5",  # the example VPC's
+        "VpnCertificateAuthorityCaKey7B88442A",
+        "VpnKey98BB9EAA",
+    ]
+    assert uses["VpnKey98BB9EAA"] == ['"kms:*"']  # the CDK's default for a key it creates
+    ca = json.loads(uses["VpnCertificateAuthorityCaKey7B88442A"][0])
+    for forbidden in (
+        "kms:*",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:CreateGrant",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+    ):
+        assert forbidden not in ca
+
+
 #: Properties that name a resource physically (a second resource of that name cannot exist).
 NAME_PROPERTIES = ("LogGroupName", "BucketName", "Name", "AliasName", "TopicName", "QueueName")
 
