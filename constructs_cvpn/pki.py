@@ -199,13 +199,17 @@ class CertificateAuthority(Construct):
             [secret_arn],
         )
         acm_reason = (
-            "ACM assigns a certificate's ARN at import. Importing a new certificate needs "
-            "the tag naming one of this CA's secrets (and no other tag key); re-importing, "
+            "ACM assigns a certificate's ARN at import. Importing (and so tagging) a new "
+            "certificate needs the tag naming one of this CA's secrets and no other tag key; "
+            "re-importing, "
             "reading and deleting one needs that tag already on it. Describe and list-tags "
             "are read-only look-ups."
         )
+        # (a) First import. ACM authorizes an ImportCertificate that carries Tags as
+        # acm:AddTagsToCertificate too (Service Authorization Reference), so tagging is
+        # allowed here, under the same conditions: only our tag key, only this CA's value.
         handler.allow(
-            ["acm:ImportCertificate"],
+            ["acm:ImportCertificate", "acm:AddTagsToCertificate"],
             [certificates],
             conditions={
                 "StringLike": {f"aws:RequestTag/{ACM_TAG}": tag_value},
@@ -213,12 +217,14 @@ class CertificateAuthority(Construct):
             },
             wildcard_reason=acm_reason,
         )
+        # (b) Re-import, delete and the issuer check: only a certificate already tagged so.
         handler.allow(
             ["acm:ImportCertificate", "acm:DeleteCertificate", "acm:GetCertificate"],
             [certificates],
             conditions={"StringLike": {f"aws:ResourceTag/{ACM_TAG}": tag_value}},
             wildcard_reason=acm_reason,
         )
+        # (c) Look-ups.
         handler.allow(
             ["acm:ListCertificates"],
             ["*"],

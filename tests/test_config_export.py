@@ -443,8 +443,9 @@ def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
         },
         {
             # (a) first import: only with our tag (naming one of this CA's secrets), and
-            # no other tag key.
-            "Action": "acm:ImportCertificate",
+            # no other tag key. ACM authorizes an import with Tags as AddTagsToCertificate
+            # too, so tagging is allowed under exactly these conditions (a request tag).
+            "Action": ["acm:AddTagsToCertificate", "acm:ImportCertificate"],
             "Condition": {
                 "StringLike": {
                     "aws:RequestTag/constructs-cvpn:ca-secret": "client-vpn/PkiVpn182244F3/ca-*"
@@ -473,9 +474,13 @@ def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
             "Resource": certificates,
         },
     ]
-    # No tagging of arbitrary certificates, no use of the config key.
-    policy = json.dumps(template.to_json())
-    assert "acm:AddTagsToCertificate" not in policy
+    # Tagging only with the RequestTag/TagKeys conditions of (a), never unconditioned.
+    (tagging,) = [
+        s
+        for s in _statements(template, "VpnCertificateAuthorityHandler")
+        if "acm:AddTagsToCertificate" in s["Action"]
+    ]
+    assert set(tagging["Condition"]) == {"StringLike", "ForAllValues:StringEquals"}
 
 
 def test_ca_key_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
