@@ -94,10 +94,11 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     request_type = event.get("RequestType")
     if request_type == "Create":
         props = event.get("ResourceProperties") or {}
+        written: list[str] = []
         try:
-            return _export(props)
+            return _export(props, written)
         except BaseException:
-            _discard(props)
+            _discard(props, written)
             raise
     if request_type == "Update":
         return _export(event.get("ResourceProperties") or {})
@@ -106,19 +107,22 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     raise InvalidPropertiesError(f"unsupported RequestType {request_type!r}")
 
 
-def _discard(props: Mapping[str, Any]) -> None:
-    """After a failed Create: remove every version of the object (it may hold a key).
+def _discard(props: Mapping[str, Any], written: list[str]) -> None:
+    """After a failed Create: remove the version it wrote, then every other version.
 
     The Provider framework answers a failed Create's rollback Delete itself, so nothing
-    else would remove it.
+    else would remove the object (it may hold a key). The version written is deleted by id
+    first, so that even a failing version listing leaves no key behind.
     """
     bucket, key = props.get("Bucket"), props.get("Key")
     if not isinstance(bucket, str) or not isinstance(key, str) or not bucket or not key:
         return
     try:
+        for version in written:
+            aws.s3_client().delete_object(Bucket=bucket, Key=key, VersionId=version)
         _delete_versions(bucket, key, keep=None)
     except Exception:
-        LOG.exception("failed Create: could not remove s3://%s/%s", bucket, key)
+        LOG.exception("failed Create: could not remove every version of s3://%s/%s", bucket, key)
 
 
 def _required(props: Mapping[str, Any], name: str) -> str:
@@ -140,7 +144,7 @@ def _flag(props: Mapping[str, Any], name: str) -> bool:
     raise InvalidPropertiesError(f"ResourceProperties.{name} must be 'true' or 'false'")
 
 
-def _export(props: Mapping[str, Any]) -> dict[str, Any]:
+def _export(props: Mapping[str, Any], written: list[str] | None = None) -> dict[str, Any]:
     endpoint_id = _required(props, "EndpointId")
     if not _ENDPOINT_ID.match(endpoint_id):
         raise InvalidPropertiesError(
@@ -169,6 +173,8 @@ def _export(props: Mapping[str, Any]) -> dict[str, Any]:
     body = config.encode("utf-8")
     digest = hashlib.sha256(body).hexdigest()
     version_id = _put(bucket, key, kms_key, body)
+    if written is not None:
+        written.append(version_id or "null")
     purged = _delete_versions(bucket, key, keep=version_id or "null")
     LOG.info(
         "wrote s3://%s/%s for %s sha256=%s (%d older versions deleted)",
@@ -255,6 +261,7 @@ def _put(bucket: str, key: str, kms_key: str, body: bytes) -> str:
             ContentType=CONTENT_TYPE,
             ServerSideEncryption="aws:kms",
             SSEKMSKeyId=kms_key,
+            BucketKeyEnabled=False,  # the read grant is conditioned on the object's ARN
         )
     except ClientError as err:
         aws.raise_readable(err, "s3:PutObject (and kms:GenerateDataKey)", f"s3://{bucket}/{key}")

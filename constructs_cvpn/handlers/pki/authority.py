@@ -288,6 +288,9 @@ def create_or_update(
         LOG.info("CA secret deleted or scheduled for deletion: nothing to renew")
         return secret_arn, {}
     bundle, name = _load_bundle(secret_arn, kms_key_arn)
+    readers = get_str_list(props, "ReaderRoleArns") if "ReaderRoleArns" in props else []
+    if readers:
+        _guard(secret_arn, readers)  # the roles may have changed; heals a tampered policy
     return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
 
 

@@ -95,6 +95,9 @@ def write(
             ContentType=content_type,
             ServerSideEncryption="aws:kms",
             SSEKMSKeyId=kms_key_arn,
+            # No bucket key: the encryption context is then the object's ARN, which the
+            # construct's one-file read grants are conditioned on.
+            BucketKeyEnabled=False,
             **kwargs,
         )
     except ClientError as err:
