@@ -21,7 +21,7 @@ What it is made of:
   replacement, and the rollback Update after a failed Update.
 - :class:`KeyPool`: pre-generated RSA keys handed out one per ``certs.generate_key`` call
   (never the same key twice within a test; keys are cached on disk under
-  ``.pytest_cache``). The 1,000-user sequence uses a pool of 1,100 1024-bit keys (about
+  ``.pytest_cache``). The 1,000-user sequence uses a pool of 1,600 1024-bit keys (about
   8 s to generate once, then read from the cache): 1,000 2048-bit keys take ~45 s. Client
   VPN accepts RSA 1024 and 2048; the handlers never look at the size.
 - :meth:`World.inspect`: the end state (:class:`EndState`): every object version in the

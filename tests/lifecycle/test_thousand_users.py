@@ -3,7 +3,7 @@
 The first run dies (a Lambda timeout or crash: no ``except`` in the handler runs, modelled
 by a ``BaseException`` from the 500th user file's ``PutObject``). The same Update is then
 delivered again once the dead run's lease has expired (the harness moves the clock 14
-minutes). Keys: 1,024-bit keys from a session pool of 1,100 (see :mod:`.harness`).
+minutes). Keys: 1,024-bit keys from a session pool of 1,600 (see :mod:`.harness`).
 """
 
 from __future__ import annotations
