@@ -71,8 +71,19 @@ ANYWHERE = "0.0.0.0/0"
 EXPIRY_ALARM_DAYS = 14
 
 
+@jsii.implements(ec2.IConnectable)
 class ClientVpn(Construct):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
+
+    A ``ClientVpn`` is an ``ec2.IConnectable``: every CDK API that takes a connectable takes
+    it, e.g. ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))``.
+
+    There is no ``from_endpoint_attributes``: what this construct adds to an endpoint (its
+    key, log group, PKI, exported files, grants) are resources it creates and owns, which an
+    import could not offer. To refer to an endpoint created elsewhere, use the L2's
+    ``ec2.ClientVpnEndpoint.from_endpoint_attributes``; from another stack of the same app,
+    pass the ``ClientVpn`` itself (its ``connections``, grants and ``endpoint_id`` work
+    across stacks).
 
     Example::
 

@@ -18,6 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_rds as rds
 from aws_cdk.assertions import Match, Template
 from cfnlint.api import ManualArgs, lint
 from constructs import IConstruct
@@ -314,6 +315,36 @@ def test_attributes(defaults: tuple[Stack, ClientVpn, Template]) -> None:
     assert endpoint.connections.security_groups == [endpoint.security_group]
     assert isinstance(endpoint.encryption_key, kms.Key)
     assert stack.resolve(endpoint.log_group.log_group_name) == ref(endpoint.log_group)
+
+
+def test_is_a_connectable_for_security_group_rules(app: App) -> None:
+    """``allow_from(vpn, ...)`` works on an RDS instance and a plain security group."""
+    stack, vpc = new_stack(app, "Connectable")
+    endpoint = vpn(stack, vpc)
+    database = rds.DatabaseInstance(
+        stack,
+        "Database",
+        engine=rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.VER_16),
+        vpc=vpc,
+    )
+    database.connections.allow_from(endpoint, ec2.Port.tcp(5432))
+    web = ec2.SecurityGroup(stack, "Web", vpc=vpc)
+    web.connections.allow_from(endpoint, ec2.Port.HTTPS)
+    assert ec2.IConnectable in ClientVpn.__jsii_ifaces__  # type: ignore[attr-defined]
+    template = Template.from_stack(stack)
+    group = {"Fn::GetAtt": [logical_id(endpoint.security_group), "GroupId"]}
+    for port, target in ((5432, database), (443, web)):
+        target_group = target.connections.security_groups[0]
+        template.has_resource_properties(
+            "AWS::EC2::SecurityGroupIngress",
+            {
+                "IpProtocol": "tcp",
+                "FromPort": port,
+                "ToPort": port,
+                "SourceSecurityGroupId": group,
+                "GroupId": {"Fn::GetAtt": [logical_id(target_group), "GroupId"]},
+            },
+        )
 
 
 def test_target_networks_associated(app: App) -> None:
