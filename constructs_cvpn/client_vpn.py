@@ -19,11 +19,14 @@ from typing import Any, TypeVar
 import jsii
 from aws_cdk import (
     Acknowledgment,
+    Annotations,
     ArnFormat,
     Aws,
     CfnOutput,
     Duration,
     Fn,
+    IStableStringProducer,
+    Lazy,
     Names,
     RemovalPolicy,
     Stack,
@@ -69,6 +72,11 @@ ANYWHERE = "0.0.0.0/0"
 
 #: The expiry alarm fires when a certificate expires within this many days.
 EXPIRY_ALARM_DAYS = 14
+
+#: What ``ec2.Vpc.from_lookup`` returns before the CDK CLI has looked the VPC up (aws-cdk-lib's
+#: ``DUMMY_VPC_PROPS``): the CLI runs the lookup only after a synthesis that succeeds.
+LOOKUP_PLACEHOLDER_VPC_ID = "vpc-12345"
+LOOKUP_PLACEHOLDER_CIDR = "1.2.3.4/5"
 
 
 @jsii.implements(ec2.IConnectable)
@@ -144,7 +152,10 @@ class ClientVpn(Construct):
         """Create the endpoint.
 
         Args:
-            vpc: the VPC the endpoint's target networks and security group live in.
+            vpc: the VPC the endpoint's target networks and security group live in. A
+                ``Vpc.from_lookup`` VPC works: before the CDK CLI has looked it up, the
+                CDK's placeholder (``vpc-12345``, ``1.2.3.4/5``) is accepted with an info
+                annotation and the VPC checks run on the synthesis after the lookup.
             cidr: client address block, IPv4 /12 to /22, not overlapping any VPC CIDR
                 (primary or secondary) or route destination. *Replaces.*
             server_certificate_arn: ACM ARN of the server certificate. The certificate
@@ -250,6 +261,14 @@ class ClientVpn(Construct):
         """
         super().__init__(scope, id)
         self._vpc = vpc
+        #: True while ``vpc`` is ``Vpc.from_lookup``'s placeholder: the checks of the VPC's
+        #: CIDRs and subnets wait for the synthesis after the lookup.
+        self._placeholder_vpc = _is_lookup_placeholder(vpc)
+        if self._placeholder_vpc:
+            Annotations.of(self).add_info(
+                "the VPC is Vpc.from_lookup's placeholder (the CDK CLI looks it up after this "
+                "synthesis): the checks against its CIDRs and subnets run on the next synthesis"
+            )
         self._lanes: list[IConstruct | None] = [None] * MAX_CONCURRENT_MUTATIONS
         self._mutations = 0
         self._rule_keys: set[tuple[str, str]] = set()
@@ -365,7 +384,7 @@ class ClientVpn(Construct):
         self.endpoint = ec2.ClientVpnEndpoint(
             self,
             "Endpoint",
-            vpc=vpc,
+            vpc=self._l2_vpc(),
             cidr=cidr,
             server_certificate_arn=server_certificate_arn,
             client_certificate_arn=client_certificate_arn,
@@ -620,7 +639,7 @@ class ClientVpn(Construct):
         description and deploy.
         """
         prop = "authorization_rules"
-        if not Token.is_unresolved(cidr):
+        if self._checkable(cidr):
             self._check(prop, validation.ipv4_network, cidr)
         if group_id is None and not all_users:
             raise ClientVpnConfigError(
@@ -676,7 +695,7 @@ class ClientVpn(Construct):
         the new description and deploy.
         """
         prop = "routes"
-        if not Token.is_unresolved(cidr):
+        if self._checkable(cidr):
             self._check(prop, validation.ipv4_network, cidr)
             if self._client_net is not None and cidr != ANYWHERE:
                 self._check(prop, validation.no_overlap, self._client_net, cidr, "route")
@@ -842,6 +861,27 @@ class ClientVpn(Construct):
         except ValueError as err:
             raise ClientVpnConfigError(self.node.path, prop, str(err)) from None
 
+    def _l2_vpc(self) -> ec2.IVpc:
+        """The VPC as the L2 sees it: the placeholder's CIDR hidden behind a token.
+
+        The L2 compares the client CIDR with a known VPC CIDR and refuses the placeholder's
+        ``1.2.3.4/5``; it reads nothing else of the VPC but its id. The stand-in creates no
+        resource, so the templates before and after the lookup name the same resources.
+        """
+        if not self._placeholder_vpc:
+            return self._vpc
+        return ec2.Vpc.from_vpc_attributes(
+            self,
+            "LookupPlaceholderVpc",
+            vpc_id=self._vpc.vpc_id,
+            availability_zones=self._vpc.availability_zones,
+            vpc_cidr_block=Lazy.string(_Constant(LOOKUP_PLACEHOLDER_CIDR)),
+        )
+
+    def _checkable(self, cidr: str) -> bool:
+        """A CIDR known at synth time (not a token, not the lookup placeholder's CIDR)."""
+        return _known(cidr) and not (self._placeholder_vpc and cidr == LOOKUP_PLACEHOLDER_CIDR)
+
     def _stable(self, value: str) -> str:
         """A comparable form of a value that may be a token."""
         return json.dumps(Stack.of(self).resolve(value), sort_keys=True)
@@ -977,6 +1017,8 @@ class ClientVpn(Construct):
     def _vpc_cidrs(self) -> list[str]:
         """The VPC's CIDR blocks known at synth time, primary and secondary."""
         cidrs: list[str] = []
+        if self._placeholder_vpc:
+            return cidrs
         primary = self._vpc.node.default_child
         if isinstance(primary, ec2.CfnVPC) and primary.cidr_block is not None:
             cidrs.append(primary.cidr_block)
@@ -1119,6 +1161,27 @@ class ClientVpn(Construct):
 def _known(value: object) -> bool:
     """True when a value is known at synth time (not a CloudFormation token)."""
     return not Token.is_unresolved(value)
+
+
+@jsii.implements(IStableStringProducer)
+class _Constant:
+    """A value the CDK sees as a token, so that it skips its own checks of it."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def produce(self) -> str | None:
+        return self._value
+
+
+def _is_lookup_placeholder(vpc: ec2.IVpc) -> bool:
+    """True for the dummy VPC ``Vpc.from_lookup`` hands out while its context is missing."""
+    return (
+        _known(vpc.vpc_id)
+        and vpc.vpc_id == LOOKUP_PLACEHOLDER_VPC_ID
+        and _known(vpc.vpc_cidr_block)
+        and vpc.vpc_cidr_block == LOOKUP_PLACEHOLDER_CIDR
+    )
 
 
 def _function_name(handler: ec2.IClientVpnConnectionHandler | None) -> str | None:
