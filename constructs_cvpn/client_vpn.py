@@ -23,14 +23,17 @@ from aws_cdk import (
     ArnFormat,
     Aws,
     CfnOutput,
+    CfnParameter,
     Duration,
     Fn,
     IStableStringProducer,
     Lazy,
     Names,
+    Reference,
     RemovalPolicy,
     Stack,
     Token,
+    Tokenization,
     Validations,
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -44,9 +47,12 @@ from constructs import Construct, DependencyGroup, IConstruct, IDependable
 
 from . import validation
 from .access import AuthorizationRule, Route
+from .bundling import SKIP_CONTEXT_KEY, SKIP_ENV_VAR
+from .bundling import _skip_requested as skip_requested
 from .config_export import ConfigExport
 from .config_export import config_bucket as new_config_bucket
 from .errors import ClientVpnConfigError
+from .handler_provider import HandlerProvider
 from .keys import deny_grants_statement
 from .pki import (
     MAX_USERS,
@@ -157,7 +163,8 @@ class ClientVpn(Construct):
                 CDK's placeholder (``vpc-12345``, ``1.2.3.4/5``) is accepted with an info
                 annotation and the VPC checks run on the synthesis after the lookup.
             cidr: client address block, IPv4 /12 to /22, not overlapping any VPC CIDR
-                (primary or secondary) or route destination. *Replaces.*
+                (primary or secondary) or route destination. A token (``CfnParameter``)
+                skips these checks, with a warning. *Replaces.*
             server_certificate_arn: ACM ARN of the server certificate. The certificate
                 must carry a domain (a DNS SAN, or a CN with a dot). Default: a generated
                 PKI (see ``constructs_cvpn.pki``): a CA kept in Secrets Manager, a server
@@ -165,7 +172,9 @@ class ClientVpn(Construct):
             client_certificate_arn: ACM ARN of the client root CA: turns on mutual
                 authentication. Default: none. *Replaces.*
             user_based_authentication: one Active Directory or SAML method (the L2's
-                ``ClientVpnUserBasedAuthentication``), alone or with mutual auth.
+                ``ClientVpnUserBasedAuthentication``), alone or with mutual auth. Needs
+                ``server_certificate_arn`` (the generated PKI would add mutual
+                authentication nobody could pass without a user certificate).
                 Default: none. *Replaces.*
             self_service_portal: offer the self-service portal; needs user-based auth.
                 Default: False (the L2 turns it on).
@@ -290,6 +299,16 @@ class ClientVpn(Construct):
                 prop,
                 "is generated when server_certificate_arn is omitted; give both certificate "
                 "ARNs (and the secret) or neither",
+            )
+        if self._user_based and self._generated_pki:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "server_certificate_arn",
+                "is required with user_based_authentication (Active Directory or SAML): "
+                "without it the generated PKI would add mutual authentication with per-user "
+                "certificates, and nobody without one could connect; give the ACM ARN of a "
+                "server certificate (and client_certificate_arn for AD or SAML together with "
+                "mutual authentication)",
             )
         if users and not self._generated_pki:
             raise ClientVpnConfigError(
@@ -450,6 +469,7 @@ class ClientVpn(Construct):
                 description="Internet access through the VPN",
             )
             self.add_route(ANYWHERE, description="Internet access through the VPN")
+            self._warn_without_internet_path()
         for route in routes:
             self.add_route(route.cidr, subnet=route.subnet, description=route.description)
 
@@ -501,6 +521,8 @@ class ClientVpn(Construct):
                 remote_random_label=remote_random_label,
             )
 
+        self._warn_if_not_deployable()
+
     # -- attributes -------------------------------------------------------------------
 
     @property
@@ -530,6 +552,13 @@ class ClientVpn(Construct):
 
         See ``grant_read_user_config`` for exactly what is granted and where.
         """
+        if self.user_certificates is not None:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "users",
+                "with the generated PKI there is no shared configuration: each user has a "
+                "file of their own; use grant_read_user_config(name, grantee)",
+            )
         if self.config_bucket is None or self.config_object_key is None:
             raise ClientVpnConfigError(
                 self.node.path, "config_export", "is off, so there is no config to read"
@@ -660,7 +689,14 @@ class ClientVpn(Construct):
                 "authentication (Active Directory or SAML); use all_users=True",
             )
         key = (self._stable(cidr), group_id or "*")
-        self._check(prop, validation.unique, [*self._rule_keys, key], "rule for")
+        if key in self._rule_keys:
+            who = f"group {group_id!r}" if group_id else "all users"
+            raise ClientVpnConfigError(
+                self.node.path,
+                prop,
+                f"duplicate rule for {self._display(cidr)} and {who}; Client VPN refuses the "
+                "second one at deploy: remove it",
+            )
         self._rule_keys.add(key)
 
         rule = self.endpoint.add_authorization_rule(
@@ -706,7 +742,14 @@ class ClientVpn(Construct):
         created = []
         for target in targets:
             key = (self._stable(cidr), self._stable(target.subnet_id))
-            self._check(prop, validation.unique, [*self._route_keys, key], "route to")
+            if key in self._route_keys:
+                raise ClientVpnConfigError(
+                    self.node.path,
+                    prop,
+                    f"duplicate route to {self._display(cidr)} through subnet "
+                    f"{target.node.path}; Client VPN refuses the second one at deploy: "
+                    "remove it",
+                )
             self._route_keys.add(key)
             route = self.endpoint.add_route(
                 f"Route-{self._id_part(cidr)}-{_slug(Names.stack_relative_construct_path(target))}",
@@ -878,6 +921,80 @@ class ClientVpn(Construct):
             vpc_cidr_block=Lazy.string(_Constant(LOOKUP_PLACEHOLDER_CIDR)),
         )
 
+    def _warn_without_internet_path(self) -> None:
+        """``internet_access`` through a subnet with no default route (no NAT, no IGW).
+
+        Isolated subnets have none by definition; a subnet defined in this app is looked
+        for a 0.0.0.0/0 route in its route table (routes added after the ``ClientVpn`` are
+        not seen). An imported subnet that is not isolated is taken at its word.
+        """
+        if self._placeholder_vpc:
+            return
+        isolated = {self._stable(s.subnet_id) for s in self._vpc.isolated_subnets}
+        routed = {
+            self._stable(route.route_table_id)
+            for route in Stack.of(self._vpc).node.find_all()
+            if isinstance(route, ec2.CfnRoute) and route.destination_cidr_block == ANYWHERE
+        }
+        without = [
+            subnet.node.path
+            for subnet in self.associated_subnets
+            if self._stable(subnet.subnet_id) in isolated
+            or (
+                isinstance(subnet.node.default_child, ec2.CfnSubnet)
+                and self._stable(subnet.route_table.route_table_id) not in routed
+            )
+        ]
+        if without:
+            Annotations.of(self).add_warning_v2(
+                "constructs-cvpn:noInternetPath",
+                "internet_access=True, but associated subnet(s) "
+                f"{', '.join(without)} have no route to the internet (no NAT or internet "
+                "gateway): clients get a 0.0.0.0/0 route that leads nowhere. Associate "
+                "subnets with a NAT gateway (vpc_subnets) or add one",
+            )
+
+    def _warn_if_not_deployable(self) -> None:
+        """Handler assets built without their wheels (``CVPN_SKIP_BUNDLING``) cannot run."""
+        if not skip_requested(self):
+            return
+        for construct in self.node.find_all():
+            if isinstance(construct, HandlerProvider):
+                Annotations.of(construct.function).add_warning_v2(
+                    "constructs-cvpn:bundlingSkipped",
+                    f"this function's asset was built with {SKIP_ENV_VAR}=1 (or the context "
+                    f"{SKIP_CONTEXT_KEY}=true), without the cryptography wheels: fine for a "
+                    "synth or a test, but the function fails if this template is deployed",
+                )
+
+    def _display(self, value: str) -> str:
+        """A value as a user would name it: the value, or where a token comes from.
+
+        Never a token string or CloudFormation JSON: "the VPC CIDR (Stack/Vpc)", "the
+        parameter Stack/ClientCidr", "the region's availability zone #1".
+        """
+        if _known(value):
+            return value
+        resolved = Stack.of(self).resolve(value)
+        if self._stable(value) == self._stable(self._vpc.vpc_cidr_block):
+            return f"the VPC CIDR ({self._vpc.node.path})"
+        token = Tokenization.reverse_string(value).first_token
+        if isinstance(token, Reference):
+            target = token.target
+            if isinstance(target, CfnParameter):
+                return f"the parameter {target.node.path}"
+            owner = target.node.scope if target.node.id == "Resource" else target
+            return f"the {token.display_name} of {owner.node.path if owner else target.node.path}"
+        if (
+            isinstance(resolved, dict)
+            and isinstance(resolved.get("Fn::Select"), list)
+            and len(resolved["Fn::Select"]) == 2
+            and isinstance(resolved["Fn::Select"][1], dict)
+            and "Fn::GetAZs" in resolved["Fn::Select"][1]
+        ):
+            return f"the region's availability zone #{int(resolved['Fn::Select'][0]) + 1}"
+        return "a value known only at deploy time"
+
     def _checkable(self, cidr: str) -> bool:
         """A CIDR known at synth time (not a token, not the lookup placeholder's CIDR)."""
         return _known(cidr) and not (self._placeholder_vpc and cidr == LOOKUP_PLACEHOLDER_CIDR)
@@ -943,6 +1060,13 @@ class ClientVpn(Construct):
         known = _known
         if known(cidr):
             self._check("cidr", validation.client_cidr, cidr)
+        else:
+            Annotations.of(self).add_warning_v2(
+                "constructs-cvpn:clientCidrUnknown",
+                f"cidr is {self._display(cidr)}, known only at deploy time: the checks of its "
+                "size (/12 to /22) and of overlaps with the VPC's CIDRs and the routes are "
+                "skipped; a bad value fails the deploy (and cidr replaces the endpoint)",
+            )
         if server_certificate_arn is not None and known(server_certificate_arn):
             self._check(
                 "server_certificate_arn", validation.acm_certificate_arn, server_certificate_arn
@@ -1102,8 +1226,8 @@ class ClientVpn(Construct):
                     self.node.path,
                     "vpc_subnets",
                     f"subnets {seen_azs[az]} and {subnet.node.path} are in the same "
-                    f"availability zone {subnet.availability_zone}; Client VPN takes one "
-                    "subnet per AZ (use one_per_az=True)",
+                    f"availability zone ({self._display(subnet.availability_zone)}); Client "
+                    "VPN takes one subnet per AZ (use one_per_az=True)",
                 )
             seen_azs[az] = subnet.node.path
         return list(chosen)
@@ -1128,21 +1252,48 @@ class ClientVpn(Construct):
             resource_name=f"{self.log_group_prefix}*",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
-        self.encryption_key.add_to_resource_policy(
+        sid = f"AllowCloudWatchLogsForClientVpnLogGroups{self.vpn_id}"  # unique per VPN
+        actions = [
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ]
+        added = self.encryption_key.add_to_resource_policy(
             iam.PolicyStatement(
-                # Unique per construct: two ClientVpns may share one key.
-                sid=f"AllowCloudWatchLogsForClientVpnLogGroups{self.vpn_id}",
+                sid=sid,
                 principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
+                actions=actions,
                 resources=["*"],
                 conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": arn}},
             )
+        )
+        if added.statement_added:
+            return
+        # An imported key (Key.from_key_arn, from_lookup): its policy is not ours to change.
+        region = stack.region if _known(stack.region) else "<region>"
+        account = stack.account if _known(stack.account) else "<account>"
+        partition = stack.partition if _known(stack.partition) else "aws"
+        statement = {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": actions,
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:"
+                    f"{account}:log-group:{self.log_group_prefix}*"
+                }
+            },
+        }
+        Annotations.of(self).add_warning_v2(
+            "constructs-cvpn:importedKeyPolicy",
+            "encryption_key is imported, so its key policy cannot be changed from here; it "
+            "must let CloudWatch Logs use it for this VPN's log groups, or creating them "
+            "fails. Add this statement to the key policy: "
+            + json.dumps(statement, separators=(", ", ": ")),
         )
 
     def _new_log_group(self, retention: logs.RetentionDays | None) -> logs.LogGroup:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 CLIENT_CIDR_PREFIXES = range(12, 23)  # /12 .. /22
 MAX_DNS_SERVERS = 2
@@ -113,12 +113,3 @@ def key_prefix(value: str) -> None:
             f"{value!r} is not a usable key prefix; use letters, digits and !_.'()- in "
             "segments separated by single slashes, with no leading or trailing slash"
         )
-
-
-def unique(items: Iterable[tuple[str, ...]], describe: str) -> None:
-    """No two entries may be the same (AWS rejects the second at deploy time)."""
-    seen: set[tuple[str, ...]] = set()
-    for item in items:
-        if item in seen:
-            raise ValueError(f"duplicate {describe} {' '.join(item)}")
-        seen.add(item)

@@ -5,19 +5,21 @@ leave a half-built stack behind). Those stacks are never synthesized; tests that
 put their stack in a ``Stage`` of its own, so only that stage is synthesized.
 """
 
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import jsii
 import pytest
-from aws_cdk import App, CfnParameter, Stack, Stage
+from aws_cdk import App, CfnParameter, Environment, Stack, Stage
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_cvpn import AuthorizationRule, ClientVpn, ClientVpnConfigError, Route
 
@@ -560,3 +562,189 @@ def test_token_rule_and_route_cidrs_skip_value_checks(app: App) -> None:
             )
         },
     )
+
+
+# -- issue 11: warnings where a user needs a word, user-level names in messages -------
+
+
+def warnings_of(stack: Stack) -> list[tuple[str, str]]:
+    """(path, message) of every warning annotation in ``stack`` (synthesizes its stage)."""
+    found = Annotations.from_stack(stack).find_warning("*", Match.any_value())
+    return [(w.id, str(w.entry.data)) for w in found]
+
+
+def staged(name: str, **context: Any) -> tuple[Stack, ec2.Vpc]:
+    """A stack in a Stage of its own (this module's App is never synthesized whole)."""
+    return new_stack(Stage(App(context=context or None), name), "Stack")
+
+
+def test_internet_access_through_isolated_subnets_warns() -> None:
+    stack, _ = staged("NoNat")
+    vpc = ec2.Vpc(
+        stack,
+        "IsolatedVpc",
+        ip_addresses=ec2.IpAddresses.cidr("10.1.0.0/16"),
+        max_azs=2,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )
+    vpn(stack, vpc, internet_access=True)
+    [(path, message)] = warnings_of(stack)
+    assert path == "/NoNat/Stack/Vpn"
+    assert message.startswith(
+        "internet_access=True, but associated subnet(s) NoNat/Stack/IsolatedVpc/IsolatedSubnet1, "
+        "NoNat/Stack/IsolatedVpc/IsolatedSubnet2 have no route to the internet"
+    )
+    assert "[ack: constructs-cvpn:noInternetPath]" in message
+
+
+def test_internet_access_through_imported_isolated_subnets_warns() -> None:
+    stack, _ = staged("ImportedIsolated")
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Imported",
+        vpc_id="vpc-0123456789abcdef0",
+        vpc_cidr_block="10.1.0.0/16",
+        availability_zones=["eu-west-1a"],
+        isolated_subnet_ids=["subnet-0123456789abcdef0"],
+    )
+    vpn(
+        stack,
+        vpc,
+        internet_access=True,
+        vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+    )
+    assert [m for _, m in warnings_of(stack) if "no route to the internet" in m]
+
+
+def test_internet_access_through_nat_subnets_is_quiet() -> None:
+    stack, vpc = staged("WithNat")
+    vpn(stack, vpc, internet_access=True)
+    assert warnings_of(stack) == []
+
+
+def test_a_client_cidr_from_a_parameter_warns_that_checks_are_skipped() -> None:
+    stack, vpc = staged("TokenCidr")
+    cidr = CfnParameter(stack, "ClientCidr", default="10.100.0.0/22")
+    vpn(stack, vpc, cidr=cidr.value_as_string)
+    [(_, message)] = warnings_of(stack)
+    assert message.startswith(
+        "cidr is the parameter TokenCidr/Stack/ClientCidr, known only at deploy time: the "
+        "checks of its size (/12 to /22) and of overlaps with the VPC's CIDRs and the routes "
+        "are skipped"
+    )
+    assert "Token[" not in message
+
+
+def test_an_imported_key_warns_with_the_statement_its_policy_needs() -> None:
+    stage = Stage(App(), "ImportedKey")
+    stack = Stack(stage, "Stack", env=Environment(account="111111111111", region="eu-west-1"))
+    vpc = ec2.Vpc(stack, "Vpc", ip_addresses=ec2.IpAddresses.cidr(VPC_CIDR), max_azs=2)
+    key = kms.Key.from_key_arn(
+        stack, "Key", "arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-4000-8000-00000000000a"
+    )
+    endpoint = vpn(stack, vpc, encryption_key=key)
+    [(_, message)] = warnings_of(stack)
+    assert message.startswith("encryption_key is imported, so its key policy cannot be changed")
+    statement = json.loads(
+        message.split("Add this statement to the key policy: ")[1].split(" [ack:")[0]
+    )
+    assert statement == {
+        "Sid": f"AllowCloudWatchLogsForClientVpnLogGroups{endpoint.vpn_id}",
+        "Effect": "Allow",
+        "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+        "Action": [
+            "kms:Encrypt*",
+            "kms:Decrypt*",
+            "kms:ReEncrypt*",
+            "kms:GenerateDataKey*",
+            "kms:Describe*",
+        ],
+        "Resource": "*",
+        "Condition": {
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:111111111111:"
+                f"log-group:{endpoint.log_group_prefix}*"
+            }
+        },
+    }
+
+
+def test_a_key_of_this_app_gets_the_statement_and_no_warning() -> None:
+    stack, vpc = staged("OwnKey")
+    vpn(stack, vpc, encryption_key=kms.Key(stack, "Key", enable_key_rotation=True))
+    assert warnings_of(stack) == []
+
+
+def test_skipped_bundling_warns_on_every_handler_function() -> None:
+    stack, vpc = staged("Skipped", **{"cvpn:skipBundling": True})
+    ClientVpn(stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", users=["alice"])
+    found = warnings_of(stack)
+    assert sorted(path for path, _ in found) == [
+        "/Skipped/Stack/Vpn/CertificateAuthority/Handler/Function",
+        "/Skipped/Stack/Vpn/Users/Handler/Function",
+    ]
+    assert len(found) == 2
+    assert all("the function fails if this template is deployed" in m for _, m in found)
+
+
+def test_duplicate_rule_for_the_vpc_cidr_names_it(app: App) -> None:
+    stack, vpc = new_stack(app, "DuplicateVpcRule")
+    rule = AuthorizationRule(cidr=vpc.vpc_cidr_block, all_users=True)
+    with config_error(
+        stack,
+        "authorization_rules",
+        re.escape("duplicate rule for the VPC CIDR (DuplicateVpcRule/Vpc) and all users;"),
+    ) as raised:
+        vpn(stack, vpc, authorization_rules=[rule, rule])
+    assert "Fn::GetAtt" not in str(raised.value)
+
+
+def test_duplicate_route_names_the_parameter_and_subnet(app: App) -> None:
+    stack, vpc = new_stack(app, "DuplicateTokenRoute")
+    peer = CfnParameter(stack, "Peer").value_as_string
+    with config_error(
+        stack,
+        "routes",
+        re.escape(
+            "duplicate route to the parameter DuplicateTokenRoute/Peer through subnet "
+            "DuplicateTokenRoute/Vpc/PrivateSubnet1;"
+        ),
+    ):
+        vpn(stack, vpc, routes=[Route(cidr=peer), Route(cidr=peer)])
+
+
+def test_two_subnets_in_one_token_az_name_the_az() -> None:
+    stack, vpc = staged("TokenAz")  # environment-agnostic: the AZs are Fn::Select tokens
+    subnets = [vpc.public_subnets[0], vpc.private_subnets[0]]
+    with pytest.raises(ClientVpnConfigError) as raised:
+        vpn(stack, vpc, vpc_subnets=ec2.SubnetSelection(subnets=subnets))
+    assert "are in the same availability zone (the region's availability zone #1);" in str(
+        raised.value
+    )
+    assert "${Token" not in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["saml", "ad"])
+def test_user_based_auth_needs_a_server_certificate(app: App, kind: str) -> None:
+    stack, vpc = new_stack(app, f"UserBasedNoServerCert{kind}")
+    auth = (
+        saml(stack)
+        if kind == "saml"
+        else ec2.ClientVpnUserBasedAuthentication.active_directory("d-1234567890")
+    )
+    with config_error(
+        stack,
+        "server_certificate_arn",
+        re.escape("is required with user_based_authentication (Active Directory or SAML)"),
+    ):
+        ClientVpn(stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", user_based_authentication=auth)
+
+
+def test_grant_read_config_with_the_generated_pki_points_to_user_grants() -> None:
+    stack, vpc = staged("PkiGrant", **{"cvpn:skipBundling": True})
+    endpoint = ClientVpn(stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", users=["alice"])
+    role = iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(ClientVpnConfigError, match="use grant_read_user_config"):
+        endpoint.grant_read_config(role)

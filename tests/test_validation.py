@@ -174,16 +174,3 @@ class TestKeyPrefix:
             f"{value!r} contains {named}, which would be wildcards in the IAM policies and "
             "conditions that name this prefix; use letters, digits and !_.'()-"
         )
-
-
-class TestUnique:
-    def test_accepts_distinct_items(self) -> None:
-        validation.unique([("10.0.0.0/16", "*"), ("10.0.0.0/16", "ops")], "rule for")
-
-    def test_accepts_no_items(self) -> None:
-        validation.unique([], "rule for")
-
-    def test_rejects_a_repeated_item(self) -> None:
-        items = [("10.0.0.0/16", "*"), ("0.0.0.0/0", "*"), ("10.0.0.0/16", "*")]
-        with pytest.raises(ValueError, match=r"^duplicate rule for 10\.0\.0\.0/16 \*$"):
-            validation.unique(items, "rule for")
