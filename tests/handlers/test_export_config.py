@@ -121,13 +121,15 @@ def create(props: dict[str, str]) -> dict[str, Any]:
     return index.on_event({"RequestType": "Create", "ResourceProperties": props})
 
 
-def update(props: dict[str, str], physical_id: str) -> dict[str, Any]:
+def update(
+    props: dict[str, str], physical_id: str, old: dict[str, str] | None = None
+) -> dict[str, Any]:
     return index.on_event(
         {
             "RequestType": "Update",
             "PhysicalResourceId": physical_id,
             "ResourceProperties": props,
-            "OldResourceProperties": props,
+            "OldResourceProperties": old if old is not None else props,
         }
     )
 
@@ -271,14 +273,21 @@ def test_idempotent_create_and_update(env: Env, client: Issued) -> None:
     assert hashlib.sha256(env.body()).hexdigest() == results[0]["Data"]["Sha256"]
 
 
-def test_update_to_a_new_key_changes_physical_id(env: Env) -> None:
+def test_update_to_a_new_key_is_refused_and_its_rollback_accepted(env: Env) -> None:
+    # CloudFormation would delete the old object under the new policy, which names only the
+    # new key: the Delete would be denied and the old file (maybe with a key) would stay.
     env.expect_export(fixture("mutual.ovpn"))
     first = create(env.props())
+    moved = env.props(Key="other/client.ovpn")
+    with pytest.raises(
+        InvalidPropertiesError, match=r"cannot move from s3://.*config_export=False"
+    ):
+        update(moved, first["PhysicalResourceId"], old=env.props())
+    assert env.s3.list_objects_v2(Bucket=BUCKET, Prefix="other/").get("KeyCount") == 0
+    # The rollback: back to the original key, which still holds this resource's file.
     env.expect_export(fixture("mutual.ovpn"))
-    second = update(env.props(Key="other/client.ovpn"), first["PhysicalResourceId"])
-    assert second["PhysicalResourceId"] == f"s3://{BUCKET}/other/client.ovpn"
-    assert second["Data"]["Key"] == "other/client.ovpn"
-    assert env.body("other/client.ovpn") == env.body(KEY)  # old one is removed by the Delete
+    back = update(env.props(), first["PhysicalResourceId"], old=moved)
+    assert back["PhysicalResourceId"] == first["PhysicalResourceId"]
 
 
 def test_crlf_export_keeps_crlf(env: Env, client: Issued) -> None:

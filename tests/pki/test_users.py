@@ -739,22 +739,13 @@ def test_a_new_ca_reissues_everyone_without_revoking(run: Run, ec2: Ec2Stub, kms
     assert ec2.crl_imports == []
 
 
-def test_state_from_version_1_moves_revocations_into_the_ledger(
+def test_state_from_version_1_is_refused_without_touching_anything(
     run: Run, ec2: Ec2Stub, ca_secret: str, kms_key: str
 ) -> None:
+    # A version-1 state lived under the endpoint id; the day-two layout cannot take it over
+    # in place (its revocations would be lost): the run refuses before any call.
     run(["alice"], request="Create")
-    v2 = _state()
-    alice = v2["users"]["alice"]
-    revoked_at = dt.datetime(2026, 1, 2, tzinfo=dt.UTC).isoformat()
-    v1 = {
-        "version": 1,
-        "crl_number": 3,
-        "crl_dirty": False,
-        "pending_deletes": [],
-        "revoked": [{"serial": "abc123", "revoked_at": revoked_at, "user": "zed"}],
-        "users": {"alice": {k: alice[k] for k in ("serial", "cert_pem", "not_after")}},
-    }
-    v1["users"]["alice"].update(config_sha256=alice["config_sha256"], pending=False)
+    v1 = {"version": 1, "crl_number": 3, "revoked": [], "users": {}, "pending_deletes": []}
     _s3().put_object(
         Bucket=BUCKET,
         Key=STATE_KEY,
@@ -763,13 +754,12 @@ def test_state_from_version_1_moves_revocations_into_the_ledger(
         SSEKMSKeyId=kms_key,
     )
     alice_file = _ovpn("alice")
-    out = run(["alice"], crl=True)
-    assert out["Data"] == _data(Users=1, RevokedTotal=1)
-    _check_crl(ec2, {0xABC123})
-    assert _ledger_serials(ca_secret) == {0xABC123}
-    state = _state()
-    assert state["version"] == 2 and "revoked" not in state
+    event = {"RequestType": "Update", "ResourceProperties": _props(kms_key, ca_secret, ["alice"])}
+    with pytest.raises(ValueError, match=r"users state version 1: .*destroy and deploy"):
+        index.on_event(event)
+    assert json.loads(_s3().get_object(Bucket=BUCKET, Key=STATE_KEY)["Body"].read()) == v1
     assert _ovpn("alice") == alice_file
+    assert ec2.crl_imports == []
 
 
 # -- the lease -------------------------------------------------------------------------
@@ -871,7 +861,7 @@ def test_near_the_deadline_the_run_stops_with_progress_saved(
     with pytest.raises(
         RuntimeError,
         match=r"stopped with 2 user files still to write .*"
-        r"\(an update keeps what was written; a create removes it\); deploy again",
+        r"CloudFormation rolls the change back: add fewer users per deploy",
     ):
         index.on_event(event, context)
     assert _state()["lease_owner"] == ""
@@ -974,7 +964,7 @@ def test_moving_the_files_is_refused(
     }
     with pytest.raises(ValueError, match="cannot move from s3://") as info:
         index.on_event(event)
-    assert "config_bucket" in str(info.value) and "remove every user first" in str(info.value)
+    assert "config_bucket" in str(info.value) and "destroy the stack" in str(info.value)
     assert _ovpn("alice") == alice
     assert _versions("cvpn/Other/") == [] and _versions("cvpn/x.json") == []
     assert _s3().list_objects_v2(Bucket="another-bucket").get("KeyCount") == 0
@@ -1024,6 +1014,28 @@ def test_renew_after_delete_writes_nothing(
         ec2.stubber._queue.clear()
     assert _versions(f"{PREFIX}users/") == []
     assert _versions(STATE_KEY) == []
+
+
+def test_renew_with_a_stale_copy_of_the_properties_adds_and_removes_nobody(
+    run: Run, ec2: Ec2Stub, kms_key: str, ca_secret: str, config: str
+) -> None:
+    # The schedule's input is updated after the resource: a Renew may carry the user list
+    # and endpoint of the deploy before. It must work on what the last deploy left.
+    run(["alice"], request="Create")
+    run(["alice", "bob"])
+    files = {n: _ovpn(n) for n in ("alice", "bob")}
+    stale = _props(kms_key, ca_secret, ["alice"], EndpointId="cvpn-endpoint-00000000000000bad")
+    ec2.expect_export(config)  # the endpoint of the last deploy, not the stale one
+    out = index.on_event(
+        {
+            "RequestType": "Renew",
+            "ResourceProperties": stale,
+            "PhysicalResourceId": f"cvpn-users:{BUCKET}/{STATE_KEY}",
+        }
+    )
+    assert out["Data"] == _data(Users=2)
+    assert {n: _ovpn(n) for n in ("alice", "bob")} == files
+    assert ec2.crl_imports == []
 
 
 def test_invalid_user_name_fails_before_any_call(run: Run, ec2: Ec2Stub) -> None:

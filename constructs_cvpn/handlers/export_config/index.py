@@ -101,10 +101,38 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
             _discard(props, written)
             raise
     if request_type == "Update":
-        return _export(event.get("ResourceProperties") or {})
+        props = event.get("ResourceProperties") or {}
+        _refuse_move(props, event.get("OldResourceProperties") or {})
+        return _export(props)
     if request_type == "Delete":
         return _delete(str(event.get("PhysicalResourceId", "")))
     raise InvalidPropertiesError(f"unsupported RequestType {request_type!r}")
+
+
+def _refuse_move(props: Mapping[str, Any], old: Mapping[str, Any]) -> None:
+    """Refuse a new Bucket/Key unless the object is already there (a rollback's target).
+
+    CloudFormation would delete the old object afterwards under the new role policy, which
+    names only the new object: the Delete would be denied and the old file, which may hold
+    a client key, would stay.
+    """
+    new_at = (props.get("Bucket"), props.get("Key"))
+    old_at = (old.get("Bucket"), old.get("Key"))
+    if not all(isinstance(v, str) and v for v in (*new_at, *old_at)) or new_at == old_at:
+        return
+    bucket, key = str(new_at[0]), str(new_at[1])
+    try:
+        listed = aws.s3_client().list_object_versions(Bucket=bucket, Prefix=key)
+    except ClientError as err:
+        aws.raise_readable(err, "s3:ListBucketVersions", f"s3://{bucket}/{key}")
+    if any(v.get("Key") == key for v in listed.get("Versions", [])):
+        return  # going back to where this resource wrote before
+    raise InvalidPropertiesError(
+        f"the configuration cannot move from s3://{old_at[0]}/{old_at[1]} to "
+        f"s3://{bucket}/{key}: the old file may hold a client key that this handler may no "
+        "longer delete. Set config_export=False and deploy (the old file is deleted), then "
+        "change config_bucket or config_prefix and turn the export back on"
+    )
 
 
 def _discard(props: Mapping[str, Any], written: list[str]) -> None:

@@ -163,8 +163,6 @@ def _create_bundle(
 
 def _load_bundle(secret_arn: str, kms_key_arn: str) -> tuple[CaBundle, str]:
     """The CA bundle of an existing resource (its physical id); return bundle and name."""
-    if not secret_arn.startswith("arn:") or ":secretsmanager:" not in secret_arn:
-        raise PropertyError(f"physical id {secret_arn!r} is not a Secrets Manager secret ARN")
     sm = client("secretsmanager")
     described = sm.describe_secret(SecretId=secret_arn)
     if described.get("DeletedDate"):
@@ -287,10 +285,14 @@ def create_or_update(
     if renew and _deleted(secret_arn):
         LOG.info("CA secret deleted or scheduled for deletion: nothing to renew")
         return secret_arn, {}
-    bundle, name = _load_bundle(secret_arn, kms_key_arn)
+    if not secret_arn.startswith("arn:") or ":secretsmanager:" not in secret_arn:
+        raise PropertyError(f"physical id {secret_arn!r} is not a Secrets Manager secret ARN")
     readers = get_str_list(props, "ReaderRoleArns") if "ReaderRoleArns" in props else []
     if readers:
-        _guard(secret_arn, readers)  # the roles may have changed; heals a tampered policy
+        # First: the roles may have changed (a new role would be denied the read below);
+        # it also heals a tampered policy.
+        _guard(secret_arn, readers)
+    bundle, name = _load_bundle(secret_arn, kms_key_arn)
     return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
 
 

@@ -97,6 +97,8 @@ class UsersState:
     """The endpoint the users' files were last rendered for."""
     ca_secret_arn: str = ""
     """The CA the users' certificates come from."""
+    remote_label: str = ""
+    """The remote label the users' files were last rendered with."""
     crl_endpoint: str = ""
     """The endpoint the CA's ledger was last imported into."""
     crl_dirty: bool = False
@@ -106,8 +108,6 @@ class UsersState:
     lease_owner: str = ""
     lease_expires: str = ""
     """The run holding the state (a random token) and until when; empty when free."""
-    legacy_revoked: list[tuple[str, str, str]] = field(default_factory=list)
-    """(serial, revoked_at, user) from a version-1 state: moved into the ledger."""
     version: int = STATE_VERSION
 
     def to_json(self) -> str:
@@ -116,6 +116,7 @@ class UsersState:
             "version": self.version,
             "endpoint_id": self.endpoint_id,
             "ca_secret_arn": self.ca_secret_arn,
+            "remote_label": self.remote_label,
             "crl_endpoint": self.crl_endpoint,
             "crl_dirty": self.crl_dirty,
             "pending_deletes": sorted(set(self.pending_deletes)),
@@ -130,16 +131,22 @@ class UsersState:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> UsersState:
-        """Parse a state document (version 1 or 2).
+        """Parse a state document (version 2).
 
         Raises:
-            ValueError: malformed or from a newer version.
+            ValueError: malformed, or of another version. Version 1 (constructs-cvpn before
+                the day-two layout) kept files under the endpoint id and cannot be upgraded
+                in place: destroy and deploy the stack again.
         """
         try:
             data: dict[str, Any] = json.loads(text)
             version = int(data.get("version", STATE_VERSION))
-            if version > STATE_VERSION:
-                raise ValueError(f"state version {version} is newer than {STATE_VERSION}")
+            if version != STATE_VERSION:
+                raise ValueError(
+                    f"users state version {version}: this handler reads version "
+                    f"{STATE_VERSION} only (a state from before the day-two layout cannot be "
+                    "upgraded in place; destroy and deploy the stack again)"
+                )
             users = {}
             for name, rec in data.get("users", {}).items():
                 held = [HeldCertificate(**h) for h in rec.pop("previous", [])]
@@ -148,15 +155,12 @@ class UsersState:
                 users=users,
                 endpoint_id=str(data.get("endpoint_id", "")),
                 ca_secret_arn=str(data.get("ca_secret_arn", "")),
+                remote_label=str(data.get("remote_label", "")),
                 crl_endpoint=str(data.get("crl_endpoint", "")),
                 crl_dirty=bool(data.get("crl_dirty", False)),
                 pending_deletes=[str(u) for u in data.get("pending_deletes", [])],
                 lease_owner=str(data.get("lease_owner", "")),
                 lease_expires=str(data.get("lease_expires", "")),
-                legacy_revoked=[
-                    (str(r["serial"]), str(r["revoked_at"]), str(r["user"]))
-                    for r in data.get("revoked", [])
-                ],
             )
         except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as err:
             raise ValueError(f"malformed users state: {type(err).__name__}") from None

@@ -59,6 +59,7 @@ version of every ``.ovpn`` and of the state object; the ledger stays with the CA
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -403,10 +404,6 @@ def _reconcile(
             "imported before: restore it (e.g. from a noncurrent version); refusing to "
             "continue, as revoked certificates would verify again"
         )
-    for serial, revoked_at, user in state.legacy_revoked:
-        far = dt.datetime.fromisoformat(revoked_at) + dt.timedelta(days=3650)
-        ledger.revoke(serial, not_after=far.isoformat(), user=user, now=now)
-    state.legacy_revoked = []
     config = _export_config(p)
     config_sha = hashlib.sha256(config.encode()).hexdigest()
 
@@ -475,18 +472,18 @@ def _reconcile(
         lease.save(state, release=True)
         raise DeadlineReached(
             f"stopped with {missing} user files still to write before the Lambda's time ran "
-            "out (an update keeps what was written; a create removes it); deploy again"
+            "out; CloudFormation rolls the change back: add fewer users per deploy"
         )
 
+    state.endpoint_id = p.endpoint_id
+    state.remote_label = p.remote_label
     if state.crl_dirty or (state.crl_endpoint != p.endpoint_id and ledger.entries):
         _import_crl(p, ledger, ca, now)
         state.crl_dirty = False
         state.crl_endpoint = p.endpoint_id
+        lease.save(state)  # an import resets every connection: never repeat one
 
-    for name in list(state.pending_deletes):
-        store.delete_all_versions(p.bucket, user_key(p.prefix, name))
-    state.pending_deletes = []
-    state.endpoint_id = p.endpoint_id
+    _delete_removed(p, lease, state, deadline)
     lease.save(state, release=True)
 
     days = [
@@ -516,6 +513,24 @@ def _reconcile(
     }
 
 
+def _delete_removed(p: UsersProps, lease: _Lease, state: UsersState, deadline: Deadline) -> None:
+    """Delete every version of the removed users' files (their certificates are revoked).
+
+    Near the deadline the rest is left in ``pending_deletes`` for the next run (at the
+    latest the scheduled renewal, within 12 hours), rather than failing a change whose
+    revocations are already in force.
+    """
+    names = sorted(state.pending_deletes)
+    for start in range(0, len(names), _WRITE_BATCH):
+        if deadline.near():
+            LOG.warning("%d removed users' files are left for the next run", len(names) - start)
+            return
+        batch = names[start : start + _WRITE_BATCH]
+        _parallel(lambda n: store.delete_all_versions(p.bucket, user_key(p.prefix, n)), batch)
+        state.pending_deletes = sorted(set(state.pending_deletes) - set(batch))
+        lease.beat(state)
+
+
 def _refuse_move(p: UsersProps, old_props: Mapping[str, Any] | None) -> None:
     """Refuse a new Bucket/Prefix, unless it is this resource's own earlier location.
 
@@ -535,9 +550,10 @@ def _refuse_move(p: UsersProps, old_props: Mapping[str, Any] | None) -> None:
         return
     raise PropertyError(
         f"the users' files cannot move from s3://{old.bucket}/{old.prefix} to "
-        f"s3://{p.bucket}/{p.prefix}: the old files hold private keys this handler may "
-        "no longer delete. Keep config_bucket and config_prefix, or remove every user "
-        "first (deploy), then change them"
+        f"s3://{p.bucket}/{p.prefix}: the old files hold private keys this handler may no "
+        "longer delete, and the CA's revocation ledger lives there. config_bucket and "
+        "config_prefix cannot change while the generated PKI is in use; to move, destroy the "
+        "stack and deploy it again (a new CA)"
     )
 
 
@@ -562,6 +578,16 @@ def create_or_update(
     if state is None:
         LOG.info("no users state: nothing to renew (the resource was deleted)")
         return physical_id(p), {}
+    if request == "Renew" and state.endpoint_id:
+        # The schedule's copy of the properties may predate the last deploy (the rule is
+        # updated after the resource): a renewal never adds or removes users nor moves to
+        # another endpoint; it works on what the last deploy left.
+        p = dataclasses.replace(
+            p,
+            users=sorted(state.users),
+            endpoint_id=state.endpoint_id,
+            remote_label=state.remote_label,
+        )
     written: set[str] = set()
     try:
         data = _reconcile(p, lease, state, deadline, written)
