@@ -124,17 +124,19 @@ class ClientVpn(Construct):
         self_service_portal: bool = False,
         dns_servers: Sequence[str] | None = None,
         split_tunnel: bool = False,
-        transport_protocol: ec2.TransportProtocol = ec2.TransportProtocol.UDP,
+        transport_protocol: ec2.TransportProtocol | None = ec2.TransportProtocol.UDP,
         port: ec2.VpnPort = ec2.VpnPort.HTTPS,
         session_timeout: ec2.ClientVpnSessionTimeout = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
         disconnect_on_session_timeout: bool = True,
         client_login_banner: str | None = None,
         client_connection_handler: ec2.IClientVpnConnectionHandler | None = None,
-        client_route_enforcement_options: ec2.ClientRouteEnforcementOptions | None = None,
+        client_route_enforcement_options: ec2.ClientRouteEnforcementOptions
+        | Mapping[str, Any]
+        | None = None,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
-        vpc_subnets: ec2.SubnetSelection | None = None,
+        vpc_subnets: ec2.SubnetSelection | Mapping[str, Any] | None = None,
         log_group: logs.ILogGroup | None = None,
         log_stream: logs.ILogStream | None = None,
         log_retention: logs.RetentionDays | None = None,
@@ -181,7 +183,10 @@ class ClientVpn(Construct):
             dns_servers: up to two IPv4 DNS servers. Default: the VPC resolver is not
                 pushed; clients keep their own.
             split_tunnel: send only routed traffic through the VPN. Default: False.
-            transport_protocol: UDP or TCP. Default: UDP. *Replaces.*
+            transport_protocol: UDP or TCP; ``None`` leaves it out of the template (AWS
+                then uses UDP), as the L2 does when it is not set: moving an L2 endpoint
+                that never set it, ``None`` keeps the endpoint (adding the property, even
+                as "udp", would replace it). Default: UDP. *Replaces.*
             port: 443 or 1194. Default: 443.
             session_timeout: 8, 10, 12 or 24 hours. Default: 12 hours.
             disconnect_on_session_timeout: end sessions at the timeout instead of
@@ -283,6 +288,13 @@ class ClientVpn(Construct):
         self._rule_keys: set[tuple[str, str]] = set()
         self._route_keys: set[tuple[str, str]] = set()
 
+        # The L2 (like every jsii struct prop) also takes these as dicts.
+        vpc_subnets = self._struct("vpc_subnets", ec2.SubnetSelection, vpc_subnets)
+        client_route_enforcement_options = self._struct(
+            "client_route_enforcement_options",
+            ec2.ClientRouteEnforcementOptions,
+            client_route_enforcement_options,
+        )
         user_auths = self._user_auths(user_based_authentication)
         self._user_based = bool(user_auths)
         self._users: set[str] = set()
@@ -489,7 +501,7 @@ class ClientVpn(Construct):
                 [a.render() for a in user_auths]  # type: ignore[arg-type]
             ),
             "Port": _PORT_NUMBERS[port],
-            "TransportProtocol": transport_protocol.name.lower(),
+            "TransportProtocol": (transport_protocol or ec2.TransportProtocol.UDP).name.lower(),
             "ConfigVersion": config_version or "",
         }
         if config_export or self.certificate_authority is not None:
@@ -994,6 +1006,23 @@ class ClientVpn(Construct):
         ):
             return f"the region's availability zone #{int(resolved['Fn::Select'][0]) + 1}"
         return "a value known only at deploy time"
+
+    def _struct(self, prop: str, struct: type[T], value: T | Mapping[str, Any] | None) -> T | None:
+        """A struct prop given as the struct or, as the L2 takes it too, as a dict."""
+        if value is None or isinstance(value, struct):
+            return value
+        if not isinstance(value, Mapping):
+            raise ClientVpnConfigError(
+                self.node.path, prop, f"expected an ec2.{struct.__name__} or a dict"
+            )
+        try:
+            return struct(**value)
+        except TypeError as err:
+            raise ClientVpnConfigError(
+                self.node.path,
+                prop,
+                f"{err}; the keys are the snake_case fields of ec2.{struct.__name__}",
+            ) from None
 
     def _checkable(self, cidr: str) -> bool:
         """A CIDR known at synth time (not a token, not the lookup placeholder's CIDR)."""
