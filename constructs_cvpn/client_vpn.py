@@ -26,12 +26,17 @@ from aws_cdk import (
     CfnParameter,
     Duration,
     Fn,
+    IAnyProducer,
+    IResolveContext,
     IStableStringProducer,
+    ITaggable,
     Lazy,
     Names,
     Reference,
     RemovalPolicy,
     Stack,
+    TagManager,
+    TagType,
     Token,
     Tokenization,
     Validations,
@@ -85,12 +90,14 @@ LOOKUP_PLACEHOLDER_VPC_ID = "vpc-12345"
 LOOKUP_PLACEHOLDER_CIDR = "1.2.3.4/5"
 
 
-@jsii.implements(ec2.IConnectable)
+@jsii.implements(ec2.IConnectable, ITaggable)
 class ClientVpn(Construct):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
     A ``ClientVpn`` is an ``ec2.IConnectable``: every CDK API that takes a connectable takes
-    it, e.g. ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))``.
+    it, e.g. ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))``. It is also an
+    ``ITaggable`` for the endpoint: ``Tags.of(scope).add(...)`` reaches the endpoint's
+    ``TagSpecifications`` (Client VPN takes tags nowhere else; the L2 drops them).
 
     There is no ``from_endpoint_attributes``: what this construct adds to an endpoint (its
     key, log group, PKI, exported files, grants) are resources it creates and owns, which an
@@ -275,6 +282,9 @@ class ClientVpn(Construct):
         """
         super().__init__(scope, id)
         self._vpc = vpc
+        self._tags = TagManager(
+            TagType.KEY_VALUE, ec2.CfnClientVpnEndpoint.CFN_RESOURCE_TYPE_NAME, dict(tags or {})
+        )
         #: True while ``vpc`` is ``Vpc.from_lookup``'s placeholder: the checks of the VPC's
         #: CIDRs and subnets wait for the synthesis after the lookup.
         self._placeholder_vpc = _is_lookup_placeholder(vpc)
@@ -441,15 +451,10 @@ class ClientVpn(Construct):
             client_route_enforcement_options=client_route_enforcement_options,
             description=description or f"Client VPN {self.node.path}",
         )
-        if tags:
-            cfn = self.endpoint.node.default_child
-            assert isinstance(cfn, ec2.CfnClientVpnEndpoint)
-            cfn.tag_specifications = [
-                ec2.CfnClientVpnEndpoint.TagSpecificationProperty(
-                    resource_type="client-vpn-endpoint",
-                    tags=[{"key": k, "value": v} for k, v in sorted(tags.items())],
-                )
-            ]
+        cfn = self.endpoint.node.default_child
+        assert isinstance(cfn, ec2.CfnClientVpnEndpoint)
+        # Rendered at synthesis: Tags.of(...) aspects add to the tag manager first.
+        cfn.tag_specifications = Lazy.uncached_any(_TagSpecifications(self._tags))
         self.associated_subnets: list[ec2.ISubnet] = subnets
         self._associated = DependencyGroup()
         #: The target network associations, by subnet path.
@@ -536,6 +541,15 @@ class ClientVpn(Construct):
         self._warn_if_not_deployable()
 
     # -- attributes -------------------------------------------------------------------
+
+    @property
+    def tags(self) -> TagManager:
+        """The endpoint's tags (``tags`` and what ``Tags.of(...)`` adds): its TagSpecifications.
+
+        Client VPN takes tags only at creation: a tag added, changed or removed here
+        replaces the endpoint.
+        """
+        return self._tags
 
     @property
     def endpoint_id(self) -> str:
@@ -1341,6 +1355,26 @@ class ClientVpn(Construct):
 def _known(value: object) -> bool:
     """True when a value is known at synth time (not a CloudFormation token)."""
     return not Token.is_unresolved(value)
+
+
+@jsii.implements(IAnyProducer)
+class _TagSpecifications:
+    """The endpoint's TagSpecifications from a tag manager, or nothing without tags."""
+
+    def __init__(self, tags: TagManager) -> None:
+        self._tags = tags
+
+    def produce(self, context: IResolveContext) -> Any:
+        rendered = self._tags.render_tags()
+        if not rendered:
+            return None
+        # The L1 resolves its props before mapping them to CloudFormation: give its own
+        # (camelCase) shape, as TagSpecificationProperty and CfnTag would.
+        tags = sorted(
+            ({"key": str(t["Key"]), "value": str(t["Value"])} for t in rendered),
+            key=lambda tag: tag["key"],
+        )
+        return [{"resourceType": "client-vpn-endpoint", "tags": tags}]
 
 
 @jsii.implements(IStableStringProducer)

@@ -12,7 +12,7 @@ from typing import Any
 
 import jsii
 import pytest
-from aws_cdk import App, CfnWaitConditionHandle, Environment, Stack, Stage
+from aws_cdk import App, CfnWaitConditionHandle, Environment, Stack, Stage, TagManager, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -518,6 +518,40 @@ def test_tags(app: App) -> None:
             ]
         },
     )
+
+
+def test_tags_of_a_scope_reach_the_endpoint_merged_with_tags(app: App) -> None:
+    stack, vpc = new_stack(app, "TagsOf")
+    endpoint = vpn(stack, vpc, tags={"team": "net"})
+    Tags.of(stack).add("CostCenter", "42")
+    Tags.of(endpoint).add("team", "platform", priority=200)  # overrides the prop's value
+    Tags.of(stack).add("Hidden", "x", exclude_resource_types=[ENDPOINT])
+    template = Template.from_stack(stack)
+    template.has_resource_properties(
+        ENDPOINT,
+        {
+            "TagSpecifications": [
+                {
+                    "ResourceType": "client-vpn-endpoint",
+                    "Tags": [
+                        {"Key": "CostCenter", "Value": "42"},
+                        {"Key": "team", "Value": "platform"},
+                    ],
+                }
+            ]
+        },
+    )
+    # Every other taggable resource of the construct gets the tag the usual way.
+    template.has_resource_properties(
+        "AWS::KMS::Key", {"Tags": Match.array_with([{"Key": "CostCenter", "Value": "42"}])}
+    )
+    assert isinstance(endpoint.tags, TagManager)
+
+
+def test_no_tags_no_tag_specifications(defaults: tuple[Stack, ClientVpn, Template]) -> None:
+    _, _, template = defaults
+    [props] = [r["Properties"] for r in resources(template, ENDPOINT).values()]
+    assert "TagSpecifications" not in props
 
 
 # -- authentication -------------------------------------------------------------------
