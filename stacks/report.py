@@ -1,26 +1,29 @@
 """Say what ``make synth`` produced: ``python -m stacks.report cdk.out``.
 
-Lists each template with its resource count and size, and the cdk-nag outcome: synthesis
-fails on any unacknowledged error, so reaching this report means there were none; the
-acknowledged findings are listed with their reasons.
+A short summary: each template with its resource count and size; the cdk-nag outcome
+(synthesis fails on any unacknowledged error, so reaching this report means there were
+none) as a count of acknowledged findings per rule; the construct warnings by id. The full
+list of acknowledged findings, with path and reason, goes to ``<outdir>/nag-acknowledged.txt``.
 """
+
+from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "ClientVpn")
+#: The plugin report the CDK writes for construct annotations
+#: (``@aws-cdk/core:annotationsInValidationReport``): warnings, not nag findings.
+ANNOTATIONS_PLUGIN = "Construct Annotations"
+FULL_LIST = "nag-acknowledged.txt"
 
 
-def main(outdir: str) -> None:
-    out = Path(outdir)
-    print(f"Templates written to {out.resolve()}/:")
-    for template in sorted(out.glob("*.template.json")):
-        body = json.loads(template.read_text())
-        size = template.stat().st_size
-        print(f"  {template.name}: {len(body.get('Resources', {}))} resources, {size:,} bytes")
-    acknowledged: list[tuple[str, str, str]] = []
+def acknowledged_findings(out: Path) -> list[tuple[str, str, str]]:
+    """(construct path, finding id, reason) of every acknowledged cdk-nag finding."""
+    found: list[tuple[str, str, str]] = []
     for metadata in sorted(out.glob("*.metadata.json")):
         for path, entries in json.loads(metadata.read_text()).items():
             for entry in entries:
@@ -29,15 +32,55 @@ def main(outdir: str) -> None:
                 for rule, reason in entry["data"].items():
                     origin, _, finding = rule.partition("::")  # "<origin>::<finding id>"
                     if any(pack in rule for pack in NAG_PACKS):
-                        acknowledged.append((path, finding or origin, reason))
+                        found.append((path, finding or origin, reason))
+    return found
+
+
+def rule_of(finding: str) -> str:
+    """The rule of a finding id: ``AwsSolutions-IAM5[Resource::...]`` -> ``AwsSolutions-IAM5``."""
+    return finding.split("[", 1)[0]
+
+
+def summary(out: Path) -> list[str]:
+    """The lines ``make synth`` prints (and writes the full list next to the templates)."""
+    lines = [f"Templates written to {out.resolve()}/:"]
+    for template in sorted(out.glob("*.template.json")):
+        body = json.loads(template.read_text())
+        size = template.stat().st_size
+        lines.append(
+            f"  {template.name}: {len(body.get('Resources', {}))} resources, {size:,} bytes"
+        )
     report = json.loads((out / "validation-report.json").read_text())
-    findings = sum(len(r.get("violations", [])) for r in report.get("pluginReports", []))
-    print(
-        f"cdk-nag ({', '.join(NAG_PACKS)}): {findings} unacknowledged findings, "
-        f"{len(acknowledged)} acknowledged:"
+    plugins = report.get("pluginReports", [])
+    findings = sum(
+        len(p.get("violations", [])) for p in plugins if p.get("pluginName") != ANNOTATIONS_PLUGIN
     )
-    for path, rule, reason in acknowledged:
-        print(f"  {rule} on {path}: {reason}")
+    warnings: Counter[str] = Counter()
+    for plugin in plugins:
+        if plugin.get("pluginName") == ANNOTATIONS_PLUGIN:
+            for violation in plugin.get("violations", []):
+                count = len(violation.get("violatingConstructs", [])) or 1
+                warnings[violation["ruleName"].removeprefix("Annotation::")] += count
+    acknowledged = acknowledged_findings(out)
+    per_rule = Counter(rule_of(finding) for _, finding, _ in acknowledged)
+    full_list = out / FULL_LIST
+    full_list.write_text(
+        "".join(f"{finding} on {path}: {reason}\n" for path, finding, reason in acknowledged)
+    )
+    lines.append(
+        f"cdk-nag ({', '.join(NAG_PACKS)}): {findings} unacknowledged findings, "
+        f"{len(acknowledged)} acknowledged ({len(per_rule)} rules; each with its reason in "
+        f"{full_list}):"
+    )
+    lines += [f"  {count:3d}  {rule}" for rule, count in sorted(per_rule.items())]
+    if warnings:
+        lines.append("Construct warnings (printed above by the CDK CLI):")
+        lines += [f"  {count:3d}  {warning}" for warning, count in sorted(warnings.items())]
+    return lines
+
+
+def main(outdir: str) -> None:
+    print("\n".join(summary(Path(outdir))))
 
 
 if __name__ == "__main__":

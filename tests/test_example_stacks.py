@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
+import tarfile
 from pathlib import Path
 from typing import Any
 
+import aws_cdk
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk.assertions import Match, Template
@@ -15,6 +18,7 @@ from constructs_cvpn import MAX_CONCURRENT_MUTATIONS
 from constructs_cvpn.cli.discovery import parse_outputs
 from constructs_cvpn.testing import stable_template
 from stacks.example_app import build_app
+from stacks.report import ANNOTATIONS_PLUGIN, FULL_LIST, summary
 from tests.graph import ancestors_of, longest_chain, max_concurrent
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,8 +44,58 @@ def _template(outdir: Path, name: str) -> dict[str, Any]:
 
 def test_cdk_nag_reports_no_unacknowledged_finding(outdir: Path) -> None:
     report = json.loads((outdir / "validation-report.json").read_text())
-    violations = [v for r in report["pluginReports"] for v in r.get("violations", [])]
+    violations = [
+        v
+        for r in report["pluginReports"]
+        if r["pluginName"] != ANNOTATIONS_PLUGIN  # construct warnings (cdk.json flag)
+        for v in r.get("violations", [])
+    ]
     assert violations == []
+
+
+def test_the_only_construct_warning_is_the_skipped_bundling_of_this_test(outdir: Path) -> None:
+    """Annotations land in the validation report (@aws-cdk/core:annotationsInValidationReport)."""
+    report = json.loads((outdir / "validation-report.json").read_text())
+    [annotations] = [r for r in report["pluginReports"] if r["pluginName"] == ANNOTATIONS_PLUGIN]
+    assert {v["ruleName"] for v in annotations["violations"]} == {
+        "Annotation::constructs-cvpn:bundlingSkipped"
+    }
+
+
+#: Where cdk.json differs from ``cdk init``, and why.
+FLAG_DEVIATIONS: dict[str, Any] = {
+    # cdk init: "weak" (Fn::GetStackOutput). The example app has no cross-stack reference;
+    # the cross-stack grant tests (tests/nag/test_grants.py) borrow this context and pin
+    # Fn::ImportValue exports, so the flag stays configured at the CDK's default.
+    "@aws-cdk/core:defaultCrossStackReferences": "strong",
+}
+
+
+def test_cdk_json_sets_the_flags_of_a_new_cdk_init_app() -> None:
+    """Every flag ``cdk init`` writes for the installed aws-cdk-lib, with its value."""
+    [assembly] = Path(aws_cdk.__file__).parent.glob("_jsii/aws-cdk-lib@*.jsii.tgz")
+    with tarfile.open(assembly) as tar:
+        member = tar.extractfile("package/recommended-feature-flags.json")
+        assert member is not None
+        recommended = json.load(member)
+    flags = {k: v for k, v in CONTEXT.items() if not k.startswith("cvpn:")}
+    assert flags == {**recommended, **FLAG_DEVIATIONS}
+    assert set(FLAG_DEVIATIONS) <= set(recommended)
+
+
+def test_make_synth_prints_a_summary_and_writes_the_full_list(outdir: Path) -> None:
+    lines = summary(outdir)
+    assert len(lines) < 30
+    assert lines[4].startswith(
+        "cdk-nag (AwsSolutions, NIST.800.53.R5, ClientVpn): 0 unacknowledged findings,"
+    )
+    assert f"{outdir / FULL_LIST}" in lines[4]
+    assert "   11  NIST.800.53.R5-IAMNoInlinePolicy" in lines
+    full = (outdir / FULL_LIST).read_text().splitlines()
+    acknowledged = re.search(r"(\d+) acknowledged", lines[4])
+    assert acknowledged is not None
+    assert len(full) == int(acknowledged.group(1))
+    assert all(" on /Cvpn" in line and ": " in line for line in full)
 
 
 def test_every_acknowledgement_names_one_finding_with_a_reason(outdir: Path) -> None:
