@@ -28,11 +28,12 @@ LOOKUP_KEY = (
 
 
 def _subnet(kind: str, az: str, n: int) -> dict[str, str]:
+    code = {"Public": "a", "Private": "b"}[kind]  # ids in AWS's format (17 hex digits)
     return {
-        "subnetId": f"subnet-{kind[0].lower()}{az[-1]}000000000000{n}",
+        "subnetId": f"subnet-{code}{n:016x}",
         "cidr": f"10.0.{n}.0/24",
         "availabilityZone": az,
-        "routeTableId": f"rtb-{kind[0].lower()}{az[-1]}00000000000000{n}",
+        "routeTableId": f"rtb-{code}{n:016x}",
     }
 
 
@@ -55,6 +56,10 @@ LOOKUP_RESULT: dict[str, Any] = {
         },
     ],
 }
+
+
+#: The private subnets of the lookup result: the default target networks.
+PRIVATE_SUBNET_IDS = ["subnet-b0000000000000002", "subnet-b0000000000000003"]
 
 
 def looked_up_app(context: dict[str, Any] | None = None, **props: Any) -> tuple[App, ClientVpn]:
@@ -99,7 +104,7 @@ def test_with_the_lookup_pinned_the_same_app_validates() -> None:
         r["Properties"]["SubnetId"]
         for r in template.find_resources("AWS::EC2::ClientVpnTargetNetworkAssociation").values()
     )
-    assert subnets == ["subnet-pa0000000000002", "subnet-pb0000000000003"]
+    assert subnets == PRIVATE_SUBNET_IDS
     Annotations.from_stack(Stack.of(vpn)).has_no_info("*", Match.any_value())
 
 
