@@ -12,7 +12,7 @@ from typing import Any
 
 import jsii
 import pytest
-from aws_cdk import App, CfnParameter, Environment, Stack, Stage
+from aws_cdk import App, CfnParameter, Environment, Fn, Stack, Stage
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -748,3 +748,33 @@ def test_grant_read_config_with_the_generated_pki_points_to_user_grants() -> Non
     role = iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal())
     with pytest.raises(ClientVpnConfigError, match="use grant_read_user_config"):
         endpoint.grant_read_config(role)
+
+
+def test_duplicate_rule_for_another_resources_attribute_names_it(app: App) -> None:
+    stack, vpc = new_stack(app, "DuplicateOtherVpcRule")
+    other = ec2.Vpc(stack, "Peer", ip_addresses=ec2.IpAddresses.cidr("172.16.0.0/16"), max_azs=1)
+    rule = AuthorizationRule(cidr=other.vpc_cidr_block, all_users=True)
+    with config_error(
+        stack,
+        "authorization_rules",
+        re.escape("duplicate rule for the CidrBlock of DuplicateOtherVpcRule/Peer and all users"),
+    ):
+        vpn(stack, vpc, authorization_rules=[rule, rule])
+
+
+def test_duplicate_rule_for_an_imported_value_says_deploy_time(app: App) -> None:
+    stack, vpc = new_stack(app, "DuplicateImportedRule")
+    cidr = Fn.import_value("PeerCidr")
+    rule = AuthorizationRule(cidr=cidr, all_users=True)
+    with config_error(
+        stack,
+        "authorization_rules",
+        re.escape("duplicate rule for a value known only at deploy time and all users"),
+    ):
+        vpn(stack, vpc, authorization_rules=[rule, rule])
+
+
+def test_vpc_subnets_of_the_wrong_type_is_refused(app: App) -> None:
+    stack, vpc = new_stack(app, "SubnetsWrongType")
+    with config_error(stack, "vpc_subnets", "expected an ec2.SubnetSelection or a dict"):
+        vpn(stack, vpc, vpc_subnets=["subnet-1"])
