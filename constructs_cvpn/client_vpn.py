@@ -48,6 +48,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk.interfaces import ResourceEnvironment
+from aws_cdk.interfaces.aws_ec2 import ClientVpnEndpointReference
 from constructs import Construct, DependencyGroup, IConstruct, IDependable
 
 from . import validation
@@ -90,12 +92,14 @@ LOOKUP_PLACEHOLDER_VPC_ID = "vpc-12345"
 LOOKUP_PLACEHOLDER_CIDR = "1.2.3.4/5"
 
 
-@jsii.implements(ec2.IConnectable, ITaggable)
+@jsii.implements(ec2.IClientVpnEndpoint, ITaggable)
 class ClientVpn(Construct):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
-    A ``ClientVpn`` is an ``ec2.IConnectable``: every CDK API that takes a connectable takes
-    it, e.g. ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))``. It is also an
+    A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
+    ``ec2.IConnectable``: every CDK API that takes a connectable or an endpoint takes it, e.g.
+    ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))`` or
+    ``ec2.ClientVpnRoute(..., client_vpn_endpoint=vpn)``. It is also an
     ``ITaggable`` for the endpoint: ``Tags.of(scope).add(...)`` reaches the endpoint's
     ``TagSpecifications`` (Client VPN takes tags nowhere else; the L2 drops them).
 
@@ -550,6 +554,26 @@ class ClientVpn(Construct):
         replaces the endpoint.
         """
         return self._tags
+
+    @property
+    def stack(self) -> Stack:
+        """The stack the endpoint is in (``IResource``)."""
+        return Stack.of(self)
+
+    @property
+    def env(self) -> ResourceEnvironment:
+        """The endpoint's account and region (``IResource``)."""
+        return self.endpoint.env
+
+    @property
+    def client_vpn_endpoint_ref(self) -> ClientVpnEndpointReference:
+        """A reference to the endpoint, for CDK APIs that take one."""
+        return self.endpoint.client_vpn_endpoint_ref
+
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """Apply ``policy`` to the endpoint (``IResource``). The key, log group and buckets
+        keep their own (retained)."""
+        self.endpoint.apply_removal_policy(policy)
 
     @property
     def endpoint_id(self) -> str:

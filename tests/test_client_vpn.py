@@ -330,7 +330,7 @@ def test_is_a_connectable_for_security_group_rules(app: App) -> None:
     database.connections.allow_from(endpoint, ec2.Port.tcp(5432))
     web = ec2.SecurityGroup(stack, "Web", vpc=vpc)
     web.connections.allow_from(endpoint, ec2.Port.HTTPS)
-    assert ec2.IConnectable in ClientVpn.__jsii_ifaces__  # type: ignore[attr-defined]
+    assert ec2.IClientVpnEndpoint in ClientVpn.__jsii_ifaces__  # type: ignore[attr-defined]
     template = Template.from_stack(stack)
     group = {"Fn::GetAtt": [logical_id(endpoint.security_group), "GroupId"]}
     for port, target in ((5432, database), (443, web)):
@@ -345,6 +345,30 @@ def test_is_a_connectable_for_security_group_rules(app: App) -> None:
                 "GroupId": {"Fn::GetAtt": [logical_id(target_group), "GroupId"]},
             },
         )
+
+
+def test_is_an_endpoint_for_the_l2s_rule_and_route_constructs(app: App) -> None:
+    """What takes the L2's ``IClientVpnEndpoint`` takes a ``ClientVpn``."""
+    stack, vpc = new_stack(app, "AsEndpoint")
+    endpoint = vpn(stack, vpc)
+    ec2.ClientVpnAuthorizationRule(
+        stack, "Rule", client_vpn_endpoint=endpoint, cidr="192.168.0.0/16"
+    )
+    ec2.ClientVpnRoute(
+        stack,
+        "Route",
+        client_vpn_endpoint=endpoint,
+        cidr="192.168.0.0/16",
+        target=ec2.ClientVpnRouteTarget.subnet(vpc.private_subnets[0]),
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties(RULE, {"ClientVpnEndpointId": ref(endpoint.endpoint)})
+    template.has_resource_properties(ROUTE, {"ClientVpnEndpointId": ref(endpoint.endpoint)})
+    assert endpoint.stack is stack
+    assert endpoint.env.region == stack.region
+    assert stack.resolve(endpoint.client_vpn_endpoint_ref.client_vpn_endpoint_id) == ref(
+        endpoint.endpoint
+    )
 
 
 def test_target_networks_associated(app: App) -> None:
