@@ -12,7 +12,16 @@ from typing import Any
 
 import jsii
 import pytest
-from aws_cdk import App, CfnWaitConditionHandle, Environment, Stack, Stage, TagManager, Tags
+from aws_cdk import (
+    App,
+    CfnWaitConditionHandle,
+    Environment,
+    RemovalPolicy,
+    Stack,
+    Stage,
+    TagManager,
+    Tags,
+)
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -361,9 +370,11 @@ def test_is_an_endpoint_for_the_l2s_rule_and_route_constructs(app: App) -> None:
         cidr="192.168.0.0/16",
         target=ec2.ClientVpnRouteTarget.subnet(vpc.private_subnets[0]),
     )
+    endpoint.apply_removal_policy(RemovalPolicy.RETAIN)
     template = Template.from_stack(stack)
     template.has_resource_properties(RULE, {"ClientVpnEndpointId": ref(endpoint.endpoint)})
     template.has_resource_properties(ROUTE, {"ClientVpnEndpointId": ref(endpoint.endpoint)})
+    template.has_resource(ENDPOINT, {"DeletionPolicy": "Retain"})
     assert endpoint.stack is stack
     assert endpoint.env.region == stack.region
     assert stack.resolve(endpoint.client_vpn_endpoint_ref.client_vpn_endpoint_id) == ref(
