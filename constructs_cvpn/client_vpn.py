@@ -148,6 +148,7 @@ class ClientVpn(Construct):
         tags: Mapping[str, str] | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         vpc_subnets: ec2.SubnetSelection | Mapping[str, Any] | None = None,
+        logging: bool = True,
         log_group: logs.ILogGroup | None = None,
         log_stream: logs.ILogStream | None = None,
         log_retention: logs.RetentionDays | None = None,
@@ -219,6 +220,10 @@ class ClientVpn(Construct):
                 subnet's construct path), so reordering the subnets or adding an AZ leaves
                 the other associations in place. Default: the VPC's private subnets, one
                 per AZ.
+            logging: connection logging; only True is accepted (the L2's prop, so that
+                moving from it needs no edit): connection logs are the one record of who
+                connected, and the ``ClientVpn-ConnectionLogging`` nag rule requires them.
+                Default: True.
             log_group: bring your own connection log group (then ``log_retention`` and
                 ``encryption_key`` do not apply to it). Default: a new group encrypted
                 with ``encryption_key``, named ``<log_group_prefix>/<stack uuid>`` and
@@ -302,6 +307,14 @@ class ClientVpn(Construct):
         self._rule_keys: set[tuple[str, str]] = set()
         self._route_keys: set[tuple[str, str]] = set()
 
+        if logging is not True:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "logging",
+                "connection logging is always on: the logs are the one record of who "
+                "connected from where (and cdk-nag's ClientVpn-ConnectionLogging requires "
+                "them); drop logging=False, or use the L2 ec2.ClientVpnEndpoint",
+            )
         # The L2 (like every jsii struct prop) also takes these as dicts.
         vpc_subnets = self._struct("vpc_subnets", ec2.SubnetSelection, vpc_subnets)
         client_route_enforcement_options = self._struct(

@@ -138,6 +138,13 @@ def test_in_two_deploys_nothing_collides_and_the_endpoint_stays() -> None:
     assert collisions(step_one, step_two) == []
 
 
+def test_logging_true_is_accepted_and_false_refused_with_a_reason() -> None:
+    stack, vpc = app_stack("Logging")
+    ClientVpn(stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", users=["a"], logging=True)
+    with pytest.raises(ClientVpnConfigError, match="logging: connection logging is always on"):
+        ClientVpn(stack, "NoLogs", vpc=vpc, cidr="10.104.0.0/22", users=["a"], logging=False)
+
+
 def test_vpc_subnets_as_a_dict_selects_like_the_struct() -> None:
     stack, vpc = app_stack("DictSubnets")
     vpn = ClientVpn(

@@ -338,6 +338,8 @@ ROWS: list[Change] = [
            _set(vpc_subnets=ec2.SubnetSelection(subnet_group_name="Spare")), UNCHANGED,
            "3 associations", primary=False, suffix="moved",
            two_step="the new associations are in the same AZs as the old ones"),
+    Change("logging", "pki", "True (the only value; False is refused)", _set(logging=True),
+           UNCHANGED),
     Change("log_group", "pki", "new group → a group you bring",
            _own("log_group", lambda s, v: logs.LogGroup(s, "Logs", retention=ONE_YEAR)),
            IN_PLACE),
