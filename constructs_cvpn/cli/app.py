@@ -239,19 +239,49 @@ def create_app(
         force: Annotated[
             bool, typer.Option("--force", "-f", help="Overwrite the output file if it exists.")
         ] = False,
+        cert: Annotated[
+            Path | None,
+            typer.Option(
+                "--cert",
+                metavar="FILE",
+                dir_okay=False,
+                help="Your client certificate (PEM, chain allowed) to inline into the shared "
+                "config, for mutual auth without a shared secret. Needs --key; not with --user.",
+            ),
+        ] = None,
+        key: Annotated[
+            Path | None,
+            typer.Option(
+                "--key",
+                metavar="FILE",
+                dir_okay=False,
+                help="The unencrypted private key (PEM) of --cert. Only the local file gets "
+                "it: nothing is uploaded.",
+            ),
+        ] = None,
         vpn: Vpn = None,
         profile: Profile = None,
         region: Region = None,
     ) -> None:
-        """Download the .ovpn file and write it with mode 0600 (no overwrite without --force)."""
+        """Download the .ovpn file and write it with mode 0600 (no overwrite without --force).
+
+        With --cert and --key, your certificate and key are added to the shared config
+        (after its </ca>) on this machine only; a pair that does not match is refused.
+        """
         with error_boundary("download the client config"):
+            config_files.check_user(user)
+            credentials = config_files.read_credentials(cert, key, user)
             clients, outputs, location = config_location(profile, region, stack, vpn, user)
             path = output or config_files.default_output(outputs, user)
             if not force:
                 config_files.refuse_if_exists(path)
             data = config_files.download(clients.s3(), location)
+            source = location.uri
+            if credentials is not None:
+                data = config_files.inline_credentials(data, credentials, location)
+                source += f", with --cert {credentials.cert_path} and --key {credentials.key_path}"
             config_files.write_private(path, data, force=force)
-            typer.echo(plain(f"Wrote {path} ({len(data)} bytes, mode 0600) from {location.uri}."))
+            typer.echo(plain(f"Wrote {path} ({len(data)} bytes, mode 0600) from {source}."))
 
     @config_app.command("url", epilog=EXIT_CODES_HELP)
     def config_url(

@@ -10,6 +10,11 @@ holds the stack, or the caller's account): if the bucket named by the stack outp
 someone else, S3 refuses the request instead of returning their file. A presigned URL cannot
 carry that check (it would be a signed header the downloader must send), so ``config url``
 checks the object with HeadObject and the owner before it signs.
+
+``config get --cert F --key F`` inlines a local client certificate and key into the shared
+config (for mutual authentication with one certificate per person, where the exported config
+holds none): the pair is read and checked before any AWS call, the blocks are added after
+``</ca>`` in memory, and only the local file is written. Nothing is ever uploaded.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ from constructs_cvpn.cli.errors import (
     error_code,
     error_message,
     from_client_error,
+)
+from constructs_cvpn.handlers.ovpn import (
+    CredentialsError,
+    OvpnFormatError,
+    add_inline_credentials,
+    validate_credentials,
 )
 
 if TYPE_CHECKING:
@@ -163,6 +174,78 @@ def presign(s3: S3Client, location: ConfigLocation, expires: int) -> str:
         Params={"Bucket": location.bucket, "Key": location.key},
         ExpiresIn=expires,
     )
+
+
+@dataclass(frozen=True)
+class LocalCredentials:
+    """A client certificate (with its chain, if any) and its private key, read from files."""
+
+    cert_path: Path
+    key_path: Path
+    cert_pem: str
+    key_pem: str
+
+
+def _read_pem(path: Path, what: str) -> str:
+    """The text of a local PEM file (ASCII), or a one-line usage error."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UsageError(f"cannot read the {what} {path}: {err.strerror or err}") from None
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        raise UsageError(f"the {what} {path} is not a PEM file (not ASCII text)") from None
+
+
+def read_credentials(
+    cert: Path | None, key: Path | None, user: str | None
+) -> LocalCredentials | None:
+    """Read and check ``--cert``/``--key`` (before any AWS call); None if neither is given.
+
+    Both or neither; not with ``--user`` (a user's file already holds its certificate and
+    key). The key must be unencrypted and must match the certificate's public key.
+    """
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise UsageError("--cert and --key go together: pass both, or neither")
+    if user is not None:
+        raise UsageError(
+            "--cert/--key cannot be used with --user: a user's config already holds "
+            "that user's certificate and key"
+        )
+    credentials = LocalCredentials(
+        cert, key, _read_pem(cert, "certificate"), _read_pem(key, "private key")
+    )
+    try:
+        validate_credentials(credentials.cert_pem, credentials.key_pem)
+    except CredentialsError as err:
+        raise UsageError(f"--cert {cert} / --key {key}: {err}") from None
+    return credentials
+
+
+def inline_credentials(
+    data: bytes, credentials: LocalCredentials, location: ConfigLocation
+) -> bytes:
+    """``data`` with the local certificate and key inlined after ``</ca>`` (all else kept).
+
+    Refuses a config that already holds a certificate or key (or has no single ``</ca>``).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CvpnError(f"{location.uri} is not a text .ovpn file (not UTF-8)") from None
+    try:
+        merged = add_inline_credentials(text, credentials.cert_pem, credentials.key_pem)
+    except OvpnFormatError as err:
+        hint = ""
+        if "already contains" in str(err):
+            hint = "; omit --cert/--key to use it as it is"
+        raise UsageError(f"cannot add --cert/--key to {location.uri}: {err}{hint}") from None
+    except CredentialsError as err:  # pragma: no cover - read_credentials checked the shape
+        raise UsageError(f"--cert/--key: {err}") from None
+    return merged.encode("utf-8")
 
 
 def default_output(outputs: VpnOutputs, user: str | None) -> Path:
