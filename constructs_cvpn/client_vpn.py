@@ -266,8 +266,11 @@ class ClientVpn(Construct):
                 stays the same when the endpoint is replaced. Default: ``client-config``.
             client_credentials_secret: with mutual authentication, a Secrets Manager
                 secret whose SecretString is ``{"certificate": "<PEM>", "private_key":
-                "<PEM>"}``: both are added to the exported file. Required for mutual
-                authentication while ``config_export`` is on.
+                "<PEM>"}``: both are added to the exported file (one identity shared by
+                everyone who gets the file). Default: none: the file is exported as AWS
+                gives it, without a client certificate or key, and each person adds their
+                own (``cvpn config get --cert my.crt --key my.key`` inlines them locally;
+                the key is never uploaded).
             config_version: any string; changing it re-exports the shared file, or
                 re-renders every user's file with the generated PKI (after enabling MFA
                 on the directory, or after changing the credentials secret's value).
@@ -1204,13 +1207,6 @@ class ClientVpn(Construct):
             )
         if config_export or self._generated_pki:
             self._check("config_prefix", validation.key_prefix, config_prefix)
-        if config_export and client_certificate_arn is not None and not client_credentials_secret:
-            raise ClientVpnConfigError(
-                self.node.path,
-                "client_credentials_secret",
-                "mutual authentication needs a client certificate and key in the exported "
-                "configuration; name a secret holding them, or set config_export=False",
-            )
         if client_credentials_secret is not None and client_certificate_arn is None:
             raise ClientVpnConfigError(
                 self.node.path,

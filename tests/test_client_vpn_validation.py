@@ -318,12 +318,16 @@ def test_config_prefix_with_a_wildcard_and_the_generated_pki(app: App) -> None:
         )
 
 
-def test_mutual_export_without_credentials_secret(app: App) -> None:
+def test_mutual_export_without_credentials_secret_exports_aws_config_as_is(app: App) -> None:
+    # Teams that issue one certificate per person: the shared file carries no key, each
+    # person adds theirs locally (cvpn config get --cert/--key).
     stack, vpc = new_stack(app, "ExportNoSecret")
-    with config_error(
-        stack, "client_credentials_secret", "mutual authentication needs a client certificate"
-    ):
-        vpn(stack, vpc, config_export=True)
+    vpn(stack, vpc, config_export=True)
+    template = Template.from_stack(stack)
+    (export,) = template.find_resources("Custom::ClientVpnConfigExport").values()
+    assert "CredentialsSecretArn" not in export["Properties"]
+    policies = json.dumps(template.find_resources("AWS::IAM::Policy"))
+    assert "secretsmanager:" not in policies
 
 
 def test_credentials_secret_without_mutual_auth(app: App) -> None:
