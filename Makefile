@@ -13,11 +13,12 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
 UV := .tools/bin/uv
 
-.PHONY: help setup synth test lint typecheck pytest bench clean
+.PHONY: help setup synth test test-compat lint typecheck pytest bench clean
 
 help:
 	@echo "make synth   synthesize the example app with the CDK CLI (templates in cdk.out/)"
 	@echo "make test    lint, type-check and run the test suite"
+	@echo "make test-compat  the construct tests on the lowest and the newest aws-cdk-lib"
 	@echo "make bench   run the benchmarks (writes bench/RESULTS.md and bench/DAY_TWO.md)"
 
 $(UV):
@@ -25,7 +26,7 @@ $(UV):
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 .venv/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --extra cli
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -54,6 +55,11 @@ pytest: setup
 	coverage report --include='constructs_cvpn/handlers/*' --fail-under=92 | tail -n 1
 
 test: lint typecheck pytest
+
+# The construct's test modules against the lowest (pyproject floors) and the newest
+# aws-cdk-lib, each in a throwaway venv (see .ci/compat.sh).
+test-compat: setup
+	bash .ci/compat.sh
 
 bench: setup
 	python bench/run.py
