@@ -48,8 +48,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .handler_provider import HandlerProvider
-from .handlers.pki.certs import USER_NAME_PATTERN
-from .handlers.pki.users import MAX_USERS
+from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
 from .keys import administration_statement, deny_grants_statement, via_service_statement
 
 HANDLER = "handlers.pki.index.on_event"

@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .limits import USER_NAME_PATTERN
+
 __all__ = [
     "CA_VALIDITY_DAYS",
     "CLIENT_VALIDITY_DAYS",
@@ -67,11 +69,6 @@ CLIENT_VALIDITY_DAYS = 825
 CRL_VALIDITY_DAYS = 3650
 """Default CRL ``next_update`` distance: 10 years (re-signed whenever a user is removed)."""
 _SKEW = dt.timedelta(minutes=5)
-
-USER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
-"""A safe user name: 1-64 characters, letters, digits, ``.``, ``_`` and ``-``, starting with a
-letter or digit. It is used as the certificate CN and as a file name (``<name>.ovpn``), so
-no slashes, spaces or leading dots (no ``..`` path escape) are allowed."""
 
 
 class InvalidUserNameError(ValueError):

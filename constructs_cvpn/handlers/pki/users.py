@@ -77,6 +77,7 @@ from . import certs, clock, store
 from .aws import client
 from .clock import Deadline, DeadlineReached
 from .ledger import Ledger, ledger_key
+from .limits import MAX_USERS
 from .metrics import emit_days_to_expiry
 from .props import PropertyError, get_int, get_str, get_str_list
 from .state import CaBundle, HeldCertificate, UserRecord, UsersState
@@ -92,9 +93,6 @@ __all__ = [
 ]
 
 LOG = logging.getLogger(__name__)
-MAX_USERS = 2000
-"""Upper bound on ``Users``: all of them new (one RSA key each, ~50 ms on one vCPU) fits in a
-few minutes of the 12-minute handler (see bench/RESULTS.md)."""
 RENEWAL_SPREAD_DAYS = 30
 """Client certificates are shortened by 0 to this many days (at most a tenth of their
 lifetime), by name, to spread renewals."""
