@@ -5,7 +5,8 @@ synthesizes a small app that uses the construct (real handler bundling: the whee
 ``lambda_requirements.txt``), checks that ``cvpn`` then prints the one-line hint to install
 the ``cli`` extra, installs ``constructs-cvpn[cli]`` and runs ``cvpn --help``.
 
-About 25 s with a warm uv cache (the packages are linked from it), so it runs in ``make test``.
+Then runs every README example (tests/test_readme.py) against that installed wheel. About 30 s with
+a warm uv cache (the packages are linked from it), so it runs in ``make test``.
 """
 
 from __future__ import annotations
@@ -162,3 +163,41 @@ def test_cvpn_hints_at_the_extra_then_works_with_it(
     usage = run(cvpn, "config", "get", "--help", cwd=tmp_path, env={"COLUMNS": "200"})
 
     assert "--cert" in usage
+
+
+def test_installed_wheel_runs_every_readme_example(venv: Path, tmp_path: Path) -> None:
+    """The README's own examples, against the installed wheel (not this checkout)."""
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "README.md").write_text((ROOT / "README.md").read_text())
+    runner = (ROOT / "tests" / "test_readme.py").read_text()
+    (tmp_path / "tests" / "test_readme.py").write_text(runner)
+    env = {
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{ROOT / 'node_modules' / '.bin'}{os.pathsep}"
+        + os.environ.get("PATH", ""),
+        "PYTHONPATH": "",
+    }
+    run(UV, "pip", "install", "--quiet", "pytest", cwd=tmp_path, env=env)
+    out = run(
+        venv / "bin" / "python",
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "tests/test_readme.py",
+        cwd=tmp_path,
+        env=env,
+    )
+    blocks = (ROOT / "README.md").read_text().count("```python")
+    assert f"{blocks + 1} passed" in out, out[-2000:]  # each block, and "has examples"
+    origin = run(
+        venv / "bin" / "python",
+        "-c",
+        "import constructs_cvpn; print(constructs_cvpn.__file__)",
+        cwd=tmp_path,
+        env=env,
+    )
+    assert origin.startswith(str(venv))
