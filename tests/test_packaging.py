@@ -5,8 +5,8 @@ synthesizes a small app that uses the construct (real handler bundling: the whee
 ``lambda_requirements.txt``), checks that ``cvpn`` then prints the one-line hint to install
 the ``cli`` extra, installs ``constructs-cvpn[cli]`` and runs ``cvpn --help``.
 
-Then runs every README example (tests/test_readme.py) against that installed wheel. About 30 s with
-a warm uv cache (the packages are linked from it), so it runs in ``make test``.
+Then runs every README example (tests/test_readme.py) against that installed wheel. About
+30 s with a warm uv cache (the packages are linked from it), so it runs in ``make test``.
 """
 
 from __future__ import annotations
