@@ -74,14 +74,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return built
 
 
+def _new_venv(parent: Path, wheel: Path) -> Path:
+    """A fresh venv (this Python) with the wheel installed by the README's line."""
+    venv = parent / "user"
+    run(UV, "venv", "--quiet", "--python", sys.executable, venv, cwd=parent)
+    run(UV, "pip", "install", "--quiet", wheel, cwd=parent, env={"VIRTUAL_ENV": str(venv)})
+    return venv
+
+
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Iterator[Path]:
-    """A fresh venv (this Python) with the wheel installed by the README's line."""
-    venv = tmp_path_factory.mktemp("venv") / "user"
-    run(UV, "venv", "--quiet", "--python", sys.executable, venv, cwd=venv.parent)
-    env = {"VIRTUAL_ENV": str(venv)}
-    run(UV, "pip", "install", "--quiet", wheel, cwd=venv.parent, env=env)
-    yield venv
+    """Shared by the tests that install nothing more into it (no extra)."""
+    yield _new_venv(tmp_path_factory.mktemp("venv"), wheel)
 
 
 def test_wheel_holds_the_package_and_the_handler_requirements(wheel: Path) -> None:
@@ -136,9 +140,8 @@ def test_installed_wheel_synthesizes_a_user_app_without_the_cli_extra(
     assert assets, "the handler asset has no bundled cryptography"
 
 
-def test_cvpn_hints_at_the_extra_then_works_with_it(
-    venv: Path, wheel: Path, tmp_path: Path
-) -> None:
+def test_cvpn_hints_at_the_extra_then_works_with_it(wheel: Path, tmp_path: Path) -> None:
+    venv = _new_venv(tmp_path, wheel)  # its own: it installs the extra
     cvpn = venv / "bin" / "cvpn"
     without = subprocess.run(
         [cvpn, "--help"], capture_output=True, text=True, timeout=120, check=False
