@@ -17,7 +17,6 @@ from aws_cdk import Acknowledgment, Annotations, CfnOutput, Duration, Names, Sta
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct, IDependable
 
 from .errors import ClientVpnConfigError
@@ -26,6 +25,7 @@ from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
 
     from .pki import CertificateAuthority, UserCertificates

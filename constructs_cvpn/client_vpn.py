@@ -33,7 +33,6 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_s3 as s3
 from aws_cdk.interfaces import ResourceEnvironment
 from aws_cdk.interfaces.aws_ec2 import ClientVpnEndpointReference
 from constructs import Construct, IDependable
@@ -48,6 +47,7 @@ from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
 
     from .pki import CertificateAuthority, UserCertificates

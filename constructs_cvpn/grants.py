@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_s3 as s3
 
 
 def grant_read_object(

@@ -1,0 +1,128 @@
+"""Import cost (issue 14): an app that builds a ClientVpn loads only what ClientVpn needs.
+
+The PKI (cryptography, the Lambda and custom-resource modules of aws-cdk-lib), cdk-nag, the
+CLI (typer, rich) load on use. Each case runs in a fresh interpreter and reads
+``sys.modules``: in this process pytest and the other test modules have loaded everything.
+A planted eager import (e.g. ``from .pki import CertificateAuthority`` at the top of
+``client_configs.py``, which loads ``aws_cdk.aws_lambda``) fails these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: What issue 14 names as loaded on use only: PKI, nag, CLI.
+ON_USE_ONLY = (
+    "cdk_nag",
+    "cryptography",
+    "aws_cdk.aws_lambda",
+    "aws_cdk.custom_resources",
+    "typer",
+    "rich",
+)
+
+IMPORT = "import constructs_cvpn\nfrom constructs_cvpn import ClientVpn, ClientVpnConfigError\n"
+
+#: Given certificates and the export off: nothing in it needs a handler.
+CONSTRUCT = (
+    IMPORT
+    + """
+from aws_cdk import App, Stack
+from aws_cdk import aws_ec2 as ec2
+from constructs_cvpn import AuthorizationRule
+
+app = App()
+stack = Stack(app, "Stack")
+vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
+ClientVpn(
+    stack,
+    "Vpn",
+    vpc=vpc,
+    cidr="10.100.0.0/22",
+    server_certificate_arn="arn:aws:acm:eu-west-1:111111111111:certificate/"
+    "00000000-0000-4000-8000-000000000001",
+    client_certificate_arn="arn:aws:acm:eu-west-1:111111111111:certificate/"
+    "00000000-0000-4000-8000-000000000002",
+    config_export=False,
+    authorization_rules=[AuthorizationRule(cidr="10.0.0.0/16", all_users=True)],
+)
+app.synth()
+"""
+)
+
+
+#: The same VPC with the bare L2 endpoint: what any Client VPN app loads anyway.
+L2 = """
+from aws_cdk import App, Stack
+from aws_cdk import aws_ec2 as ec2
+
+app = App()
+stack = Stack(app, "Stack")
+vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
+ec2.ClientVpnEndpoint(
+    stack,
+    "Endpoint",
+    vpc=vpc,
+    cidr="10.100.0.0/22",
+    server_certificate_arn="arn:aws:acm:eu-west-1:111111111111:certificate/"
+    "00000000-0000-4000-8000-000000000001",
+    client_certificate_arn="arn:aws:acm:eu-west-1:111111111111:certificate/"
+    "00000000-0000-4000-8000-000000000002",
+).add_authorization_rule("Rule", cidr="10.0.0.0/16")
+app.synth()
+"""
+
+#: What ClientVpn adds by design beyond the L2 (README "Default settings"): a KMS key
+#: and a connection log group of its own.
+BY_DESIGN = {
+    "aws_cdk.aws_kms",
+    "aws_cdk.aws_logs",
+    "aws_cdk.interfaces.aws_kms",
+    "aws_cdk.interfaces.aws_logs",
+}
+
+
+def loaded(code: str, among: str = repr(list(ON_USE_ONLY))) -> list[str]:
+    """The modules of ``among`` (a Python expression) a fresh interpreter has after ``code``."""
+    probe = (
+        f"{code}\nimport json, sys\n"
+        f"print(json.dumps(sorted(m for m in {among} if m in sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+@pytest.mark.parametrize("code", [IMPORT, CONSTRUCT], ids=["import", "construct-and-synth"])
+def test_client_vpn_loads_no_pki_nag_or_cli_module(code: str) -> None:
+    assert loaded(code) == []
+
+
+def test_client_vpn_loads_no_aws_cdk_submodule_the_l2_app_does_not_beyond_key_and_logs() -> None:
+    """Catches what the list above does not name: S3, Secrets Manager, CloudWatch, events."""
+    submodules = "[m for m in sys.modules if m.startswith('aws_cdk.') and '._' not in m]"
+    extra = set(loaded(CONSTRUCT, submodules)) - set(loaded(L2, submodules))
+    assert extra <= BY_DESIGN, sorted(extra - BY_DESIGN)
+
+
+def test_the_probe_sees_a_module_loaded_on_use() -> None:
+    """The probe is not blind: importing the nag pack loads cdk_nag."""
+    assert "cdk_nag" in loaded("import constructs_cvpn.nag")
