@@ -1,13 +1,13 @@
 """The CDK apps the benchmarks synthesize: one VPC, and either ClientVpn or the bare L2.
 
-The synth-time apps (``build``) have the same ``Vpc(max_azs=2)`` (the CDK's default VPC: public
-and private subnets, two NAT gateways) in an environment-agnostic stack, as in the figures
-of issue 14. The model's apps (``new_stack``) pin six AZs and use isolated subnets only. The L2 app is what a team
-would write without this library, with the settings ``ClientVpn`` uses by default (mutual
-authentication with ACM ARNs, UDP 443, full tunnel with client route enforcement, 12-hour
-sessions that disconnect, connection logging, one all-users rule for the VPC CIDR and no
-automatic VPC-CIDR rule). What ``ClientVpn`` adds on purpose (its KMS key, log retention,
-its own security group egress) is part of what is measured.
+The synth-time apps (``build``) have the same ``Vpc(max_azs=2)`` (the CDK's default VPC:
+public and private subnets, two NAT gateways) in an environment-agnostic stack, as in the
+figures of issue 14. The model's apps (``new_stack``) pin six AZs and use isolated subnets
+only. The L2 app is what a team would write without this library, with the settings
+``ClientVpn`` uses by default (mutual authentication with ACM ARNs, UDP 443, full tunnel
+with client route enforcement, 12-hour sessions that disconnect, connection logging, one
+all-users rule for the VPC CIDR and no automatic VPC-CIDR rule). What ``ClientVpn`` adds
+on purpose (its KMS key, log retention, its own security group egress) is measured with it.
 """
 
 from __future__ import annotations
@@ -104,8 +104,8 @@ def client_vpn(
         if export:
             from aws_cdk import aws_secretsmanager as secretsmanager
 
-            kwargs["client_credentials_secret"] = (
-                secretsmanager.Secret.from_secret_complete_arn(stack, "Credentials", SECRET_ARN)
+            kwargs["client_credentials_secret"] = secretsmanager.Secret.from_secret_complete_arn(
+                stack, "Credentials", SECRET_ARN
             )
     return cvpn.ClientVpn(
         stack,

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +85,7 @@ def topological(deps: Mapping[str, set[str]]) -> list[str]:
     order: list[str] = []
     state: dict[str, int] = {}
     for root in deps:
-        stack: list[tuple[str, Iterable[str]]] = [(root, iter(sorted(deps[root])))]
+        stack: list[tuple[str, Iterator[str]]] = [(root, iter(sorted(deps[root])))]
         if root in state:
             continue
         state[root] = 1
@@ -115,9 +115,9 @@ def changes(resources: Mapping[str, Any], deps: Mapping[str, set[str]]) -> set[s
     found = set()
     for name, resource in resources.items():
         kind = resource["Type"]
-        if kind in (ASSOCIATION, RULE, ROUTE):
-            found.add(name)
-        elif kind.startswith(CUSTOM_PREFIXES) and after_endpoint[name]:
+        if kind in (ASSOCIATION, RULE, ROUTE) or (
+            kind.startswith(CUSTOM_PREFIXES) and after_endpoint[name]
+        ):
             found.add(name)
     return found
 
@@ -141,8 +141,10 @@ class Figures:
 
     @property
     def peak(self) -> str:
-        return str(self.peak_low) if self.peak_low == self.peak_high else (
-            f"{self.peak_low}-{self.peak_high}"
+        return (
+            str(self.peak_low)
+            if self.peak_low == self.peak_high
+            else (f"{self.peak_low}-{self.peak_high}")
         )
 
 
@@ -154,9 +156,7 @@ def _levels(order: list[str], deps: Mapping[str, set[str]], unit: set[str]) -> d
     return level
 
 
-def _peak_bounds(
-    order: list[str], deps: Mapping[str, set[str]], unit: set[str]
-) -> tuple[int, int]:
+def _peak_bounds(order: list[str], deps: Mapping[str, set[str]], unit: set[str]) -> tuple[int, int]:
     """(largest ASAP level of changes, size of a greedy chain cover of the changes)."""
     level = _levels(order, deps, unit)
     per_level: dict[int, int] = {}
@@ -234,9 +234,7 @@ def _list_schedule(
     return time
 
 
-def _lane_order(
-    order: list[str], deps: Mapping[str, set[str]], chained: set[str]
-) -> list[str]:
+def _lane_order(order: list[str], deps: Mapping[str, set[str]], chained: set[str]) -> list[str]:
     """Rules and routes in the order the construct chained them (lane by lane, round robin).
 
     A lane is a chain of ``DependsOn`` between rules/routes; the n-th member of lane i was
@@ -287,8 +285,10 @@ def model(template: Mapping[str, Any]) -> Figures:
     limit = _list_schedule(order, free, unit, ENDPOINT_LIMIT)
     free_level = _levels(topological(free), free, unit)
     hard_chain = max((free_level[n] for n in unit), default=0)
-    count = {kind: sum(1 for r in resources.values() if r["Type"] == kind) for kind in
-             (ASSOCIATION, RULE, ROUTE)}
+    count = {
+        kind: sum(1 for r in resources.values() if r["Type"] == kind)
+        for kind in (ASSOCIATION, RULE, ROUTE)
+    }
     wide = rechained(resources, deps, max(1, ENDPOINT_LIMIT - count[ASSOCIATION]))
     wide_order = topological(wide)
     wide_level = _levels(wide_order, wide, unit)
@@ -307,4 +307,3 @@ def model(template: Mapping[str, Any]) -> Figures:
         wide_chain=max((wide_level[n] for n in unit), default=0),
         wide_peak=wide_low,
     )
-

@@ -1,8 +1,8 @@
 """Resources, Lambda functions and log groups per example stack, for any source tree.
 
-``python bench/stack_counts.py`` prints JSON for the ``constructs_cvpn`` and ``stacks`` found
-on ``PYTHONPATH``, so that ``bench/run.py`` can count the baseline commit (extracted with
-``git archive``) and the working tree the same way. Synthesized with the CDK context of the
+``python bench/stack_counts.py ROOT`` prints JSON for the ``constructs_cvpn`` and ``stacks``
+found on ``PYTHONPATH``, so that ``bench/run.py`` can count the baseline commit (extracted
+with ``git archive``) and the working tree the same way. Synthesized with the CDK context of the
 tree's ``cdk.json`` and ``cvpn:skipBundling`` (the counts do not depend on the wheels).
 """
 
@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -40,9 +39,9 @@ def counts(root: Path) -> dict[str, dict[str, int]]:
         assembly = app.synth()
         result: dict[str, dict[str, int]] = {}
         for stack in assembly.stacks:
-            resources: dict[str, Any] = json.loads(
-                Path(stack.template_full_path).read_text()
-            )["Resources"]
+            resources: dict[str, Any] = json.loads(Path(stack.template_full_path).read_text())[
+                "Resources"
+            ]
             kinds = Counter(r["Type"] for r in resources.values())
 
             def ours(kind: str, resources: dict[str, Any] = resources) -> int:
@@ -61,21 +60,6 @@ def counts(root: Path) -> dict[str, dict[str, int]]:
                 "custom": sum(n for k, n in kinds.items() if k.startswith("Custom::")),
             }
     return result
-
-
-def counts_at(commit: str, repo: Path, python: str) -> dict[str, dict[str, int]]:
-    """``counts`` of ``commit``: its tree extracted with ``git archive``, in a fresh process."""
-    with tempfile.TemporaryDirectory(prefix="cvpn-baseline-") as tmp:
-        archive = Path(tmp) / "tree.tar"
-        subprocess.run(
-            ["git", "archive", "--format=tar", "-o", str(archive), commit,
-             "constructs_cvpn", "stacks", "cdk.json"],
-            cwd=repo,
-            check=True,
-        )
-        with tarfile.open(archive) as tar:
-            tar.extractall(tmp, filter="data")
-        return counts_in(Path(tmp), python)
 
 
 def counts_in(root: Path, python: str) -> dict[str, dict[str, int]]:
