@@ -26,6 +26,9 @@ For each template:
   When the two are equal the schedule is optimal.
 - ``10-k lanes``: the same template re-chained into ``10 - k`` lanes (``k`` associations), the
   most lanes that stay within the quota while every association runs at once.
+- ``phased``: rules in ``10 - k`` lanes (they may run beside the associations); routes, which
+  wait for the associations anyway, in ``10 - c`` lanes (``c`` custom resources that wait on
+  the endpoint) that start after the last rule of every rule lane.
 """
 
 from __future__ import annotations
@@ -137,15 +140,18 @@ class Figures:
     limit: int
     limit_bound: int
     wide_chain: int
-    wide_peak: int
+    wide_peak: str
+    phased_chain: int
+    phased_peak: str
 
     @property
     def peak(self) -> str:
-        return (
-            str(self.peak_low)
-            if self.peak_low == self.peak_high
-            else (f"{self.peak_low}-{self.peak_high}")
-        )
+        return _bounds(self.peak_low, self.peak_high)
+
+
+def _bounds(low: int, high: int) -> str:
+    """An exact figure, or its range when the bounds differ."""
+    return str(low) if low == high else f"{low}-{high}"
 
 
 def _levels(order: list[str], deps: Mapping[str, set[str]], unit: set[str]) -> dict[str, int]:
@@ -271,6 +277,32 @@ def rechained(
     return out
 
 
+def phased(
+    resources: Mapping[str, Any], deps: Mapping[str, set[str]], rule_lanes: int, route_lanes: int
+) -> dict[str, set[str]]:
+    """Rules in ``rule_lanes`` lanes, then routes in ``route_lanes`` lanes after every rule."""
+    chained = {n for n, r in resources.items() if r["Type"] in (RULE, ROUTE)}
+    ordered = _lane_order(topological(deps), deps, chained)
+    out = {n: {d for d in ds if not (n in chained and d in chained)} for n, ds in deps.items()}
+    rules = [n for n in ordered if resources[n]["Type"] == RULE]
+    routes = [n for n in ordered if resources[n]["Type"] == ROUTE]
+    for group, lanes in ((rules, rule_lanes), (routes, route_lanes)):
+        for i, name in enumerate(group):
+            if i >= lanes:
+                out[name].add(group[i - lanes])
+    tails = set(rules[-rule_lanes:])
+    for name in routes[:route_lanes]:
+        out[name] |= tails
+    return out
+
+
+def _shape(deps: Mapping[str, set[str]], unit: set[str]) -> tuple[int, str]:
+    """(critical path in changes, how many may run at once) of a dependency graph."""
+    order = topological(deps)
+    level = _levels(order, deps, unit)
+    return max((level[n] for n in unit), default=0), _bounds(*_peak_bounds(order, deps, unit))
+
+
 def model(template: Mapping[str, Any]) -> Figures:
     """The figures for one synthesized template."""
     resources = template["Resources"]
@@ -289,21 +321,25 @@ def model(template: Mapping[str, Any]) -> Figures:
         kind: sum(1 for r in resources.values() if r["Type"] == kind)
         for kind in (ASSOCIATION, RULE, ROUTE)
     }
-    wide = rechained(resources, deps, max(1, ENDPOINT_LIMIT - count[ASSOCIATION]))
-    wide_order = topological(wide)
-    wide_level = _levels(wide_order, wide, unit)
-    wide_low, _ = _peak_bounds(wide_order, wide, unit)
+    free_lanes = max(1, ENDPOINT_LIMIT - count[ASSOCIATION])
+    wide_chain, wide_peak = _shape(rechained(resources, deps, free_lanes), unit)
+    custom = len(unit) - sum(count.values())
+    phased_chain, phased_peak = _shape(
+        phased(resources, deps, free_lanes, ENDPOINT_LIMIT - custom), unit
+    )
     return Figures(
         associations=count[ASSOCIATION],
         rules=count[RULE],
         routes=count[ROUTE],
-        custom=len(unit) - sum(count.values()),
+        custom=custom,
         serial=len(unit),
         chain=chain,
         peak_low=low,
         peak_high=high,
         limit=limit,
         limit_bound=max(math.ceil(len(unit) / ENDPOINT_LIMIT), hard_chain),
-        wide_chain=max((wide_level[n] for n in unit), default=0),
-        wide_peak=wide_low,
+        wide_chain=wide_chain,
+        wide_peak=wide_peak,
+        phased_chain=phased_chain,
+        phased_peak=phased_peak,
     )

@@ -226,8 +226,8 @@ def model_rows(counts: tuple[int, ...], azs: tuple[int, ...]) -> list[str]:
 
     rows = [
         "| rules | routes (resources) | AZs | changes (serial) | ours: chain | ours: peak "
-        "| limit 10: schedule (bound) | 10-k lanes: chain / peak | note |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| limit 10: schedule (bound) | 10-k lanes: chain / peak | phased: chain / peak | note |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for n in counts:
         for k in azs:
@@ -243,7 +243,7 @@ def model_rows(counts: tuple[int, ...], azs: tuple[int, ...]) -> list[str]:
             rows.append(
                 f"| {n} | {n} ({f.routes}) | {k} | {f.serial} | {f.chain} | {f.peak} "
                 f"| {f.limit} ({f.limit_bound}) | {f.wide_chain} / {f.wide_peak} "
-                f"| {'; '.join(notes)} |"
+                f"| {f.phased_chain} / {f.phased_peak} | {'; '.join(notes)} |"
             )
         print(f"   model: {n} rules + {n} routes done", flush=True)
     return rows
@@ -265,11 +265,12 @@ def model_extra_rows() -> list[str]:
         f = deploy_model.model(_template(app.synth(), stack))
         rows.append(
             f"| {label}, 2 AZs | {f.serial} ({f.custom} custom) | {f.chain} | {f.peak} "
-            f"| {f.limit} ({f.limit_bound}) |"
+            f"| {f.limit} ({f.limit_bound}) | {f.phased_chain} / {f.phased_peak} |"
         )
     return [
-        "| app | changes | ours: chain | ours: peak | limit 10: schedule (bound) |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| app | changes | ours: chain | ours: peak | limit 10: schedule (bound) "
+        "| phased: chain / peak |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
         *rows,
     ]
 
@@ -679,7 +680,9 @@ def main() -> None:
             "schedule with at most 10 concurrent changes per endpoint and only the "
             "constraints AWS imposes (routes after associations), with its lower bound "
             "max(changes / 10, chain without lanes); *10-k lanes* = the same template "
-            "re-chained into 10 - k lanes for k associations.",
+            "re-chained into 10 - k lanes for k associations; *phased* = rules in 10 - k "
+            "lanes beside the associations, then routes in 10 - c lanes (c = custom resources "
+            "waiting on the endpoint) after the last rules.",
             "",
             *model_rows(counts, azs),
             "",
