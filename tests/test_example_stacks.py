@@ -85,17 +85,32 @@ def test_cdk_json_sets_the_flags_of_a_new_cdk_init_app() -> None:
 
 def test_make_synth_prints_a_summary_and_writes_the_full_list(outdir: Path) -> None:
     lines = summary(outdir)
-    assert len(lines) < 30
-    assert lines[4].startswith(
+    assert len(lines) < 40
+    [nag] = [line for line in lines if line.startswith("cdk-nag ")]
+    assert nag.startswith(
         "cdk-nag (AwsSolutions, NIST.800.53.R5, ClientVpn): 0 unacknowledged findings,"
     )
-    assert f"{outdir / FULL_LIST}" in lines[4]
+    assert f"{outdir / FULL_LIST}" in nag
     assert "   11  NIST.800.53.R5-IAMNoInlinePolicy" in lines
     full = (outdir / FULL_LIST).read_text().splitlines()
-    acknowledged = re.search(r"(\d+) acknowledged", lines[4])
+    acknowledged = re.search(r"(\d+) acknowledged", nag)
     assert acknowledged is not None
     assert len(full) == int(acknowledged.group(1))
     assert all(" on /Cvpn" in line and ": " in line for line in full)
+
+
+def test_make_synth_states_each_vpns_association_hours_and_their_price(outdir: Path) -> None:
+    """Each example VPN is associated in two AZs: 2 x 730 h at $0.10 (us-east-1 list price)."""
+    lines = summary(outdir)
+    start = lines.index(next(line for line in lines if line.startswith("Client VPN association")))
+    assert "$0.10 per association-hour" in lines[start]
+    assert "read 2026-11-26" in lines[start]
+    per_vpn = lines[start + 1 : start + 1 + len(STACKS)]
+    assert per_vpn == [
+        f"  /{name}/Vpn/Endpoint: 2 associations x 730 h = 1,460 "
+        "association-hours/month = $146.00/month"
+        for name in sorted(STACKS)
+    ]
 
 
 def test_every_acknowledgement_names_one_finding_with_a_reason(outdir: Path) -> None:
