@@ -22,7 +22,12 @@ from stacks.report import ANNOTATIONS_PLUGIN, FULL_LIST, summary
 from tests.graph import ancestors_of, longest_chain, max_concurrent
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = ("CvpnMutualFullTunnel", "CvpnSamlSplitTunnel", "CvpnGeneratedPki")
+STACKS = (
+    "CvpnMutualFullTunnel",
+    "CvpnSamlSplitTunnel",
+    "CvpnGeneratedPki",
+    "CvpnDualStackTransitGateway",
+)
 CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "ClientVpn")
 
@@ -91,7 +96,9 @@ def test_make_synth_prints_a_summary_and_writes_the_full_list(outdir: Path) -> N
         "cdk-nag (AwsSolutions, NIST.800.53.R5, ClientVpn): 0 unacknowledged findings,"
     )
     assert f"{outdir / FULL_LIST}" in nag
-    assert "   11  NIST.800.53.R5-IAMNoInlinePolicy" in lines
+    # 3 per stack with a shared export (flow logs, export function, framework), 5 with the
+    # generated PKI (two functions, two frameworks, flow logs): 3 + 3 + 5 + 5.
+    assert "   16  NIST.800.53.R5-IAMNoInlinePolicy" in lines
     full = (outdir / FULL_LIST).read_text().splitlines()
     acknowledged = re.search(r"(\d+) acknowledged", nag)
     assert acknowledged is not None
@@ -389,3 +396,26 @@ def test_endpoint_changes_stay_within_the_concurrency_limit(outdir: Path, name: 
     for route, resource in resources.items():
         if resource["Type"] == ROUTE:
             assert associations <= ancestors[route], route
+
+
+def test_the_transit_gateway_example(outdir: Path) -> None:
+    """Attached to the stack's transit gateway in the region's first two AZs, no VPC."""
+    resources = _template(outdir, "CvpnDualStackTransitGateway")["Resources"]
+
+    def of(kind: str) -> list[dict[str, Any]]:
+        return [r["Properties"] for r in resources.values() if r["Type"] == kind]
+
+    [tgw_id] = [lid for lid, r in resources.items() if r["Type"] == "AWS::EC2::TransitGateway"]
+    [endpoint] = of("AWS::EC2::ClientVpnEndpoint")
+    assert endpoint["TransitGatewayConfiguration"] == {"TransitGatewayId": {"Ref": tgw_id}}
+    assert "VpcId" not in endpoint and "SecurityGroupIds" not in endpoint
+    zones = sorted((a["AvailabilityZone"] for a in of(ASSOCIATION)), key=json.dumps)
+    assert zones == [{"Fn::Select": [i, {"Fn::GetAZs": ""}]} for i in (0, 1)]
+    [route] = of("AWS::EC2::ClientVpnRoute")
+    assert "TargetVpcSubnetId" not in route
+    ingress = [
+        {k: rule.get(k) for k in ("CidrIp", "FromPort", "ToPort")}
+        for group in of("AWS::EC2::SecurityGroup")
+        for rule in group.get("SecurityGroupIngress", [])
+    ]
+    assert {"CidrIp": "10.160.0.0/22", "FromPort": 443, "ToPort": 443} in ingress
