@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aws_cdk import App, Environment, Stack, Stage
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 from cfnlint.api import ManualArgs, lint
 
 from constructs_cvpn import (
@@ -214,3 +214,19 @@ def test_duplicate_route(app: App) -> None:
     stack = new_stack(app, "RouteTwice")
     with config_error(stack, "routes", "duplicate route to 10.20.0.0/16"):
         vpn(stack, routes=[Route(cidr=BEHIND_TGW), Route(cidr=BEHIND_TGW)])
+
+
+def test_the_101st_route_warns_each_goes_through_every_az(app: App) -> None:
+    """Routes per association (100, adjustable): a transit gateway route counts against
+    every AZ association, so 101 routes are 101 per association."""
+    quota = "Routes per Client VPN target network association"
+    counts: dict[int, list[Any]] = {}
+    for n in (100, 101):
+        stack = new_stack(app, f"TgwRoutes{n}")
+        vpn(stack, routes=[Route(f"172.16.{i}.0/24") for i in range(n)])
+        counts[n] = Annotations.from_stack(stack).find_warning(
+            "*", Match.string_like_regexp(re.escape(quota))
+        )
+    assert counts[100] == []
+    [warning] = counts[101]
+    assert "routes, each through every associated Availability Zone: 101" in str(warning.entry.data)
