@@ -96,9 +96,9 @@ def test_make_synth_prints_a_summary_and_writes_the_full_list(outdir: Path) -> N
         "cdk-nag (AwsSolutions, NIST.800.53.R5, ClientVpn): 0 unacknowledged findings,"
     )
     assert f"{outdir / FULL_LIST}" in nag
-    # 3 per stack with a shared export (flow logs, export function, framework), 5 with the
-    # generated PKI (two functions, two frameworks, flow logs): 3 + 3 + 5 + 5.
-    assert "   16  NIST.800.53.R5-IAMNoInlinePolicy" in lines
+    # 2 per stack with a shared export (flow logs, export function), 3 with the generated
+    # PKI (flow logs, two functions): 2 + 2 + 3 + 3.
+    assert "   10  NIST.800.53.R5-IAMNoInlinePolicy" in lines
     full = (outdir / FULL_LIST).read_text().splitlines()
     acknowledged = re.search(r"(\d+) acknowledged", nag)
     assert acknowledged is not None
@@ -256,13 +256,14 @@ def _leaves(value: Any) -> list[Any]:
     return [value]
 
 
-def test_generated_pki_stack_has_five_log_groups_named_per_stack_instance(outdir: Path) -> None:
+def test_generated_pki_stack_has_three_log_groups_named_per_stack_instance(outdir: Path) -> None:
     groups = [
         r
         for r in _template(outdir, "CvpnGeneratedPki")["Resources"].values()
         if r["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in r["Properties"]
     ]
-    assert len(groups) == 5
+    # connection logs, the CA function's and the users function's (no framework functions)
+    assert len(groups) == 3
 
 
 def test_mutual_stack_is_full_tunnel_with_internet_access(outdir: Path) -> None:
