@@ -598,7 +598,9 @@ class ClientVpn(Construct):
         """Let ``group_id`` (or, with ``all_users=True``, every user) reach ``cidr``.
 
         The construct id is derived from the CIDR and group, so reordering rules does not
-        replace them. Our own security group gets an egress rule to ``cidr``.
+        replace them. Our own security group gets an egress rule to ``cidr``. ``group_id``
+        has at most 255 characters (a fixed quota); over 200 rules per endpoint (the default
+        quota) gives a ``constructs-cvpn:quotaAuthorizationRules`` warning.
 
         Every property of a rule, ``description`` included, is create-only: changing it
         replaces the rule, and CloudFormation creates the new rule before deleting the
@@ -622,7 +624,12 @@ class ClientVpn(Construct):
         Routes wait for the target network associations (AWS rejects a route through a
         subnet that is not associated yet). ``subnet`` must be one of
         ``associated_subnets``, and ``cidr`` may not be one of the VPC's CIDRs: AWS adds
-        that route itself on association.
+        that route itself on association. With a ``transit_gateway`` there is one route,
+        to the transit gateway, and no ``subnet``.
+
+        Client VPN allows 100 routes per association by default (a route without
+        ``subnet`` is one per associated subnet): more gives a
+        ``constructs-cvpn:quotaRoutesPerAssociation`` warning (raise the quota first).
 
         Every property of a route, ``description`` included, is create-only: changing it
         replaces the route, and CloudFormation creates the new route before deleting the
