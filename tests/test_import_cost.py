@@ -29,12 +29,13 @@ ON_USE_ONLY = (
     "rich",
 )
 
-IMPORT = "import constructs_cvpn\nfrom constructs_cvpn import ClientVpn, ClientVpnConfigError\n"
+#: A ClientVpn with given certificates and the export off (nothing in it needs a handler):
+#: what is loaded after the imports, and after building and synthesizing it.
+CLIENT_VPN = """
+import constructs_cvpn
+from constructs_cvpn import ClientVpn, ClientVpnConfigError
+mark("import")
 
-#: Given certificates and the export off: nothing in it needs a handler.
-CONSTRUCT = (
-    IMPORT
-    + """
 from aws_cdk import App, Stack
 from aws_cdk import aws_ec2 as ec2
 from constructs_cvpn import AuthorizationRule
@@ -55,9 +56,8 @@ ClientVpn(
     authorization_rules=[AuthorizationRule(cidr="10.0.0.0/16", all_users=True)],
 )
 app.synth()
+mark("synth")
 """
-)
-
 
 #: The same VPC with the bare L2 endpoint: what any Client VPN app loads anyway.
 L2 = """
@@ -78,6 +78,7 @@ ec2.ClientVpnEndpoint(
     "00000000-0000-4000-8000-000000000002",
 ).add_authorization_rule("Rule", cidr="10.0.0.0/16")
 app.synth()
+mark("synth")
 """
 
 #: What ClientVpn adds by design beyond the L2 (README "Default settings"): a KMS key
@@ -89,16 +90,24 @@ BY_DESIGN = {
     "aws_cdk.interfaces.aws_logs",
 }
 
+#: Runs before the code: ``mark(label)`` records ``sys.modules`` at that point.
+PROBE = """
+import json as _json
+import sys as _sys
 
-def loaded(code: str, among: str = repr(list(ON_USE_ONLY))) -> list[str]:
-    """The modules of ``among`` (a Python expression) a fresh interpreter has after ``code``."""
-    probe = (
-        f"{code}\nimport json, sys\n"
-        f"print(json.dumps(sorted(m for m in {among} if m in sys.modules)))\n"
-    )
+_seen = {}
+
+
+def mark(label):
+    _seen[label] = sorted(_sys.modules)
+"""
+
+
+def modules_at(code: str) -> dict[str, set[str]]:
+    """What a fresh interpreter running ``code`` had loaded at each ``mark``."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", probe],
+        [sys.executable, "-c", f"{PROBE}\n{code}\nprint(_json.dumps(_seen))\n"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -107,22 +116,35 @@ def loaded(code: str, among: str = repr(list(ON_USE_ONLY))) -> list[str]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    found: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
-    return found
+    seen: dict[str, list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return {label: set(modules) for label, modules in seen.items()}
 
 
-@pytest.mark.parametrize("code", [IMPORT, CONSTRUCT], ids=["import", "construct-and-synth"])
-def test_client_vpn_loads_no_pki_nag_or_cli_module(code: str) -> None:
-    assert loaded(code) == []
+def aws_cdk_submodules(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.startswith("aws_cdk.") and "._" not in m}
 
 
-def test_client_vpn_loads_no_aws_cdk_submodule_the_l2_app_does_not_beyond_key_and_logs() -> None:
+@pytest.fixture(scope="module")
+def client_vpn() -> dict[str, set[str]]:
+    return modules_at(CLIENT_VPN)
+
+
+@pytest.mark.parametrize("when", ["import", "synth"])
+def test_client_vpn_loads_no_pki_nag_or_cli_module(
+    client_vpn: dict[str, set[str]], when: str
+) -> None:
+    """After ``from constructs_cvpn import ClientVpn``, and after building and synthesizing."""
+    assert sorted(client_vpn[when] & set(ON_USE_ONLY)) == []
+
+
+def test_client_vpn_loads_no_aws_cdk_submodule_the_l2_app_does_not_beyond_key_and_logs(
+    client_vpn: dict[str, set[str]],
+) -> None:
     """Catches what the list above does not name: S3, Secrets Manager, CloudWatch, events."""
-    submodules = "[m for m in sys.modules if m.startswith('aws_cdk.') and '._' not in m]"
-    extra = set(loaded(CONSTRUCT, submodules)) - set(loaded(L2, submodules))
+    extra = aws_cdk_submodules(client_vpn["synth"]) - aws_cdk_submodules(modules_at(L2)["synth"])
     assert extra <= BY_DESIGN, sorted(extra - BY_DESIGN)
 
 
 def test_the_probe_sees_a_module_loaded_on_use() -> None:
     """The probe is not blind: importing the nag pack loads cdk_nag."""
-    assert "cdk_nag" in loaded("import constructs_cvpn.nag")
+    assert "cdk_nag" in modules_at("import constructs_cvpn.nag\nmark('nag')")["nag"]
