@@ -14,7 +14,6 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Match, Template
 from cfnlint.api import ManualArgs, lint
 
-from constructs_cvpn import MAX_CONCURRENT_MUTATIONS
 from constructs_cvpn.cli.discovery import parse_outputs
 from constructs_cvpn.testing import stable_template
 from stacks.example_app import build_app
@@ -367,7 +366,10 @@ def test_endpoint_changes_stay_within_the_concurrency_limit(outdir: Path, name: 
     everything = max_concurrent(resources, {RULE, ROUTE, ASSOCIATION})
     chain = longest_chain(resources, {RULE, ROUTE, ASSOCIATION})
     print(f"{name}: at most {everything} endpoint changes at once, longest chain {chain}")
-    assert rules_and_routes <= MAX_CONCURRENT_MUTATIONS
+    # Client VPN runs at most 10 operations on an endpoint at once (quota, not adjustable);
+    # the construct plans for 6 associations (AZs), leaving 4 lanes for rules and routes.
+    # Written here, not imported: a lower limit in the code, or one lane, would pass too.
+    assert rules_and_routes <= 10 - 6
     assert everything <= 10
     associations = {n for n, r in resources.items() if r["Type"] == ASSOCIATION}
     ancestors = ancestors_of(resources)
