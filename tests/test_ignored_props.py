@@ -1,0 +1,142 @@
+"""Prop combinations ``ClientVpn`` accepts and then silently ignores.
+
+Each of these builds without an error or a warning, and the prop has no effect on the
+template: a user who sets it believes it applies. They should be refused with a
+``ClientVpnConfigError`` naming the prop (as ``log_retention`` with ``log_group`` already is).
+Marked ``xfail(strict=True)``, expecting only the ``pytest.fail`` below (any other error is a
+real failure): when the construct refuses the combination the test passes, the strict marker
+turns that into a failure, and the marker is to be removed.
+
+Each test first checks that the prop really is ignored today (the template with and without
+it is the same), so the test documents a real gap, not a guess.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk.assertions import Template
+
+from constructs_cvpn import ClientVpn, ClientVpnConfigError
+
+SERVER_ARN = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000001"
+CLIENT_ARN = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000002"
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:cvpn/client-AbCdEf"
+
+Extra = Callable[[Stack], dict[str, Any]]
+
+
+def _build(extra: Extra | None, **base: Any) -> tuple[Stack, str]:
+    """A mutual-auth endpoint (own certificates) plus ``extra(stack)``; its template text."""
+    app = App(context={"cvpn:skipBundling": True})
+    stack = Stack(app, "Ignored")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
+    props: dict[str, Any] = {
+        "vpc": vpc,
+        "cidr": "10.100.0.0/22",
+        "server_certificate_arn": SERVER_ARN,
+        "client_certificate_arn": CLIENT_ARN,
+        **base,
+    }
+    if extra is not None:
+        props.update(extra(stack))
+    ClientVpn(stack, "Vpn", **props)
+    return stack, json.dumps(Template.from_stack(stack).to_json(), sort_keys=True)
+
+
+def _refused(extra: Extra, prop: str, **base: Any) -> None:
+    """``extra`` changes nothing in the template today; it should raise naming ``prop``."""
+    try:
+        _, with_prop = _build(extra, **base)
+    except ClientVpnConfigError as err:
+        assert err.prop == prop, err
+        return
+    _, without = _build(None, **base)
+    assert with_prop == without, f"{prop} changes the template: not ignored, fix this test"
+    pytest.fail(f"{prop} is accepted and silently ignored with {base}")
+
+
+_NO_EXPORT = {"config_export": False}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="config_export=False with own certificates: nothing is exported, so "
+    "remote_random_label has no file to change (silently ignored)",
+)
+def test_remote_random_label_without_an_export_is_refused() -> None:
+    _refused(lambda _: {"remote_random_label": True}, "remote_random_label", **_NO_EXPORT)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="config_export=False with own certificates: config_version re-exports nothing "
+    "(silently ignored)",
+)
+def test_config_version_without_an_export_is_refused() -> None:
+    _refused(lambda _: {"config_version": "2"}, "config_version", **_NO_EXPORT)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="config_export=False with own certificates: the bucket given as config_bucket is "
+    "never written (silently ignored)",
+)
+def test_config_bucket_without_an_export_is_refused() -> None:
+    _refused(
+        lambda stack: {"config_bucket": s3.Bucket.from_bucket_name(stack, "Mine", "my-bucket")},
+        "config_bucket",
+        **_NO_EXPORT,
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="config_export=False with own certificates: config_prefix is neither validated "
+    "nor used (silently ignored)",
+)
+def test_config_prefix_without_an_export_is_refused() -> None:
+    _refused(lambda _: {"config_prefix": "vpn-files"}, "config_prefix", **_NO_EXPORT)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="config_export=False: the credentials secret is never read, so nobody's file "
+    "gets the certificate and key the user expects (silently ignored)",
+)
+def test_client_credentials_secret_without_an_export_is_refused() -> None:
+    _refused(
+        lambda stack: {
+            "client_credentials_secret": secretsmanager.Secret.from_secret_complete_arn(
+                stack, "Credentials", SECRET_ARN
+            )
+        },
+        "client_credentials_secret",
+        **_NO_EXPORT,
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="the validity props apply to the generated PKI only; with server_certificate_arn "
+    "there is no generated certificate and they are silently ignored",
+)
+@pytest.mark.parametrize(
+    "prop",
+    ["ca_validity_days", "server_certificate_validity_days", "client_certificate_validity_days"],
+)
+def test_certificate_validity_with_own_certificates_is_refused(prop: str) -> None:
+    _refused(lambda _: {prop: 397}, prop)
