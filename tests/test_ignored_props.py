@@ -1,14 +1,15 @@
-"""Prop combinations ``ClientVpn`` accepts and then silently ignores.
+"""Prop combinations ``ClientVpn`` accepts although they cannot work as the user means.
 
-Each of these builds without an error or a warning, and the prop has no effect on the
-template: a user who sets it believes it applies. They should be refused with a
-``ClientVpnConfigError`` naming the prop (as ``log_retention`` with ``log_group`` already is).
+Each of these builds without an error or a warning. Most have no effect on the template at
+all (a user who sets the prop believes it applies); ``log_stream`` without ``log_group``
+fails only at deploy. They should be refused with a ``ClientVpnConfigError`` naming the
+prop (as ``log_retention`` with ``log_group`` already is).
 Marked ``xfail(strict=True)``, expecting only the ``pytest.fail`` below (any other error is a
 real failure): when the construct refuses the combination the test passes, the strict marker
 turns that into a failure, and the marker is to be removed.
 
-Each test first checks that the prop really is ignored today (the template with and without
-it is the same), so the test documents a real gap, not a guess.
+Each "ignored" test first checks that the prop really is ignored today (the template with and
+without it is the same), so the test documents a real gap, not a guess.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from aws_cdk import App, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Template
@@ -140,3 +142,23 @@ def test_client_credentials_secret_without_an_export_is_refused() -> None:
 )
 def test_certificate_validity_with_own_certificates_is_refused(prop: str) -> None:
     _refused(lambda _: {prop: 397}, prop)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="log_stream without log_group: the endpoint names a stream of another group next "
+    "to the group this construct creates; CloudFormation accepts the template and the "
+    "deploy fails (Client VPN needs the stream in the connection log group)",
+)
+def test_log_stream_without_its_log_group_is_refused() -> None:
+    def stream_of_another_group(stack: Stack) -> dict[str, Any]:
+        group = logs.LogGroup(stack, "OtherGroup")
+        return {"log_stream": logs.LogStream(stack, "Stream", log_group=group)}
+
+    try:
+        _build(stream_of_another_group)
+    except ClientVpnConfigError as err:
+        assert err.prop == "log_stream", err
+        return
+    pytest.fail("log_stream of another log group is accepted; the deploy would fail")
