@@ -106,7 +106,7 @@ def test_warnings_alone_do_not_fail_synth() -> None:
 
 def test_rule_ids_are_unique_and_prefixed() -> None:
     ids = [rule.rule_id for rule in ALL_RULES]
-    assert len(set(ids)) == len(ids) == 9
+    assert len(set(ids)) == len(ids) == 11
     # The pack's name as users write it in acknowledgements, not the imported PACK_NAME.
     assert all(i.startswith("ClientVpn-") for i in ids)
     assert all(rule.info and rule.explanation for rule in ALL_RULES)
