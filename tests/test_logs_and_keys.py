@@ -1,10 +1,10 @@
 """The logs-and-keys room: every log group the construct creates, and who may write to it.
 
 The connection log group has its own tests in ``test_client_vpn.py``; these cover the log
-groups of the custom-resource handlers and of their Provider framework functions, which
-only the example-stack snapshots guarded. Expected values from DESIGN.md ("Secure
-defaults": customer-managed KMS key, retention set) and the construct's docstrings
-(retained, one year, named ``<prefix>/<stack uuid>/...``).
+groups of the custom-resource handler functions (which answer CloudFormation themselves:
+there is no Provider framework function), which only the example-stack snapshots guarded.
+Expected values from DESIGN.md ("Secure defaults": customer-managed KMS key, retention set)
+and the construct's docstrings (retained, one year, named ``<prefix>/<stack uuid>/...``).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _of_type(resources: dict[str, Any], type_: str) -> dict[str, Any]:
 def test_every_handler_log_group_is_encrypted_retained_and_kept_a_year(
     layout: tuple[ClientVpn, dict[str, Any], list[str]],
 ) -> None:
-    """Catches: a handler or framework log group without the VPN's KMS key (the handlers
+    """Catches: a handler log group without the VPN's KMS key (the handlers
     log certificate serials and user names), with a shorter or no retention, destroyed with
     the stack, or named without the stack's uuid (a destroyed and redeployed stack would
     then fail on its retained predecessor: "already exists")."""
@@ -64,8 +64,8 @@ def test_every_handler_log_group_is_encrypted_retained_and_kept_a_year(
     key = stack.resolve(vpn.encryption_key.key_arn)
     prefix = f"/aws/client-vpn/{stack.stack_name}-Vpn-"
     groups = _of_type(resources, "AWS::Logs::LogGroup")
-    suffixes = sorted([""] + [f"/{h}" for h in handlers] + [f"/{h}-provider" for h in handlers])
-    assert len(groups) == len(suffixes)  # the connection log group and two per handler
+    suffixes = sorted([""] + [f"/{h}" for h in handlers])
+    assert len(groups) == len(suffixes)  # the connection log group and one per handler
     seen = []
     for name, group in groups.items():
         assert group["DeletionPolicy"] == "Retain", name
@@ -90,21 +90,16 @@ def test_each_function_logs_to_its_own_group_and_may_write_only_there(
     _, resources, handlers = layout
     groups = _of_type(resources, "AWS::Logs::LogGroup")
     functions = _of_type(resources, "AWS::Lambda::Function")
-    # One handler and one framework function per handler (the VPC's own custom resource
-    # for the default security group is the CDK's, not ours).
-    ours = {
-        n: f
-        for n, f in functions.items()
-        if n.startswith("Vpn") and "LoggingConfig" in f["Properties"]
-    }
-    assert len(ours) == 2 * len(handlers)
+    # One function per handler (the VPC's own custom resource for the default security
+    # group is the CDK's, not ours).
+    ours = {n: f for n, f in functions.items() if n.startswith("Vpn")}
+    assert len(ours) == len(handlers)
+    assert all("LoggingConfig" in f["Properties"] for f in ours.values())
     used = [f["Properties"]["LoggingConfig"]["LogGroup"]["Ref"] for f in ours.values()]
     assert len(set(used)) == len(used)
     assert set(used) <= set(groups)
 
     for name, function in ours.items():
-        if function["Properties"]["Handler"] == "framework.onEvent":
-            continue  # the CDK's framework writes through AWSLambdaBasicExecutionRole
         group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         role = function["Properties"]["Role"]["Fn::GetAtt"][0]
         policies = [
