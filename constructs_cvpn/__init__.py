@@ -15,12 +15,14 @@ if TYPE_CHECKING:
     from .access import AuthorizationRule, Route
     from .client_vpn import MAX_CONCURRENT_MUTATIONS, ClientVpn
     from .errors import ClientVpnConfigError
+    from .ip_address_type import IpAddressType
 
 __all__ = [
     "MAX_CONCURRENT_MUTATIONS",
     "AuthorizationRule",
     "ClientVpn",
     "ClientVpnConfigError",
+    "IpAddressType",
     "Route",
 ]
 
@@ -29,6 +31,7 @@ _HOMES = {
     "AuthorizationRule": ".access",
     "ClientVpn": ".client_vpn",
     "ClientVpnConfigError": ".errors",
+    "IpAddressType": ".ip_address_type",
     "Route": ".access",
 }
 

@@ -2,7 +2,9 @@
 
 The L2 gets no subnets (``NetworkAccess`` creates the associations, keyed by AZ) and no
 rules (``authorize_all_users_to_vpc_cidr=False``); its endpoint's ``TagSpecifications``
-come from the ``ClientVpn``'s tag manager, rendered at synthesis.
+come from the ``ClientVpn``'s tag manager, rendered at synthesis. The address types the L2
+lacks are set on its ``CfnClientVpnEndpoint``, which has them since aws-cdk-lib 2.269.0 (the
+floor); without a client CIDR (IPv6-only traffic) ``ClientCidrBlock`` is left out.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from aws_cdk import IAnyProducer, IResolveContext, Lazy, TagManager
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from .ip_address_type import IpAddressType
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, Constant
 
 
@@ -23,13 +26,25 @@ def new_endpoint(
     vpc: ec2.IVpc,
     placeholder_vpc: bool,
     tags: TagManager,
+    cidr: str | None,
+    endpoint_ip_address_type: IpAddressType | None,
+    traffic_ip_address_type: IpAddressType | None,
     **props: Any,
 ) -> ec2.ClientVpnEndpoint:
-    """The L2 endpoint (construct id ``Endpoint``) with ``props`` as the L2 takes them."""
+    """The L2 endpoint (construct id ``Endpoint``) with ``props`` as the L2 takes them.
+
+    ``cidr`` None (IPv6-only traffic, which takes no client CIDR) gives the L2 a token that
+    resolves to nothing, so the template has no ``ClientCidrBlock``. The address types are
+    set only when given: both are create-only, so writing AWS's default ``ipv4`` into an
+    existing endpoint's template would replace it.
+    """
     endpoint = ec2.ClientVpnEndpoint(
         vpn,
         "Endpoint",
-        vpc=_placeholder_stand_in(vpn, vpc) if placeholder_vpc else vpc,
+        vpc=_stand_in(vpn, vpc, placeholder=placeholder_vpc)
+        if placeholder_vpc or cidr is None
+        else vpc,
+        cidr=Lazy.string(Constant(None)) if cidr is None else cidr,
         authorize_all_users_to_vpc_cidr=False,
         logging=True,
         # No subnets: the L2 would name its associations by index (Association0..N), so
@@ -41,22 +56,29 @@ def new_endpoint(
     assert isinstance(cfn, ec2.CfnClientVpnEndpoint)
     # Rendered at synthesis: Tags.of(...) aspects add to the tag manager first.
     cfn.tag_specifications = Lazy.uncached_any(_TagSpecifications(tags))
+    if endpoint_ip_address_type is not None:
+        cfn.endpoint_ip_address_type = endpoint_ip_address_type.value
+    if traffic_ip_address_type is not None:
+        cfn.traffic_ip_address_type = traffic_ip_address_type.value
     return endpoint
 
 
-def _placeholder_stand_in(vpn: Construct, vpc: ec2.IVpc) -> ec2.IVpc:
-    """``Vpc.from_lookup``'s placeholder with its CIDR hidden behind a token.
+def _stand_in(vpn: Construct, vpc: ec2.IVpc, *, placeholder: bool) -> ec2.IVpc:
+    """The VPC with its CIDR hidden behind a token, for the L2's client-CIDR check.
 
-    The L2 compares the client CIDR with a known VPC CIDR and refuses the placeholder's
-    ``1.2.3.4/5``; it reads nothing else of the VPC but its id. The stand-in creates no
-    resource, so the templates before and after the lookup name the same resources.
+    The L2 compares the client CIDR with a known VPC CIDR: it refuses ``Vpc.from_lookup``'s
+    placeholder ``1.2.3.4/5``, and cannot parse the token that stands for no client CIDR. It
+    reads nothing else of the VPC but its id. The stand-in creates no resource, so the
+    templates before and after a lookup name the same resources.
     """
     return ec2.Vpc.from_vpc_attributes(
         vpn,
-        "LookupPlaceholderVpc",
+        "LookupPlaceholderVpc" if placeholder else "VpcWithoutClientCidr",
         vpc_id=vpc.vpc_id,
         availability_zones=vpc.availability_zones,
-        vpc_cidr_block=Lazy.string(Constant(LOOKUP_PLACEHOLDER_CIDR)),
+        vpc_cidr_block=Lazy.string(
+            Constant(LOOKUP_PLACEHOLDER_CIDR if placeholder else vpc.vpc_cidr_block)
+        ),
     )
 
 
