@@ -466,13 +466,15 @@ class NetworkAccess:
             )
         ]
         if without:
-            gateway = "an egress-only" if anywhere == ANYWHERE_IPV6 else "a NAT"
+            ipv6 = anywhere == ANYWHERE_IPV6
+            gateways = "an egress-only or internet gateway" if ipv6 else "NAT or internet gateway"
             Annotations.of(self._vpn).add_warning_v2(
                 "constructs-cvpn:noInternetPath",
                 "internet_access=True, but associated subnet(s) "
-                f"{', '.join(without)} have no {anywhere} route to the internet: clients get "
-                f"a {anywhere} route that leads nowhere. Associate subnets with {gateway} or "
-                "internet gateway (vpc_subnets) or add one",
+                f"{', '.join(without)} have no {'IPv6 ' if ipv6 else ''}route to the internet "
+                f"(no {gateways}): clients get a {anywhere} route that leads nowhere. "
+                f"Associate subnets with {'one' if ipv6 else 'a NAT gateway'} (vpc_subnets) "
+                "or add one",
             )
 
     def _check_ipv6_subnets(self) -> None:

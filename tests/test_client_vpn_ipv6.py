@@ -16,7 +16,7 @@ import pytest
 from aws_cdk import App, CfnParameter, Fn, Stack, Stage
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Annotations, Match, Template
 from cfnlint.api import ManualArgs, lint
 
 from constructs_cvpn import AuthorizationRule, ClientVpn, ClientVpnConfigError, IpAddressType, Route
@@ -443,3 +443,35 @@ def test_ipv6_route_is_not_checked_against_the_ipv4_client_cidr(app: App) -> Non
     template = build(app, "Ipv6NoOverlap", traffic_ip_address_type="dual-stack",
                      routes=[Route(cidr="::/0"), Route(cidr=V6_PEER)])  # fmt: skip
     assert len(template.find_resources(ROUTE)) == 4
+
+
+def test_internet_access_without_an_ipv6_route_warns(app: App) -> None:
+    stack = Stack(Stage(app, "NoIpv6Internet"), "Stack")
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        ip_addresses=ec2.IpAddresses.cidr(VPC_CIDR),
+        ip_protocol=ec2.IpProtocol.DUAL_STACK,
+        max_azs=1,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Isolated", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        ],
+    )
+    vpn(stack, vpc, traffic_ip_address_type="dual-stack", internet_access=True)
+    found = [
+        str(w.entry.data)
+        for w in Annotations.from_stack(stack).find_warning("*", Match.any_value())
+    ]
+    assert any("have no IPv6 route to the internet" in str(w) and "::/0 route" in str(w)
+               for w in found), found  # fmt: skip
+    assert any("have no route to the internet" in str(w) for w in found), found
+
+
+def test_dual_stack_internet_through_egress_only_gateway_is_quiet(app: App) -> None:
+    # ec2.Vpc's dual-stack private subnets route ::/0 to an egress-only internet gateway.
+    stack, vpc = new_stack(app, "Ipv6InternetQuiet")
+    vpn(stack, vpc, traffic_ip_address_type="dual-stack", internet_access=True)
+    found = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("route to the internet")
+    )
+    assert found == []
