@@ -318,6 +318,13 @@ def test_leak_block_on_for_ipv4_full_tunnel(app: App) -> None:
     assert _export_props(template, USERS)[LEAK_SWITCH] == "true"
 
 
+def test_leak_block_on_the_shared_export(app: App) -> None:
+    on = build(app, "LeakExportOn", dual_stack_vpc=False, config_export=True)
+    assert _export_props(on, EXPORT)[LEAK_SWITCH] == "true"
+    off = build(app, "LeakExportOff", dual_stack_vpc=False, config_export=True, split_tunnel=True)
+    assert LEAK_SWITCH not in _export_props(off, EXPORT)
+
+
 @pytest.mark.parametrize(
     "props",
     [
