@@ -587,8 +587,10 @@ class ClientVpn(Construct):
     ) -> ec2.ClientVpnAuthorizationRule:
         """Let ``group_id`` (or, with ``all_users=True``, every user) reach ``cidr``.
 
-        The construct id is derived from the CIDR and group, so reordering rules does not
-        replace them. Our own security group gets an egress rule to ``cidr``.
+        ``cidr`` is an IPv4 or IPv6 block of a version the tunnel carries
+        (``traffic_ip_address_type``). The construct id is derived from the CIDR and group,
+        so reordering rules does not replace them. Our own security group gets an egress
+        rule to ``cidr`` (IPv4 or IPv6).
 
         Every property of a rule, ``description`` included, is create-only: changing it
         replaces the rule, and CloudFormation creates the new rule before deleting the
@@ -612,7 +614,10 @@ class ClientVpn(Construct):
         Routes wait for the target network associations (AWS rejects a route through a
         subnet that is not associated yet). ``subnet`` must be one of
         ``associated_subnets``, and ``cidr`` may not be one of the VPC's CIDRs: AWS adds
-        that route itself on association.
+        that route itself on association. ``cidr`` is an IPv4 or IPv6 block of a version
+        the tunnel carries; an IPv6 route's resource carries a cfn-lint ``ignore_checks:
+        [E3002]`` in its Metadata (cfn-lint's copy of the schema formats the destination
+        as IPv4 only; the EC2 API takes IPv6 destinations).
 
         Every property of a route, ``description`` included, is create-only: changing it
         replaces the route, and CloudFormation creates the new route before deleting the
