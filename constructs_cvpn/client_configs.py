@@ -362,12 +362,12 @@ class ClientConfigs:
         """Handler assets built without their wheels (``CVPN_SKIP_BUNDLING``) cannot run."""
         from .bundling import SKIP_CONTEXT_KEY, SKIP_ENV_VAR
         from .bundling import _skip_requested as skip_requested
-        from .handler_provider import HandlerProvider
+        from .handler_function import HandlerFunction
 
         if not skip_requested(self._vpn):
             return
         for construct in self._vpn.node.find_all():
-            if isinstance(construct, HandlerProvider):
+            if isinstance(construct, HandlerFunction):
                 Annotations.of(construct.function).add_warning_v2(
                     "constructs-cvpn:bundlingSkipped",
                     f"this function's asset was built with {SKIP_ENV_VAR}=1 (or the context "
