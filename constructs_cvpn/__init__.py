@@ -16,14 +16,19 @@ if TYPE_CHECKING:
     from .client_vpn import MAX_CONCURRENT_MUTATIONS, ClientVpn
     from .errors import ClientVpnConfigError
     from .ip_address_type import IpAddressType
+    from .posture import AuthorizationPolicy, DeviceTrustProvider
+    from .transit_gateway import TransitGatewayAttachment
 
 __all__ = [
     "MAX_CONCURRENT_MUTATIONS",
+    "AuthorizationPolicy",
     "AuthorizationRule",
     "ClientVpn",
     "ClientVpnConfigError",
+    "DeviceTrustProvider",
     "IpAddressType",
     "Route",
+    "TransitGatewayAttachment",
 ]
 
 _HOMES = {
@@ -33,6 +38,9 @@ _HOMES = {
     "ClientVpnConfigError": ".errors",
     "IpAddressType": ".ip_address_type",
     "Route": ".access",
+    "AuthorizationPolicy": ".posture",
+    "DeviceTrustProvider": ".posture",
+    "TransitGatewayAttachment": ".transit_gateway",
 }
 
 

@@ -41,11 +41,14 @@ from constructs import Construct, IDependable
 from .access import AuthorizationRule, Route
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
 from .endpoint import new_endpoint
+from .errors import ClientVpnConfigError
 from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
+from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
+from .transit_gateway import TransitGatewayAttachment
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
@@ -96,7 +99,7 @@ class ClientVpn(Construct):
         scope: Construct,
         id: str,
         *,
-        vpc: ec2.IVpc,
+        vpc: ec2.IVpc | None = None,
         cidr: str | None = None,
         endpoint_ip_address_type: IpAddressType | str | None = None,
         traffic_ip_address_type: IpAddressType | str | None = None,
@@ -121,6 +124,8 @@ class ClientVpn(Construct):
         tags: Mapping[str, str] | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         vpc_subnets: ec2.SubnetSelection | Mapping[str, Any] | None = None,
+        max_azs: int | None = None,
+        transit_gateway: TransitGatewayAttachment | None = None,
         logging: bool = True,
         log_group: logs.ILogGroup | None = None,
         log_stream: logs.ILogStream | None = None,
@@ -144,6 +149,9 @@ class ClientVpn(Construct):
         ca_validity_days: int = 3650,
         server_certificate_validity_days: int = 825,
         client_certificate_validity_days: int = 825,
+        device_trust_providers: Sequence[DeviceTrustProvider] = (),
+        authorization_policy: AuthorizationPolicy | None = None,
+        log_authorization_policy_context: bool | None = None,
     ) -> None:
         """Create the endpoint.
 
@@ -152,6 +160,8 @@ class ClientVpn(Construct):
                 ``Vpc.from_lookup`` VPC works: before the CDK CLI has looked it up, the
                 CDK's placeholder (``vpc-12345``, ``1.2.3.4/5``) is accepted with an info
                 annotation and the VPC checks run on the synthesis after the lookup.
+                Required, unless the endpoint is attached to a ``transit_gateway``
+                (then it has no VPC).
             cidr: client address block, IPv4 /12 to /22, not overlapping any VPC CIDR
                 (primary or secondary) or route destination. Required with IPv4 or
                 dual-stack traffic; refused with IPv6-only traffic, whose client addresses
@@ -212,8 +222,26 @@ class ClientVpn(Construct):
             vpc_subnets: the target networks, at most one subnet per AZ, all in ``vpc``.
                 Each association is keyed by its AZ (or, when the AZ is a token, by the
                 subnet's construct path), so reordering the subnets or adding an AZ leaves
-                the other associations in place. Default: the VPC's private subnets, one
-                per AZ.
+                the other associations in place. Each subnet must be a /27 or larger
+                (and keep 20 free addresses at all times; admin guide, target network
+                requirements). Default: the VPC's private subnets, one per AZ.
+            max_azs: associate at most this many AZs: the first ones of the
+                ``vpc_subnets`` selection, in the VPC's AZ order. Each association is
+                billed per hour (``make synth`` prints the monthly association-hours and
+                their list price); more AZs keep the VPN up when an AZ fails and raise
+                the concurrent-connection quota (1 AZ: 7,000; 2: 36,500). Lowering it
+                removes the last AZs' associations, their routes and the connections
+                through them. Default: None (one association per AZ of the selection).
+            transit_gateway: attach the endpoint to a transit gateway instead of a VPC;
+                see ``TransitGatewayAttachment``: one association per Availability Zone
+                it names, routes go to the transit gateway (``Route.subnet`` must be left
+                out), and there is no VPC, security group or subnet (``vpc``,
+                ``security_groups``, ``vpc_subnets``, ``max_azs`` and
+                ``authorize_all_users_to_vpc_cidr`` are refused). Clients keep their own
+                addresses (no SNAT), so ``connections`` is the client CIDR: allow it in the
+                security groups of what they reach. The transit gateway's route table must
+                propagate the Client VPN attachment. Default: none (a VPC endpoint).
+                *Replaces* (``TransitGatewayConfiguration`` is create-only).
             logging: connection logging; only True is accepted (the L2's prop, so that
                 moving from it needs no edit): connection logs are the one record of who
                 connected, and the ``ClientVpn-ConnectionLogging`` nag rule requires them.
@@ -301,9 +329,23 @@ class ClientVpn(Construct):
             client_certificate_validity_days: generated user certificates' lifetime; the
                 scheduled renewal re-issues them (and their files) 30 days before
                 expiry. Default: 825.
+            device_trust_providers: device posture: the CrowdStrike, Jamf or JumpCloud
+                tenants whose posture tokens the ``authorization_policy`` reads (each type
+                and tenant once); see ``DeviceTrustProvider``. Default: none (device
+                posture off). Changes in place.
+            authorization_policy: a Cedar policy every connection must satisfy, as text or
+                from a file (``AuthorizationPolicy.from_text`` / ``from_file``), optionally
+                in shadow mode (decisions logged, nobody blocked). It must have a
+                ``permit`` statement (without one, Client VPN denies every connection).
+                Default: none. Changes in place.
+            log_authorization_policy_context: add the policy's evaluation context (device
+                signals, user, connection) to the connection logs; needs an
+                ``authorization_policy``. Default: on with an ``authorization_policy``
+                (shadow mode is judged from those logs), else off. Changes in place.
         """
         super().__init__(scope, id)
         self._vpc = vpc
+        self._cidr = cidr
         self._tags = TagManager(
             TagType.KEY_VALUE, ec2.CfnClientVpnEndpoint.CFN_RESOURCE_TYPE_NAME, dict(tags or {})
         )
@@ -335,6 +377,13 @@ class ClientVpn(Construct):
             config_prefix=config_prefix,
             client_credentials_secret=client_credentials_secret,
             users=users,
+            transit_gateway=transit_gateway,
+            security_groups=security_groups,
+            max_azs=max_azs,
+            authorize_all_users_to_vpc_cidr=authorize_all_users_to_vpc_cidr,
+            device_trust_providers=device_trust_providers,
+            authorization_policy=authorization_policy,
+            log_authorization_policy_context=log_authorization_policy_context,
         )
         self._network = NetworkAccess(self, vpc=vpc, props=props, vpc_subnets=props.vpc_subnets)
         #: ``Names.unique_id`` of this construct: the S3 key segment of its files and the
@@ -372,12 +421,17 @@ class ClientVpn(Construct):
             client_certificate_arn = authority.client_root_certificate_arn
         assert server_certificate_arn is not None
 
-        self.security_group: ec2.ISecurityGroup = self._network.new_security_group(security_groups)
+        #: The endpoint's security group (``None`` for a transit gateway endpoint).
+        self.security_group: ec2.ISecurityGroup | None = self._network.new_security_group(
+            security_groups
+        )
         self.endpoint = new_endpoint(
             self,
             vpc=vpc,
             placeholder_vpc=props.placeholder_vpc,
             tags=self._tags,
+            transit_gateway=props.transit_gateway,
+            overrides=props.endpoint_overrides,
             cidr=cidr,
             endpoint_ip_address_type=props.endpoint_ip_address_type,
             traffic_ip_address_type=props.traffic_ip_address_type,
@@ -391,7 +445,7 @@ class ClientVpn(Construct):
             split_tunnel=split_tunnel,
             transport_protocol=transport_protocol,
             port=port,
-            security_groups=list(security_groups) if security_groups else [self.security_group],
+            security_groups=list(security_groups or filter(None, [self.security_group])),
             session_timeout=session_timeout,
             disconnect_on_session_timeout=disconnect_on_session_timeout,
             client_login_banner=client_login_banner,
@@ -401,7 +455,7 @@ class ClientVpn(Construct):
         )
         self._network.associate(self.endpoint, self.endpoint_id)
 
-        if authorize_all_users_to_vpc_cidr:
+        if authorize_all_users_to_vpc_cidr and vpc is not None:
             self.add_authorization_rule(vpc.vpc_cidr_block, all_users=True)
         for rule in authorization_rules:
             self.add_authorization_rule(
@@ -489,7 +543,23 @@ class ClientVpn(Construct):
 
     @property
     def connections(self) -> ec2.Connections:
-        """For security group rules: ``db.connections.allow_from(vpn, ec2.Port.tcp(5432))``."""
+        """For security group rules: ``db.connections.allow_from(vpn, ec2.Port.tcp(5432))``.
+
+        The endpoint's security group; for a transit gateway endpoint, which has none and
+        keeps the clients' addresses ("SNAT is not applied", admin guide cvpn-tgw.html),
+        the client CIDR (the IPv4 clients only: IPv6 client addresses are Amazon's, not
+        known at synth).
+        """
+        if self._vpc is None:
+            if self._cidr is None:
+                raise ClientVpnConfigError(
+                    self.node.path,
+                    "connections",
+                    "a transit gateway endpoint with IPv6-only traffic keeps the clients' "
+                    "IPv6 addresses, which Amazon assigns and synth cannot name: allow them "
+                    "in the target's security group yourself",
+                )
+            return ec2.Connections(peer=ec2.Peer.ipv4(self._cidr))
         return self.endpoint.connections
 
     @property
@@ -504,7 +574,8 @@ class ClientVpn(Construct):
 
     @property
     def associations(self) -> dict[str, ec2.CfnClientVpnTargetNetworkAssociation]:
-        """The target network associations, by subnet path."""
+        """The target network associations, by subnet path (by AZ name or id for a transit
+        gateway endpoint)."""
         return self._network.associations
 
     @property
@@ -590,7 +661,9 @@ class ClientVpn(Construct):
         ``cidr`` is an IPv4 or IPv6 block of a version the tunnel carries
         (``traffic_ip_address_type``). The construct id is derived from the CIDR and group,
         so reordering rules does not replace them. Our own security group gets an egress
-        rule to ``cidr`` (IPv4 or IPv6).
+        rule to ``cidr`` (IPv4 or IPv6). ``group_id`` has at most 255 characters (a fixed
+        quota); over 200 rules per endpoint (the default quota) gives a
+        ``constructs-cvpn:quotaAuthorizationRules`` warning.
 
         Every property of a rule, ``description`` included, is create-only: changing it
         replaces the rule, and CloudFormation creates the new rule before deleting the
@@ -617,7 +690,12 @@ class ClientVpn(Construct):
         that route itself on association. ``cidr`` is an IPv4 or IPv6 block of a version
         the tunnel carries; an IPv6 route's resource carries a cfn-lint ``ignore_checks:
         [E3002]`` in its Metadata (cfn-lint's copy of the schema formats the destination
-        as IPv4 only; the EC2 API takes IPv6 destinations).
+        as IPv4 only; the EC2 API takes IPv6 destinations). With a ``transit_gateway``
+        there is one route, to the transit gateway, and no ``subnet``.
+
+        Client VPN allows 100 routes per association by default (a route without
+        ``subnet`` is one per associated subnet): more gives a
+        ``constructs-cvpn:quotaRoutesPerAssociation`` warning (raise the quota first).
 
         Every property of a route, ``description`` included, is create-only: changing it
         replaces the route, and CloudFormation creates the new route before deleting the

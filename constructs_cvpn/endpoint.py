@@ -2,47 +2,63 @@
 
 The L2 gets no subnets (``NetworkAccess`` creates the associations, keyed by AZ) and no
 rules (``authorize_all_users_to_vpc_cidr=False``); its endpoint's ``TagSpecifications``
-come from the ``ClientVpn``'s tag manager, rendered at synthesis. The address types the L2
-lacks are set on its ``CfnClientVpnEndpoint``, which has them since aws-cdk-lib 2.269.0 (the
-floor); without a client CIDR (IPv6-only traffic) ``ClientCidrBlock`` is left out.
+come from the ``ClientVpn``'s tag manager, rendered at synthesis.
+
+Properties the L2 does not know are set on its L1: ``TransitGatewayConfiguration`` (in the
+L1 since aws-cdk-lib 2.269.0, our floor) and, as property overrides because the floor's L1
+lacks them (added in 2.275.0), ``DevicePostureOptions``, ``AuthorizationPolicy`` and
+``ConnectionLogOptions.IncludeAuthorizationPolicyContext``. The address types
+(``EndpointIpAddressType``, ``TrafficIpAddressType``) are in the floor's L1 and set there;
+without a client CIDR (IPv6-only traffic) ``ClientCidrBlock`` is left out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import jsii
-from aws_cdk import IAnyProducer, IResolveContext, Lazy, TagManager
+from aws_cdk import Acknowledgment, IAnyProducer, IResolveContext, Lazy, TagManager, Validations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from .ip_address_type import IpAddressType
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, Constant
+from .transit_gateway import TransitGatewayAttachment
 
 
 def new_endpoint(
     vpn: Construct,
     *,
-    vpc: ec2.IVpc,
+    vpc: ec2.IVpc | None,
     placeholder_vpc: bool,
     tags: TagManager,
     cidr: str | None,
-    endpoint_ip_address_type: IpAddressType | None,
-    traffic_ip_address_type: IpAddressType | None,
+    endpoint_ip_address_type: IpAddressType | None = None,
+    traffic_ip_address_type: IpAddressType | None = None,
+    transit_gateway: TransitGatewayAttachment | None = None,
+    overrides: Mapping[str, Any] | None = None,
     **props: Any,
 ) -> ec2.ClientVpnEndpoint:
     """The L2 endpoint (construct id ``Endpoint``) with ``props`` as the L2 takes them.
+
+    With ``transit_gateway`` (and no ``vpc``) the endpoint has no VPC and no security group.
+    ``overrides`` are CloudFormation property paths and values set on the L1.
 
     ``cidr`` None (IPv6-only traffic, which takes no client CIDR) gives the L2 a token that
     resolves to nothing, so the template has no ``ClientCidrBlock``. The address types are
     set only when given: both are create-only, so writing AWS's default ``ipv4`` into an
     existing endpoint's template would replace it.
     """
+    if transit_gateway is not None:
+        vpc = _no_vpc(vpn)
+        props["security_groups"] = [_no_security_group(vpn)]
+    assert vpc is not None
     endpoint = ec2.ClientVpnEndpoint(
         vpn,
         "Endpoint",
         vpc=_stand_in(vpn, vpc, placeholder=placeholder_vpc)
-        if placeholder_vpc or cidr is None
+        if placeholder_vpc or (cidr is None and transit_gateway is None)
         else vpc,
         cidr=Lazy.string(Constant(None)) if cidr is None else cidr,
         authorize_all_users_to_vpc_cidr=False,
@@ -60,7 +76,54 @@ def new_endpoint(
         cfn.endpoint_ip_address_type = endpoint_ip_address_type.value
     if traffic_ip_address_type is not None:
         cfn.traffic_ip_address_type = traffic_ip_address_type.value
+    if transit_gateway is not None:
+        # "You cannot specify both TransitGatewayConfiguration and VpcId/SecurityGroupIds"
+        # (EC2 API reference, CreateClientVpnEndpoint): the L2 always writes both.
+        cfn.add_property_deletion_override("VpcId")
+        cfn.add_property_deletion_override("SecurityGroupIds")
+        # The zones are associated one by one (NetworkAccess), not listed here: a list here
+        # is create-only, so adding an AZ would replace the endpoint.
+        cfn.transit_gateway_configuration = (
+            ec2.CfnClientVpnEndpoint.TransitGatewayConfigurationProperty(
+                transit_gateway_id=transit_gateway.transit_gateway_id
+            )
+        )
+    for property_path, value in (overrides or {}).items():
+        cfn.add_property_override(property_path, value)
+    if overrides:
+        Validations.of(cfn).acknowledge(
+            Acknowledgment(
+                id="CloudFormation-Validate::F3002",
+                reason="aws-cdk-lib's own template check lags its L1 here: it does not know "
+                "DevicePostureOptions, AuthorizationPolicy or ConnectionLogOptions."
+                "IncludeAuthorizationPolicyContext, which are in the resource's "
+                "CloudFormation schema (and in cfn-lint's); ClientVpn checks their values",
+            )
+        )
     return endpoint
+
+
+def _no_vpc(vpn: Construct) -> ec2.IVpc:
+    """What the L2 is given for a transit gateway endpoint: no resource, its id deleted.
+
+    The L2 requires a VPC; it reads its id (the ``VpcId`` we delete) and, when the CIDR is
+    known, compares it with the client CIDR: the CIDR is hidden behind a token.
+    """
+    return ec2.Vpc.from_vpc_attributes(
+        vpn,
+        "NoVpc",
+        vpc_id=Lazy.string(Constant("none")),
+        availability_zones=[Lazy.string(Constant("none"))],
+        vpc_cidr_block=Lazy.string(Constant("0.0.0.0/32")),
+    )
+
+
+def _no_security_group(vpn: Construct) -> ec2.ISecurityGroup:
+    """What the L2 is given as security group for a transit gateway endpoint (else it creates
+    one in the VPC): no resource, its id deleted with ``SecurityGroupIds``."""
+    return ec2.SecurityGroup.from_security_group_id(
+        vpn, "NoSecurityGroup", Lazy.string(Constant("none")), mutable=False
+    )
 
 
 def _stand_in(vpn: Construct, vpc: ec2.IVpc, *, placeholder: bool) -> ec2.IVpc:

@@ -6,6 +6,14 @@ subnet keyed by its AZ, and every authorization rule and route, each checked aga
 VPC and chained into lanes that keep CloudFormation within Client VPN's limit of
 concurrent changes per endpoint. Destinations may be IPv4 or IPv6, of an IP version the
 tunnel carries (``traffic_ip_address_type``).
+
+Attached to a transit gateway there is no VPC, subnet or security group: one association
+per Availability Zone (by name or id) and routes without a target subnet (EC2 API
+reference, AssociateClientVpnTargetNetwork and CreateClientVpnRoute).
+
+Client VPN's quotas on these (``quotas``): rules per endpoint and routes per association
+warn when over the default, a group id over 255 characters and a target subnet smaller
+than /27 are errors.
 """
 
 from __future__ import annotations
@@ -19,10 +27,13 @@ from aws_cdk import Annotations, Names, Stack
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct, DependencyGroup, IConstruct
 
-from . import validation
+from . import quotas, validation
 from .errors import ClientVpnConfigError, checked
 from .props import CheckedProps
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, display, id_part, known, slug, stable
+
+#: The route key's "subnet" part for a transit gateway endpoint's routes (no target subnet).
+_TRANSIT_GATEWAY = "transit-gateway"
 
 #: How many rule/route changes CloudFormation may run on one endpoint at once. Client VPN
 #: allows 10 concurrent mutations per endpoint; target network associations are also
@@ -53,12 +64,14 @@ class NetworkAccess:
         self,
         vpn: Construct,
         *,
-        vpc: ec2.IVpc,
+        vpc: ec2.IVpc | None,
         props: CheckedProps,
         vpc_subnets: ec2.SubnetSelection | None,
     ) -> None:
         self._vpn = vpn
         self._vpc = vpc
+        self._transit_gateway = props.transit_gateway
+        self._max_azs = props.max_azs
         self._placeholder_vpc = props.placeholder_vpc
         self._client_net = props.client_net
         self._traffic = props.traffic
@@ -67,6 +80,7 @@ class NetworkAccess:
         self._mutations = 0
         self._rule_keys: set[tuple[str, str]] = set()
         self._route_keys: set[tuple[str, str]] = set()
+        self._over_quota: set[str] = set()
         self._check_vpc_overlap()
         #: The target networks, one per AZ.
         self.associated_subnets: list[ec2.ISubnet] = self._select_subnets(vpc_subnets)
@@ -82,8 +96,18 @@ class NetworkAccess:
 
     # -- what it builds ---------------------------------------------------------------
 
-    def new_security_group(self, given: Sequence[ec2.ISecurityGroup] | None) -> ec2.ISecurityGroup:
-        """The first group given, or a new one with no ingress and no egress yet."""
+    @property
+    def zones(self) -> list[str]:
+        """The transit gateway endpoint's Availability Zones (names or ids), else none."""
+        return self._transit_gateway.zones if self._transit_gateway else []
+
+    def new_security_group(
+        self, given: Sequence[ec2.ISecurityGroup] | None
+    ) -> ec2.ISecurityGroup | None:
+        """The first group given, or a new one with no ingress and no egress yet; none for a
+        transit gateway endpoint."""
+        if self._vpc is None:
+            return None
         self._owns_security_group = given is None
         self.security_group = (
             given[0]
@@ -99,8 +123,19 @@ class NetworkAccess:
         return self.security_group
 
     def associate(self, endpoint: ec2.ClientVpnEndpoint, endpoint_id: str) -> None:
-        """One target network association per subnet, keyed by its AZ."""
+        """One target network association per subnet, keyed by its AZ (or per AZ)."""
         self._endpoint = endpoint
+        by_id = self._transit_gateway is not None and self._transit_gateway.by_id
+        for zone in self.zones:
+            association = ec2.CfnClientVpnTargetNetworkAssociation(
+                endpoint,
+                f"Association-{id_part(self._vpn, zone)}",
+                client_vpn_endpoint_id=endpoint_id,
+                availability_zone_id=zone if by_id else None,
+                availability_zone=None if by_id else zone,
+            )
+            self.associations[zone] = association
+            self.associated.add(association)
         for subnet in self.associated_subnets:
             association = ec2.CfnClientVpnTargetNetworkAssociation(
                 endpoint,
@@ -191,6 +226,10 @@ class NetworkAccess:
             raise ClientVpnConfigError(
                 path, prop, f"the rule for {cidr} sets both group_id and all_users"
             )
+        if group_id is not None and known(group_id):
+            too_long = quotas.GROUP_ID_LENGTH.exceeded(len(group_id), "group_id length")
+            if too_long:
+                raise ClientVpnConfigError(path, prop, f"the rule for {cidr}: {too_long}")
         if group_id is not None and not self._user_based:
             raise ClientVpnConfigError(
                 path,
@@ -208,6 +247,7 @@ class NetworkAccess:
                 "second one at deploy: remove it",
             )
         self._rule_keys.add(key)
+        self._warn_over(quotas.AUTHORIZATION_RULES, len(self._rule_keys), "authorization rules")
 
         rule = self._the_endpoint().add_authorization_rule(
             f"Rule-{id_part(self._vpn, cidr)}-{slug(group_id) if group_id else 'AllUsers'}",
@@ -238,6 +278,8 @@ class NetworkAccess:
             if self._client_net is not None and not ipv6 and cidr != ANYWHERE:
                 checked(path, prop, validation.no_overlap, self._client_net, cidr, "route")
         self._check_not_vpc_cidr(cidr)
+        if self._transit_gateway is not None:
+            return [self._add_transit_gateway_route(cidr, subnet, description, ipv6=ipv6)]
         if subnet is not None:
             self._check_associated(subnet, cidr)
         targets = [subnet] if subnet is not None else self.associated_subnets
@@ -267,7 +309,69 @@ class NetworkAccess:
                 cfn.add_metadata("cfn-lint", _IPV6_ROUTE_LINT)
             self._chain(route)
             created.append(route)
+        self._warn_over(
+            quotas.ROUTES_PER_ASSOCIATION,
+            max(self._routes_through(s) for s in self.associated_subnets),
+            "routes through one associated subnet",
+        )
         return created
+
+    def _add_transit_gateway_route(
+        self, cidr: str, subnet: ec2.ISubnet | None, description: str | None, *, ipv6: bool
+    ) -> ec2.ClientVpnRoute:
+        """One route without a target subnet, for every association (transit gateway)."""
+        path = self._vpn.node.path
+        if subnet is not None:
+            raise ClientVpnConfigError(
+                path,
+                "routes",
+                f"the route to {cidr} names subnet {subnet.node.path}, but a transit gateway "
+                "endpoint has no subnets: its routes go to the transit gateway; leave "
+                "subnet out",
+            )
+        key = (stable(self._vpn, cidr), _TRANSIT_GATEWAY)
+        if key in self._route_keys:
+            raise ClientVpnConfigError(
+                path,
+                "routes",
+                f"duplicate route to {self._display(cidr)}; Client VPN refuses the second one "
+                "at deploy: remove it",
+            )
+        self._route_keys.add(key)
+        # The L2 route needs a target; "local" stands in and its TargetVpcSubnetId is
+        # deleted: "For Transit Gateway-based endpoints, this parameter is not required"
+        # (EC2 API reference, CreateClientVpnRoute).
+        route = self._the_endpoint().add_route(
+            f"Route-{id_part(self._vpn, cidr)}-TransitGateway",
+            cidr=cidr,
+            target=ec2.ClientVpnRouteTarget.local(),
+            description=description,
+        )
+        cfn = route.node.default_child
+        assert isinstance(cfn, ec2.CfnClientVpnRoute)
+        cfn.add_property_deletion_override("TargetVpcSubnetId")
+        if ipv6:
+            cfn.add_metadata("cfn-lint", _IPV6_ROUTE_LINT)
+        route.node.add_dependency(self.associated)
+        self._chain(route)
+        self._warn_over(
+            quotas.ROUTES_PER_ASSOCIATION,
+            len(self._route_keys),
+            "routes, each through every associated Availability Zone",
+        )
+        return route
+
+    def _routes_through(self, subnet: ec2.ISubnet) -> int:
+        wanted = stable(self._vpn, subnet.subnet_id)
+        return sum(1 for _, target in self._route_keys if target == wanted)
+
+    def _warn_over(self, quota: quotas.Quota, count: int, what: str) -> None:
+        """Warn (once per quota) when ``count`` is over an adjustable quota."""
+        message = quota.exceeded(count, what)
+        if message is None or quota.id in self._over_quota:
+            return
+        self._over_quota.add(quota.id)
+        Annotations.of(self._vpn).add_warning_v2(f"constructs-cvpn:quota{quota.id}", message)
 
     # -- internals --------------------------------------------------------------------
 
@@ -287,7 +391,7 @@ class NetworkAccess:
     def _allow_egress(self, cidr: str) -> None:
         """Open our security group's egress to an authorized destination (all protocols)."""
         assert self.security_group is not None
-        ipv6 = known(cidr) and ":" in cidr
+        ipv6 = self._version(cidr) == 6
         if cidr not in (ANYWHERE, ANYWHERE_IPV6):
             peer = ec2.Peer.ipv6(cidr) if ipv6 else ec2.Peer.ipv4(cidr)
             self.security_group.add_egress_rule(
@@ -310,6 +414,18 @@ class NetworkAccess:
             description=f"Authorized destination {cidr} (internet access)",
         )
 
+    def _version(self, cidr: str) -> int:
+        """4 or 6: from the value; for a deploy-time value, from what the tunnel carries, or
+        in dual-stack from where it comes (an ``Ipv6...`` attribute such as
+        ``vpc.vpc_ipv6_cidr_blocks`` is IPv6, anything else IPv4)."""
+        if known(cidr):
+            return 6 if ":" in cidr else 4
+        if not self._traffic.carries_ipv4:
+            return 6
+        if not self._traffic.carries_ipv6:
+            return 4
+        return 6 if "Ipv6" in stable(self._vpn, cidr) else 4
+
     def _anywhere(self) -> list[str]:
         """The default routes of the IP versions the tunnel carries."""
         return [
@@ -329,8 +445,9 @@ class NetworkAccess:
         return known(cidr) and not (self._placeholder_vpc and cidr == LOOKUP_PLACEHOLDER_CIDR)
 
     def _primary_cidr(self) -> str | None:
-        """The VPC's primary IPv4 CIDR when known at synth time (not the lookup placeholder)."""
-        if self._placeholder_vpc:
+        """The VPC's primary IPv4 CIDR when known at synth time (not the lookup placeholder,
+        and no VPC at all for a transit gateway endpoint)."""
+        if self._placeholder_vpc or self._vpc is None:
             return None
         cfn = self._vpc.node.default_child
         if isinstance(cfn, ec2.CfnVPC) and cfn.cidr_block is not None:
@@ -340,7 +457,7 @@ class NetworkAccess:
     def _vpc_cidrs(self) -> list[str]:
         """The VPC's CIDR blocks known at synth time, primary and secondary."""
         cidrs: list[str] = []
-        if self._placeholder_vpc:
+        if self._placeholder_vpc or self._vpc is None:
             return cidrs
         primary = self._primary_cidr()
         if primary is not None:
@@ -371,6 +488,8 @@ class NetworkAccess:
 
     def _check_not_vpc_cidr(self, cidr: str) -> None:
         """A route to one of the VPC's own CIDRs duplicates the one AWS adds itself."""
+        if self._vpc is None:
+            return
         wanted = stable(self._vpn, cidr)
         tokens = [self._vpc.vpc_cidr_block, *self._vpc_cidrs()]
         same = any(stable(self._vpn, c) == wanted for c in tokens)
@@ -401,11 +520,13 @@ class NetworkAccess:
         )
 
     def _select_subnets(self, selection: ec2.SubnetSelection | None) -> list[ec2.ISubnet]:
-        """The target networks: one per AZ, all in the VPC."""
+        """The target networks: one per AZ, all in the VPC, at most ``max_azs`` of them."""
         path = self._vpn.node.path
+        if self._vpc is None:
+            return []
         chosen = self._vpc.select_subnets(
             **_selection_kwargs(selection) if selection else {"one_per_az": True}
-        ).subnets
+        ).subnets[: self._max_azs]
         if not chosen:
             raise ClientVpnConfigError(path, "vpc_subnets", "selects no subnet; give at least one")
         own = [
@@ -437,6 +558,7 @@ class NetworkAccess:
                     "VPN takes one subnet per AZ (use one_per_az=True)",
                 )
             seen_azs[az] = subnet.node.path
+            _check_subnet_size(path, subnet)
         return list(chosen)
 
     def _warn_without_internet_path(self, anywhere: str) -> None:
@@ -447,7 +569,7 @@ class NetworkAccess:
         after the ``ClientVpn`` are not seen). An imported subnet that is not isolated is
         taken at its word.
         """
-        if self._placeholder_vpc:
+        if self._placeholder_vpc or self._vpc is None:
             return
         isolated = {stable(self._vpn, s.subnet_id) for s in self._vpc.isolated_subnets}
         routed = {
@@ -484,8 +606,10 @@ class NetworkAccess:
         traffic, the corresponding VPC subnets must have IPv6 or dual-stack CIDR ranges."
         Known only for subnets defined in this app (their ``CfnSubnet``, or a
         ``CfnSubnetCidrBlock`` adding an IPv6 block); imported subnets are taken at their
-        word.
+        word. A transit gateway endpoint has no subnets.
         """
+        if self._vpc is None:
+            return
         added = {
             stable(self._vpn, block.subnet_id)
             for block in Stack.of(self._vpc).node.find_all()
@@ -511,6 +635,29 @@ class NetworkAccess:
                     "VPC (ec2.Vpc(ip_protocol=ec2.IpProtocol.DUAL_STACK)) or select subnets "
                     "that have an IPv6 block",
                 )
+
+
+def _check_subnet_size(path: str, subnet: ec2.ISubnet) -> None:
+    """A target subnet needs "a CIDR block with at least a /27 bitmask" (admin guide,
+    cvpn-working-target.html); checked when its CIDR is known (an imported subnet without
+    ``ipv4_cidr_block`` has none to check)."""
+    try:
+        cidr = subnet.ipv4_cidr_block
+    except RuntimeError:  # jsii's form of the CDK's CannotReferenceImportedSubnets
+        return
+    if not known(cidr) or "/" not in cidr:
+        return
+    prefix = int(cidr.rsplit("/", 1)[1])
+    if prefix > quotas.TARGET_SUBNET_MIN_PREFIX:
+        raise ClientVpnConfigError(
+            path,
+            "vpc_subnets",
+            f"subnet {subnet.node.path} ({cidr}) is smaller than /"
+            f"{quotas.TARGET_SUBNET_MIN_PREFIX}; Client VPN needs a target subnet of /"
+            f"{quotas.TARGET_SUBNET_MIN_PREFIX} or larger with at least "
+            f"{quotas.TARGET_SUBNET_FREE_ADDRESSES} free addresses at all times "
+            f"[{quotas.TARGET_NETWORKS_PAGE}]",
+        )
 
 
 def _association_key(subnet: ec2.ISubnet) -> str:

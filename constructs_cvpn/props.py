@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aws_cdk import Annotations, Token
+from aws_cdk import Annotations, Arn, ArnFormat, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from . import validation
+from . import posture, validation
 from .errors import ClientVpnConfigError, checked
 from .ip_address_type import IpAddressType
+from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .tokens import display, is_lookup_placeholder, known
+from .transit_gateway import TransitGatewayAttachment
+from .transit_gateway import check as check_attachment
 
 T = TypeVar("T")
 
@@ -40,11 +43,6 @@ class CheckedProps:
     placeholder_vpc: bool
     #: The client CIDR as a network, or None when it is a token or absent (IPv6 traffic).
     client_net: ipaddress.IPv4Network | None
-    #: The address types as given (None: left out of the template, AWS's default IPv4).
-    endpoint_ip_address_type: IpAddressType | None
-    traffic_ip_address_type: IpAddressType | None
-    #: Append AWS's IPv6 leak block to every client file (IPv4-only full tunnel).
-    block_ipv6_leak: bool
     #: No server certificate given: the generated PKI issues every certificate.
     generated_pki: bool
     #: At most one Active Directory or SAML method.
@@ -52,6 +50,18 @@ class CheckedProps:
     vpc_subnets: ec2.SubnetSelection | None
     #: Enforced in full-tunnel mode unless the user said otherwise.
     route_enforcement: ec2.ClientRouteEnforcementOptions
+    #: Attached to a transit gateway instead of a VPC (then there is no VPC).
+    transit_gateway: TransitGatewayAttachment | None = None
+    #: Associate at most this many AZs of the subnet selection.
+    max_azs: int | None = None
+    #: ``DevicePostureOptions``, ``AuthorizationPolicy`` and
+    #: ``ConnectionLogOptions.IncludeAuthorizationPolicyContext`` as CloudFormation takes them.
+    endpoint_overrides: dict[str, Any] = field(default_factory=dict)
+    #: The address types as given (None: left out of the template, AWS's default IPv4).
+    endpoint_ip_address_type: IpAddressType | None = None
+    traffic_ip_address_type: IpAddressType | None = None
+    #: Append AWS's IPv6 leak block to every client file (IPv4-only full tunnel).
+    block_ipv6_leak: bool = False
 
     @property
     def user_based(self) -> bool:
@@ -66,10 +76,8 @@ class CheckedProps:
 def check_props(
     scope: Construct,
     *,
-    vpc: ec2.IVpc,
+    vpc: ec2.IVpc | None,
     cidr: str | None,
-    endpoint_ip_address_type: IpAddressType | str | None,
-    traffic_ip_address_type: IpAddressType | str | None,
     logging: bool,
     server_certificate_arn: str | None,
     client_certificate_arn: str | None,
@@ -85,17 +93,41 @@ def check_props(
     log_retention: logs.RetentionDays | None,
     internet_access: bool,
     internet_access_group_id: str | None,
-    client_to_client: bool,
-    client_to_client_group_id: str | None,
-    ipv6_leak_protection: bool | None,
     config_export: bool,
     config_prefix: str,
     client_credentials_secret: object | None,
     users: Sequence[str],
+    transit_gateway: TransitGatewayAttachment | None = None,
+    security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+    max_azs: int | None = None,
+    authorize_all_users_to_vpc_cidr: bool = False,
+    device_trust_providers: Sequence[DeviceTrustProvider] = (),
+    authorization_policy: AuthorizationPolicy | None = None,
+    log_authorization_policy_context: bool | None = None,
+    endpoint_ip_address_type: IpAddressType | str | None = None,
+    traffic_ip_address_type: IpAddressType | str | None = None,
+    client_to_client: bool = False,
+    client_to_client_group_id: str | None = None,
+    ipv6_leak_protection: bool | None = None,
 ) -> CheckedProps:
     """Check every prop rule that needs no VPC lookup; see the module docstring."""
     path = scope.node.path
-    placeholder_vpc = is_lookup_placeholder(vpc)
+    _check_network(
+        scope,
+        vpc=vpc,
+        transit_gateway=transit_gateway,
+        security_groups=security_groups,
+        vpc_subnets=vpc_subnets,
+        max_azs=max_azs,
+        authorize_all_users_to_vpc_cidr=authorize_all_users_to_vpc_cidr,
+    )
+    overrides = _posture_overrides(
+        scope,
+        device_trust_providers=device_trust_providers,
+        authorization_policy=authorization_policy,
+        log_authorization_policy_context=log_authorization_policy_context,
+    )
+    placeholder_vpc = vpc is not None and is_lookup_placeholder(vpc)
     if placeholder_vpc:
         Annotations.of(scope).add_info(
             "the VPC is Vpc.from_lookup's placeholder (the CDK CLI looks it up after this "
@@ -167,6 +199,8 @@ def check_props(
     handler_name = _function_name(client_connection_handler)
     if handler_name is not None:
         checked(path, "client_connection_handler", validation.connect_handler_name, handler_name)
+    if client_connection_handler is not None:
+        _check_handler_home(scope, client_connection_handler)
     if split_tunnel and enforcement and enforcement.enforced is True:
         raise ClientVpnConfigError(
             path,
@@ -211,15 +245,136 @@ def check_props(
         client_net=None
         if cidr is None or Token.is_unresolved(cidr)
         else ipaddress.IPv4Network(cidr),
-        endpoint_ip_address_type=endpoint_type,
-        traffic_ip_address_type=traffic_type,
-        block_ipv6_leak=block_ipv6_leak,
         generated_pki=generated_pki,
         user_auths=user_auths,
         vpc_subnets=subnets,
         route_enforcement=enforcement
         or ec2.ClientRouteEnforcementOptions(enforced=not split_tunnel),
+        transit_gateway=transit_gateway,
+        max_azs=max_azs,
+        endpoint_overrides=overrides,
+        endpoint_ip_address_type=endpoint_type,
+        traffic_ip_address_type=traffic_type,
+        block_ipv6_leak=block_ipv6_leak,
     )
+
+
+def _check_network(
+    scope: Construct,
+    *,
+    vpc: ec2.IVpc | None,
+    transit_gateway: TransitGatewayAttachment | None,
+    security_groups: Sequence[ec2.ISecurityGroup] | None,
+    vpc_subnets: object | None,
+    max_azs: int | None,
+    authorize_all_users_to_vpc_cidr: bool,
+) -> None:
+    """A VPC or a transit gateway, never both, and the props that only make sense with one.
+
+    EC2 API reference, CreateClientVpnEndpoint: "You cannot specify both
+    TransitGatewayConfiguration and VpcId/SecurityGroupIds"; admin guide (cvpn-tgw.html):
+    "You cannot mix VPC subnet associations and Transit Gateway associations".
+    """
+    path = scope.node.path
+    if max_azs is not None and (isinstance(max_azs, bool) or max_azs < 1):
+        raise ClientVpnConfigError(
+            path, "max_azs", f"is {max_azs!r}; give a number of AZs of 1 or more, or None for all"
+        )
+    if transit_gateway is None:
+        if vpc is None:
+            raise ClientVpnConfigError(
+                path,
+                "vpc",
+                "is required: give the VPC whose subnets the endpoint is associated with, or "
+                "transit_gateway=TransitGatewayAttachment(...) to attach it to a transit gateway",
+            )
+        return
+    given = {
+        "vpc": vpc is not None,
+        "security_groups": bool(security_groups),
+        "vpc_subnets": vpc_subnets is not None,
+        "max_azs": max_azs is not None,
+        "authorize_all_users_to_vpc_cidr": authorize_all_users_to_vpc_cidr,
+    }
+    for prop, is_given in given.items():
+        if is_given:
+            raise ClientVpnConfigError(
+                path,
+                prop,
+                "does not apply with transit_gateway: a transit gateway endpoint has no VPC, "
+                "security groups or subnets (Client VPN refuses VpcId and SecurityGroupIds "
+                "with TransitGatewayConfiguration); choose the AZs in "
+                "TransitGatewayAttachment(availability_zones=...) and authorize the networks "
+                "behind the transit gateway with authorization_rules",
+            )
+    region = Stack.of(scope).region
+    checked(path, "transit_gateway", check_attachment, transit_gateway, region)
+
+
+def _posture_overrides(
+    scope: Construct,
+    *,
+    device_trust_providers: Sequence[DeviceTrustProvider],
+    authorization_policy: AuthorizationPolicy | None,
+    log_authorization_policy_context: bool | None,
+) -> dict[str, Any]:
+    """Device posture, the Cedar policy and the policy context in the connection logs."""
+    path = scope.node.path
+    overrides: dict[str, Any] = {}
+    providers = list(device_trust_providers)
+    if providers:
+        checked(path, "device_trust_providers", posture.trust_providers, providers)
+        overrides["DevicePostureOptions"] = posture.device_posture_options(providers)
+    if authorization_policy is None:
+        if log_authorization_policy_context:
+            raise ClientVpnConfigError(
+                path,
+                "log_authorization_policy_context",
+                "logs the evaluation context of the authorization policy, and there is none; "
+                "give authorization_policy, or leave this prop out",
+            )
+        return overrides
+    text = checked(path, "authorization_policy", posture.policy_text, authorization_policy)
+    checked(path, "authorization_policy", posture.policy_document, text)
+    missing = posture.unconfigured_providers(text, providers)
+    if missing:
+        Annotations.of(scope).add_warning_v2(
+            "constructs-cvpn:policyReadsUnconfiguredProvider",
+            f"authorization_policy reads device signals of {', '.join(missing)} "
+            "(context." + ", context.".join(missing) + "), but device_trust_providers has no "
+            "such provider: those values never exist, so conditions on them never hold. Add "
+            "the provider, or change the policy",
+        )
+    overrides["AuthorizationPolicy"] = posture.authorization_policy(authorization_policy, text)
+    if log_authorization_policy_context is not False:
+        overrides["ConnectionLogOptions.IncludeAuthorizationPolicyContext"] = True
+    return overrides
+
+
+def _check_handler_home(scope: Construct, handler: ec2.IClientVpnConnectionHandler) -> None:
+    """The connect handler must be in the endpoint's account and region.
+
+    Admin guide, "Connection authorization": "The Lambda function must be in the same AWS
+    Region and the same AWS account as the Client VPN endpoint" (qualified functions, a
+    version or an alias, are supported). Checked when the handler's ARN and the stack's
+    environment are known.
+    """
+    arn = handler.function_arn
+    if not known(arn) or not arn.startswith("arn:"):
+        return
+    parts = Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME)
+    stack = Stack.of(scope)
+    for what, theirs, ours in (
+        ("region", parts.region, stack.region),
+        ("account", parts.account, stack.account),
+    ):
+        if theirs and known(theirs) and known(ours) and theirs != ours:
+            raise ClientVpnConfigError(
+                scope.node.path,
+                "client_connection_handler",
+                f"the function {arn} is in {what} {theirs}, the endpoint in {ours}; Client "
+                "VPN only invokes a connect handler in its own account and region",
+            )
 
 
 def _address_type(path: str, prop: str, value: IpAddressType | str | None) -> IpAddressType | None:

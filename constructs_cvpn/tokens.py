@@ -44,7 +44,7 @@ def id_part(scope: IConstruct, value: str) -> str:
     return "Ref" + hashlib.sha256(stable(scope, value).encode()).hexdigest()[:8]
 
 
-def display(scope: IConstruct, vpc: ec2.IVpc, value: str) -> str:
+def display(scope: IConstruct, vpc: ec2.IVpc | None, value: str) -> str:
     """A value as a user would name it: the value, or where a token comes from.
 
     Never a token string or CloudFormation JSON: "the VPC CIDR (Stack/Vpc)", "the
@@ -53,7 +53,7 @@ def display(scope: IConstruct, vpc: ec2.IVpc, value: str) -> str:
     if known(value):
         return value
     resolved = Stack.of(scope).resolve(value)
-    if stable(scope, value) == stable(scope, vpc.vpc_cidr_block):
+    if vpc is not None and stable(scope, value) == stable(scope, vpc.vpc_cidr_block):
         return f"the VPC CIDR ({vpc.node.path})"
     token = Tokenization.reverse_string(value).first_token
     if isinstance(token, Reference):

@@ -482,3 +482,30 @@ def test_dual_stack_internet_through_egress_only_gateway_is_quiet(app: App) -> N
         "*", Match.string_like_regexp("route to the internet")
     )
     assert found == []
+
+
+def test_deploy_time_ipv6_block_gets_an_ipv6_egress_rule(app: App) -> None:
+    # The VPC's Amazon-provided IPv6 block is known only at deploy time: its egress rule
+    # must still be CidrIpv6 (CidrIp with an IPv6 value fails at deploy).
+    stack, vpc = new_stack(app, "TokenIpv6Egress")
+    block = Fn.select(0, vpc.vpc_ipv6_cidr_blocks)
+    parameter = CfnParameter(stack, "PeerCidr").value_as_string
+    vpn(
+        stack,
+        vpc,
+        traffic_ip_address_type="dual-stack",
+        authorization_rules=[
+            AuthorizationRule(cidr=block, all_users=True),
+            AuthorizationRule(cidr=parameter, all_users=True),
+        ],
+    )
+    template = Template.from_stack(stack)
+    (group,) = template.find_resources(
+        "AWS::EC2::SecurityGroup",
+        {"Properties": {"GroupDescription": Match.string_like_regexp("Client VPN")}},
+    ).values()
+    egress = group["Properties"]["SecurityGroupEgress"]
+    vpc_id = stack.get_logical_id(vpc.node.default_child)  # type: ignore[arg-type]
+    resolved = {"Fn::Select": [0, {"Fn::GetAtt": [vpc_id, "Ipv6CidrBlocks"]}]}
+    assert [e for e in egress if e.get("CidrIpv6") == resolved]
+    assert [e for e in egress if e.get("CidrIp") == {"Ref": "PeerCidr"}]

@@ -30,7 +30,12 @@ from constructs_cvpn import ClientVpn
 from stacks.example_app import build_app
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = ("CvpnMutualFullTunnel", "CvpnSamlSplitTunnel", "CvpnGeneratedPki")
+STACKS = (
+    "CvpnMutualFullTunnel",
+    "CvpnSamlSplitTunnel",
+    "CvpnGeneratedPki",
+    "CvpnDualStackTransitGateway",
+)
 CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 
 #: Control Tower rules that a ClientVpn's resources do not satisfy, each with the resources

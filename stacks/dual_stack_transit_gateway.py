@@ -1,0 +1,93 @@
+"""Example (d): an endpoint attached to a transit gateway (no VPC of its own), dual-stack.
+
+Dual-stack both ways: clients connect over IPv4 or IPv6 (``endpoint_ip_address_type``) and
+the tunnel carries both (``traffic_ip_address_type``), to the workload VPC's IPv4 and IPv6
+blocks.
+
+A transit gateway with a CIDR block (Client VPN needs one on it) and a workload VPC attached
+to it; the endpoint is associated in two of the region's AZs and routes the VPC's range to
+the transit gateway. Clients keep their addresses through a transit gateway (no SNAT), so
+the workload's security group allows the client CIDR. The transit gateway's default route
+table propagates every attachment (``DefaultRouteTablePropagation``), the Client VPN
+attachment included.
+
+Generated PKI: ``cvpn config get --stack CvpnDualStackTransitGateway --user alice``.
+"""
+
+from typing import Any
+
+from aws_cdk import Acknowledgment, Fn, Stack, Validations
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from constructs_cvpn import (
+    AuthorizationRule,
+    ClientVpn,
+    IpAddressType,
+    Route,
+    TransitGatewayAttachment,
+)
+
+from .network import example_vpc
+
+CLIENT_CIDR = "10.160.0.0/22"
+
+
+class DualStackTransitGatewayStack(Stack):
+    """Users reach a VPC behind a transit gateway; the endpoint has no VPC."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        tgw = ec2.CfnTransitGateway(
+            self,
+            "TransitGateway",
+            description="Client VPN example",
+            transit_gateway_cidr_blocks=["10.99.0.0/24"],
+            default_route_table_association="enable",
+            default_route_table_propagation="enable",
+        )
+        vpc = example_vpc(self, dual_stack=True)
+        # The workload VPC's Amazon-provided IPv6 block, known at deploy time.
+        ipv6_block = Fn.select(0, vpc.vpc_ipv6_cidr_blocks)
+        ec2.CfnTransitGatewayVpcAttachment(
+            self,
+            "WorkloadAttachment",
+            transit_gateway_id=tgw.ref,
+            vpc_id=vpc.vpc_id,
+            subnet_ids=[s.subnet_id for s in vpc.private_subnets],
+        )
+        self.vpn = ClientVpn(
+            self,
+            "Vpn",
+            cidr=CLIENT_CIDR,
+            transit_gateway=TransitGatewayAttachment(
+                transit_gateway_id=tgw.ref, availability_zones=self.availability_zones[:2]
+            ),
+            # Clients connect over IPv4 or IPv6 and reach the workload over both. The
+            # transit gateway's IPv4 block is enough for the attachment ("an assigned IPv4 or
+            # IPv6 CIDR block", Transit Gateway guide, Client VPN attachments).
+            endpoint_ip_address_type=IpAddressType.DUAL_STACK,
+            traffic_ip_address_type=IpAddressType.DUAL_STACK,
+            split_tunnel=True,
+            users=["alice"],
+            authorization_rules=[
+                AuthorizationRule(cidr=vpc.vpc_cidr_block, all_users=True, description="Workload"),
+                AuthorizationRule(cidr=ipv6_block, all_users=True, description="Workload IPv6"),
+            ],
+            routes=[
+                Route(cidr=vpc.vpc_cidr_block, description="Workload VPC via the TGW"),
+                Route(cidr=ipv6_block, description="Workload VPC (IPv6) via the TGW"),
+            ],
+        )
+        # What users reach: the client CIDR arrives unchanged (vpn.connections is that CIDR).
+        workload = ec2.SecurityGroup(
+            self, "Workload", vpc=vpc, description="Workload reached through the VPN"
+        )
+        workload.connections.allow_from(self.vpn, ec2.Port.tcp(443), "HTTPS from VPN clients")
+        Validations.of(self.vpn).acknowledge(
+            Acknowledgment(
+                id="ClientVpn-SplitTunnel",
+                reason="Only the workload VPC behind the transit gateway is meant to be reached "
+                "through this VPN; users keep their own internet path.",
+            )
+        )
