@@ -509,3 +509,19 @@ def test_deploy_time_ipv6_block_gets_an_ipv6_egress_rule(app: App) -> None:
     resolved = {"Fn::Select": [0, {"Fn::GetAtt": [vpc_id, "Ipv6CidrBlocks"]}]}
     assert [e for e in egress if e.get("CidrIpv6") == resolved]
     assert [e for e in egress if e.get("CidrIp") == {"Ref": "PeerCidr"}]
+
+
+def test_ipv6_only_template_is_cfn_lint_clean(app: App) -> None:
+    template = build(
+        app,
+        "Ipv6OnlyLint",
+        cidr=None,
+        endpoint_ip_address_type=IpAddressType.IPV6,
+        traffic_ip_address_type=IpAddressType.IPV6,
+        authorization_rules=[AuthorizationRule(cidr=V6_PEER, all_users=True)],
+        routes=[Route(cidr=V6_PEER)],
+        internet_access=True,
+    )
+    assert "ClientCidrBlock" not in endpoint_props(template)
+    matches = lint(json.dumps(template.to_json()), config=ManualArgs(regions=["eu-west-1"]))
+    assert [str(m) for m in matches] == []
