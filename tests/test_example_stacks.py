@@ -414,8 +414,19 @@ def test_the_transit_gateway_example(outdir: Path) -> None:
     assert "VpcId" not in endpoint and "SecurityGroupIds" not in endpoint
     zones = sorted((a["AvailabilityZone"] for a in of(ASSOCIATION)), key=json.dumps)
     assert zones == [{"Fn::Select": [i, {"Fn::GetAZs": ""}]} for i in (0, 1)]
-    [route] = of("AWS::EC2::ClientVpnRoute")
-    assert "TargetVpcSubnetId" not in route
+    # Dual-stack both ways (the EC2 API's value "dual-stack"), an IPv4 client block.
+    assert endpoint["EndpointIpAddressType"] == endpoint["TrafficIpAddressType"] == "dual-stack"
+    assert endpoint["ClientCidrBlock"] == "10.160.0.0/22"
+    [vpc_id] = [lid for lid, r in resources.items() if r["Type"] == "AWS::EC2::VPC"]
+    ipv6_block = {"Fn::Select": [0, {"Fn::GetAtt": [vpc_id, "Ipv6CidrBlocks"]}]}
+    routes = of("AWS::EC2::ClientVpnRoute")
+    assert [r["DestinationCidrBlock"] for r in routes] == [
+        {"Fn::GetAtt": [vpc_id, "CidrBlock"]},
+        ipv6_block,
+    ]
+    assert all("TargetVpcSubnetId" not in route for route in routes)
+    rules = [r["TargetNetworkCidr"] for r in of("AWS::EC2::ClientVpnAuthorizationRule")]
+    assert ipv6_block in rules
     ingress = [
         {k: rule.get(k) for k in ("CidrIp", "FromPort", "ToPort")}
         for group in of("AWS::EC2::SecurityGroup")
