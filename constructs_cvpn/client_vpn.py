@@ -46,7 +46,13 @@ from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
 from .posture import AuthorizationPolicy, DeviceTrustProvider
-from .props import check_props
+from .props import (
+    DEFAULT_CA_VALIDITY_DAYS,
+    DEFAULT_CERTIFICATE_VALIDITY_DAYS,
+    DEFAULT_CONFIG_PREFIX,
+    check_props,
+    check_props_take_effect,
+)
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
@@ -140,15 +146,15 @@ class ClientVpn(Construct):
         client_to_client_group_id: str | None = None,
         config_export: bool = True,
         config_bucket: s3.IBucket | None = None,
-        config_prefix: str = "client-config",
+        config_prefix: str = DEFAULT_CONFIG_PREFIX,
         client_credentials_secret: secretsmanager.ISecret | None = None,
         config_version: str | None = None,
         remote_random_label: bool = False,
         ipv6_leak_protection: bool | None = None,
         users: Sequence[str] = (),
-        ca_validity_days: int = 3650,
-        server_certificate_validity_days: int = 825,
-        client_certificate_validity_days: int = 825,
+        ca_validity_days: int = DEFAULT_CA_VALIDITY_DAYS,
+        server_certificate_validity_days: int = DEFAULT_CERTIFICATE_VALIDITY_DAYS,
+        client_certificate_validity_days: int = DEFAULT_CERTIFICATE_VALIDITY_DAYS,
         device_trust_providers: Sequence[DeviceTrustProvider] = (),
         authorization_policy: AuthorizationPolicy | None = None,
         log_authorization_policy_context: bool | None = None,
@@ -384,6 +390,21 @@ class ClientVpn(Construct):
             device_trust_providers=device_trust_providers,
             authorization_policy=authorization_policy,
             log_authorization_policy_context=log_authorization_policy_context,
+        )
+        check_props_take_effect(
+            self,
+            generated_pki=props.generated_pki,
+            config_export=config_export,
+            remote_random_label=remote_random_label,
+            config_version=config_version,
+            config_bucket=config_bucket,
+            config_prefix=config_prefix,
+            client_credentials_secret=client_credentials_secret,
+            ca_validity_days=ca_validity_days,
+            server_certificate_validity_days=server_certificate_validity_days,
+            client_certificate_validity_days=client_certificate_validity_days,
+            log_group=log_group,
+            log_stream=log_stream,
         )
         self._network = NetworkAccess(self, vpc=vpc, props=props, vpc_subnets=props.vpc_subnets)
         #: ``Names.unique_id`` of this construct: the S3 key segment of its files and the

@@ -1,15 +1,11 @@
-"""Prop combinations ``ClientVpn`` accepts although they cannot work as the user means.
+"""Prop combinations ``ClientVpn`` used to accept although they cannot work as the user means.
 
-Each of these builds without an error or a warning. Most have no effect on the template at
-all (a user who sets the prop believes it applies); ``log_stream`` without ``log_group``
-fails only at deploy. They should be refused with a ``ClientVpnConfigError`` naming the
-prop (as ``log_retention`` with ``log_group`` already is).
-Marked ``xfail(strict=True)``, expecting only the ``pytest.fail`` below (any other error is a
-real failure): when the construct refuses the combination the test passes, the strict marker
-turns that into a failure, and the marker is to be removed.
-
-Each "ignored" test first checks that the prop really is ignored today (the template with and
-without it is the same), so the test documents a real gap, not a guess.
+Each of these once built without an error or a warning: most had no effect on the template
+at all (a user who sets the prop believes it applies); ``log_stream`` without ``log_group``
+failed only at deploy. Each is now refused with a ``ClientVpnConfigError`` naming the prop
+(``props.check_props_take_effect``). Each test also checks, if the refusal were removed,
+that the prop really is ignored (the template with and without it is the same), so the
+test documents a real gap, not a guess.
 """
 
 from __future__ import annotations
@@ -68,32 +64,14 @@ def _refused(extra: Extra, prop: str, **base: Any) -> None:
 _NO_EXPORT = {"config_export": False}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="config_export=False with own certificates: nothing is exported, so "
-    "remote_random_label has no file to change (silently ignored)",
-)
 def test_remote_random_label_without_an_export_is_refused() -> None:
     _refused(lambda _: {"remote_random_label": True}, "remote_random_label", **_NO_EXPORT)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="config_export=False with own certificates: config_version re-exports nothing "
-    "(silently ignored)",
-)
 def test_config_version_without_an_export_is_refused() -> None:
     _refused(lambda _: {"config_version": "2"}, "config_version", **_NO_EXPORT)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="config_export=False with own certificates: the bucket given as config_bucket is "
-    "never written (silently ignored)",
-)
 def test_config_bucket_without_an_export_is_refused() -> None:
     _refused(
         lambda stack: {"config_bucket": s3.Bucket.from_bucket_name(stack, "Mine", "my-bucket")},
@@ -102,22 +80,10 @@ def test_config_bucket_without_an_export_is_refused() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="config_export=False with own certificates: config_prefix is neither validated "
-    "nor used (silently ignored)",
-)
 def test_config_prefix_without_an_export_is_refused() -> None:
     _refused(lambda _: {"config_prefix": "vpn-files"}, "config_prefix", **_NO_EXPORT)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="config_export=False: the credentials secret is never read, so nobody's file "
-    "gets the certificate and key the user expects (silently ignored)",
-)
 def test_client_credentials_secret_without_an_export_is_refused() -> None:
     _refused(
         lambda stack: {
@@ -130,12 +96,6 @@ def test_client_credentials_secret_without_an_export_is_refused() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="the validity props apply to the generated PKI only; with server_certificate_arn "
-    "there is no generated certificate and they are silently ignored",
-)
 @pytest.mark.parametrize(
     "prop",
     ["ca_validity_days", "server_certificate_validity_days", "client_certificate_validity_days"],
@@ -144,13 +104,6 @@ def test_certificate_validity_with_own_certificates_is_refused(prop: str) -> Non
     _refused(lambda _: {prop: 397}, prop)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="log_stream without log_group: the endpoint names a stream of another group next "
-    "to the group this construct creates; CloudFormation accepts the template and the "
-    "deploy fails (Client VPN needs the stream in the connection log group)",
-)
 def test_log_stream_without_its_log_group_is_refused() -> None:
     def stream_of_another_group(stack: Stack) -> dict[str, Any]:
         group = logs.LogGroup(stack, "OtherGroup")
