@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .access import AuthorizationRule, Route
     from .client_vpn import MAX_CONCURRENT_MUTATIONS, ClientVpn
     from .errors import ClientVpnConfigError
+    from .ip_address_type import IpAddressType
     from .posture import AuthorizationPolicy, DeviceTrustProvider
     from .transit_gateway import TransitGatewayAttachment
 
@@ -25,6 +26,7 @@ __all__ = [
     "ClientVpn",
     "ClientVpnConfigError",
     "DeviceTrustProvider",
+    "IpAddressType",
     "Route",
     "TransitGatewayAttachment",
 ]
@@ -34,6 +36,7 @@ _HOMES = {
     "AuthorizationRule": ".access",
     "ClientVpn": ".client_vpn",
     "ClientVpnConfigError": ".errors",
+    "IpAddressType": ".ip_address_type",
     "Route": ".access",
     "AuthorizationPolicy": ".posture",
     "DeviceTrustProvider": ".posture",

@@ -12,7 +12,8 @@ class AuthorizationRule:
     """Lets clients reach a destination network.
 
     Attributes:
-        cidr: IPv4 destination block, e.g. ``10.0.0.0/16``.
+        cidr: IPv4 or IPv6 destination block, e.g. ``10.0.0.0/16`` or ``2001:db8::/32``,
+            of an IP version the tunnel carries (``traffic_ip_address_type``).
         group_id: Active Directory group SID or SAML group name allowed to reach ``cidr``.
             Needs user-based authentication.
         all_users: authorize every connected client instead of one group. Must be set
@@ -36,9 +37,11 @@ class Route:
     """Sends client traffic for ``cidr`` through the endpoint.
 
     Attributes:
-        cidr: IPv4 destination block, e.g. ``172.16.0.0/16`` or ``0.0.0.0/0``. Must not
-            overlap the client CIDR, and must not be one of the VPC's CIDRs (AWS adds that
-            route itself on association; a second one fails at deploy).
+        cidr: IPv4 or IPv6 destination block, e.g. ``172.16.0.0/16``, ``0.0.0.0/0`` or
+            ``2001:db8::/32``, of an IP version the tunnel carries
+            (``traffic_ip_address_type``). Must not overlap the client CIDR, and must not be
+            one of the VPC's CIDRs (AWS adds that route itself on association; a second one
+            fails at deploy).
         subnet: associated subnet to route through; must be one of the endpoint's
             target networks. Default: one route per associated subnet, so the route
             survives the loss of an AZ.

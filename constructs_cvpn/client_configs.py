@@ -110,6 +110,7 @@ class ClientConfigs:
         config_bucket: s3.IBucket | None,
         client_credentials_secret: secretsmanager.ISecret | None,
         remote_random_label: bool,
+        block_ipv6_leak: bool,
         users: Sequence[str],
         client_validity_days: int,
         triggers: Mapping[str, str],
@@ -138,6 +139,7 @@ class ClientConfigs:
                 bucket=bucket,
                 associated=associated,
                 remote_random_label=remote_random_label,
+                block_ipv6_leak=block_ipv6_leak,
                 validity_days=client_validity_days,
                 triggers=triggers,
             )
@@ -153,6 +155,7 @@ class ClientConfigs:
                 secret=client_credentials_secret,
                 triggers=triggers,
                 remote_random_label=remote_random_label,
+                block_ipv6_leak=block_ipv6_leak,
             )
         self._warn_if_not_deployable()
 
@@ -236,6 +239,7 @@ class ClientConfigs:
         secret: secretsmanager.ISecret | None,
         triggers: Mapping[str, str],
         remote_random_label: bool,
+        block_ipv6_leak: bool,
     ) -> None:
         """The shared-config export custom resource and the outputs that find the file."""
         from .config_export import ConfigExport
@@ -252,6 +256,7 @@ class ClientConfigs:
             log_group_name=f"{self._log_group_base}/config-export",
             credentials_secret=secret,
             remote_random_label=remote_random_label,
+            block_ipv6_leak=block_ipv6_leak,
             triggers=triggers,
         )
         export.resource.node.add_dependency(associated)
@@ -278,6 +283,7 @@ class ClientConfigs:
         bucket: s3.IBucket,
         associated: IDependable,
         remote_random_label: bool,
+        block_ipv6_leak: bool,
         validity_days: int,
         triggers: Mapping[str, str],
     ) -> None:
@@ -298,6 +304,7 @@ class ClientConfigs:
             log_group_name=f"{self._log_group_base}/users",
             metric_dimension=self._vpn_id,
             remote_random_label=remote_random_label,
+            block_ipv6_leak=block_ipv6_leak,
             client_validity_days=validity_days,
             triggers=triggers,
         )

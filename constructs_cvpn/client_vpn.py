@@ -40,10 +40,18 @@ from constructs import Construct, IDependable
 from .access import AuthorizationRule, Route
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
 from .endpoint import new_endpoint
+from .errors import ClientVpnConfigError
+from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
 from .posture import AuthorizationPolicy, DeviceTrustProvider
-from .props import check_props
+from .props import (
+    DEFAULT_CA_VALIDITY_DAYS,
+    DEFAULT_CERTIFICATE_VALIDITY_DAYS,
+    DEFAULT_CONFIG_PREFIX,
+    check_props,
+    check_props_take_effect,
+)
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
@@ -98,7 +106,9 @@ class ClientVpn(Construct):
         id: str,
         *,
         vpc: ec2.IVpc | None = None,
-        cidr: str,
+        cidr: str | None = None,
+        endpoint_ip_address_type: IpAddressType | str | None = None,
+        traffic_ip_address_type: IpAddressType | str | None = None,
         server_certificate_arn: str | None = None,
         client_certificate_arn: str | None = None,
         user_based_authentication: ec2.ClientVpnUserBasedAuthentication
@@ -132,16 +142,19 @@ class ClientVpn(Construct):
         authorize_all_users_to_vpc_cidr: bool = False,
         internet_access: bool = False,
         internet_access_group_id: str | None = None,
+        client_to_client: bool = False,
+        client_to_client_group_id: str | None = None,
         config_export: bool = True,
         config_bucket: s3.IBucket | None = None,
-        config_prefix: str = "client-config",
+        config_prefix: str = DEFAULT_CONFIG_PREFIX,
         client_credentials_secret: secretsmanager.ISecret | None = None,
         config_version: str | None = None,
         remote_random_label: bool = False,
+        ipv6_leak_protection: bool | None = None,
         users: Sequence[str] = (),
-        ca_validity_days: int = 3650,
-        server_certificate_validity_days: int = 825,
-        client_certificate_validity_days: int = 825,
+        ca_validity_days: int = DEFAULT_CA_VALIDITY_DAYS,
+        server_certificate_validity_days: int = DEFAULT_CERTIFICATE_VALIDITY_DAYS,
+        client_certificate_validity_days: int = DEFAULT_CERTIFICATE_VALIDITY_DAYS,
         device_trust_providers: Sequence[DeviceTrustProvider] = (),
         authorization_policy: AuthorizationPolicy | None = None,
         log_authorization_policy_context: bool | None = None,
@@ -156,8 +169,22 @@ class ClientVpn(Construct):
                 Required, unless the endpoint is attached to a ``transit_gateway``
                 (then it has no VPC).
             cidr: client address block, IPv4 /12 to /22, not overlapping any VPC CIDR
-                (primary or secondary) or route destination. A token (``CfnParameter``)
-                skips these checks, with a warning. *Replaces.*
+                (primary or secondary) or route destination. Required with IPv4 or
+                dual-stack traffic; refused with IPv6-only traffic, whose client addresses
+                Amazon assigns (AWS Client VPN administrator guide, "IPv6 considerations").
+                A token (``CfnParameter``) skips the checks of its value, with a warning.
+                *Replaces.*
+            endpoint_ip_address_type: the IP version clients connect over (the outer
+                tunnel): ``IpAddressType.IPV4``, ``IPV6`` or ``DUAL_STACK`` (or
+                ``"ipv4"``, ``"ipv6"``, ``"dual-stack"``). Default: not set (AWS: IPv4).
+                *Replaces* (create-only in the CloudFormation schema; setting it, even to
+                IPv4, on an endpoint that never had it replaces the endpoint).
+            traffic_ip_address_type: the IP version(s) the tunnel carries: client
+                addresses, routes and authorization rules. ``IPV6`` takes no ``cidr``;
+                ``IPV6`` and ``DUAL_STACK`` need target subnets with an IPv6 CIDR. Any
+                combination with ``endpoint_ip_address_type`` is valid (AWS Client VPN
+                administrator guide, "Create an endpoint"). Default: not set (AWS: IPv4).
+                *Replaces* (create-only).
             server_certificate_arn: ACM ARN of the server certificate. The certificate
                 must carry a domain (a DNS SAN, or a CN with a dot). Default: a generated
                 PKI (see ``constructs_cvpn.pki``): a CA kept in Secrets Manager, a server
@@ -171,8 +198,12 @@ class ClientVpn(Construct):
                 Default: none. *Replaces.*
             self_service_portal: offer the self-service portal; needs user-based auth.
                 Default: False (the L2 turns it on).
-            dns_servers: up to two IPv4 DNS servers. Default: the VPC resolver is not
-                pushed; clients keep their own.
+            dns_servers: up to two IPv4 DNS servers; ``[]`` pushes none (clients keep
+                their own). Default: in full tunnel with IPv4 or dual-stack traffic, the VPC
+                resolver (the VPC's primary CIDR plus two, e.g. ``10.0.0.2``) when that CIDR
+                is known at synth; otherwise none (split tunnel keeps the clients' own
+                resolver; an imported VPC with a deploy-time CIDR, ``Vpc.from_lookup``
+                before the lookup and IPv6-only traffic get none). In place.
             split_tunnel: send only routed traffic through the VPN. Default: False.
             transport_protocol: UDP or TCP; ``None`` leaves it out of the template (AWS
                 then uses UDP), as the L2 does when it is not set: moving an L2 endpoint
@@ -242,11 +273,18 @@ class ClientVpn(Construct):
                 Default: none (the VPC CIDR is routed by AWS).
             authorize_all_users_to_vpc_cidr: add a rule letting every user reach the VPC
                 CIDR. Default: False (the L2 default is True).
-            internet_access: in full-tunnel mode, a 0.0.0.0/0 route through every
-                associated subnet and a rule for it. The subnets need a path to the
-                internet (NAT or internet gateway). Default: False.
+            internet_access: in full-tunnel mode, a 0.0.0.0/0 route (and ``::/0`` when
+                the traffic carries IPv6) through every associated subnet and a rule for
+                each. The subnets need a path to the internet (NAT or egress-only/internet
+                gateway). Default: False.
             internet_access_group_id: the group allowed to the internet. Default: every
                 user (with ``internet_access``).
+            client_to_client: let clients reach each other: a route to the client CIDR
+                with the target ``local`` and an authorization rule for it (AWS Client
+                VPN API, CreateClientVpnRoute; administrator guide, "Routes"). Needs an
+                IPv4 client CIDR (not IPv6-only traffic). Default: False.
+            client_to_client_group_id: the group allowed to reach other clients; needs
+                user-based authentication. Default: every user (with ``client_to_client``).
             config_export: export the client configuration to S3 on every deployment
                 that changes it. Default: True.
             config_bucket: bring your own bucket (its policy, versioning and encryption
@@ -276,6 +314,15 @@ class ClientVpn(Construct):
                 change.
             remote_random_label: put a random label in front of the ``remote`` host, for
                 clients that ignore ``remote-random-hostname``. Default: False.
+            ipv6_leak_protection: add the IPv6 leak block of the AWS Client VPN
+                administrator guide ("IPv6 considerations") to every ``.ovpn``:
+                ``ifconfig-ipv6 fd15:53b6:dead::2 fd15:53b6:dead::1``, ``route-ipv6
+                2000::/3``, ``route-ipv6 fc00::/7``, so a dual-stack client sends its IPv6
+                traffic into the IPv4-only tunnel (where it is dropped) instead of around
+                it. Only for full tunnel with IPv4-only traffic. A client whose system has
+                IPv6 turned off cannot set the tunnel's IPv6 address and OpenVPN 2.x stops:
+                turn it off for such clients. Default: on where it applies (full tunnel,
+                traffic IPv4).
             users: with the generated PKI, one client certificate and one
                 ``<prefix>/<vpn-id>/users/<name>.ovpn`` per name (letters, digits,
                 ``.``, ``_``, ``-``; at most 64 characters), at most 2000 users (what one
@@ -312,6 +359,8 @@ class ClientVpn(Construct):
             self,
             vpc=vpc,
             cidr=cidr,
+            endpoint_ip_address_type=endpoint_ip_address_type,
+            traffic_ip_address_type=traffic_ip_address_type,
             logging=logging,
             server_certificate_arn=server_certificate_arn,
             client_certificate_arn=client_certificate_arn,
@@ -327,6 +376,9 @@ class ClientVpn(Construct):
             log_retention=log_retention,
             internet_access=internet_access,
             internet_access_group_id=internet_access_group_id,
+            client_to_client=client_to_client,
+            client_to_client_group_id=client_to_client_group_id,
+            ipv6_leak_protection=ipv6_leak_protection,
             config_export=config_export,
             config_prefix=config_prefix,
             client_credentials_secret=client_credentials_secret,
@@ -338,6 +390,21 @@ class ClientVpn(Construct):
             device_trust_providers=device_trust_providers,
             authorization_policy=authorization_policy,
             log_authorization_policy_context=log_authorization_policy_context,
+        )
+        check_props_take_effect(
+            self,
+            generated_pki=props.generated_pki,
+            config_export=config_export,
+            remote_random_label=remote_random_label,
+            config_version=config_version,
+            config_bucket=config_bucket,
+            config_prefix=config_prefix,
+            client_credentials_secret=client_credentials_secret,
+            ca_validity_days=ca_validity_days,
+            server_certificate_validity_days=server_certificate_validity_days,
+            client_certificate_validity_days=client_certificate_validity_days,
+            log_group=log_group,
+            log_stream=log_stream,
         )
         self._network = NetworkAccess(self, vpc=vpc, props=props, vpc_subnets=props.vpc_subnets)
         #: ``Names.unique_id`` of this construct: the S3 key segment of its files and the
@@ -387,13 +454,15 @@ class ClientVpn(Construct):
             transit_gateway=props.transit_gateway,
             overrides=props.endpoint_overrides,
             cidr=cidr,
+            endpoint_ip_address_type=props.endpoint_ip_address_type,
+            traffic_ip_address_type=props.traffic_ip_address_type,
             server_certificate_arn=server_certificate_arn,
             client_certificate_arn=client_certificate_arn,
             user_based_authentication=props.user_auths[0] if props.user_auths else None,
             self_service_portal=self_service_portal,
             log_group=self.log_group,
             log_stream=log_stream,
-            dns_servers=list(dns_servers) if dns_servers else None,
+            dns_servers=self._network.dns_servers(dns_servers, split_tunnel=split_tunnel),
             split_tunnel=split_tunnel,
             transport_protocol=transport_protocol,
             port=port,
@@ -418,6 +487,9 @@ class ClientVpn(Construct):
             )
         if internet_access:
             self._network.allow_internet(internet_access_group_id)
+        if client_to_client:
+            assert cidr is not None  # check_props: client-to-client needs a client CIDR
+            self._network.allow_client_to_client(cidr, client_to_client_group_id)
         for route in routes:
             self.add_route(route.cidr, subnet=route.subnet, description=route.description)
 
@@ -431,6 +503,7 @@ class ClientVpn(Construct):
             config_bucket=config_bucket,
             client_credentials_secret=client_credentials_secret,
             remote_random_label=remote_random_label,
+            block_ipv6_leak=props.block_ipv6_leak,
             users=users,
             client_validity_days=client_certificate_validity_days,
             triggers=config_triggers(
@@ -495,9 +568,18 @@ class ClientVpn(Construct):
 
         The endpoint's security group; for a transit gateway endpoint, which has none and
         keeps the clients' addresses ("SNAT is not applied", admin guide cvpn-tgw.html),
-        the client CIDR.
+        the client CIDR (the IPv4 clients only: IPv6 client addresses are Amazon's, not
+        known at synth).
         """
         if self._vpc is None:
+            if self._cidr is None:
+                raise ClientVpnConfigError(
+                    self.node.path,
+                    "connections",
+                    "a transit gateway endpoint with IPv6-only traffic keeps the clients' "
+                    "IPv6 addresses, which Amazon assigns and synth cannot name: allow them "
+                    "in the target's security group yourself",
+                )
             return ec2.Connections(peer=ec2.Peer.ipv4(self._cidr))
         return self.endpoint.connections
 
@@ -597,10 +679,12 @@ class ClientVpn(Construct):
     ) -> ec2.ClientVpnAuthorizationRule:
         """Let ``group_id`` (or, with ``all_users=True``, every user) reach ``cidr``.
 
-        The construct id is derived from the CIDR and group, so reordering rules does not
-        replace them. Our own security group gets an egress rule to ``cidr``. ``group_id``
-        has at most 255 characters (a fixed quota); over 200 rules per endpoint (the default
-        quota) gives a ``constructs-cvpn:quotaAuthorizationRules`` warning.
+        ``cidr`` is an IPv4 or IPv6 block of a version the tunnel carries
+        (``traffic_ip_address_type``). The construct id is derived from the CIDR and group,
+        so reordering rules does not replace them. Our own security group gets an egress
+        rule to ``cidr`` (IPv4 or IPv6). ``group_id`` has at most 255 characters (a fixed
+        quota); over 200 rules per endpoint (the default quota) gives a
+        ``constructs-cvpn:quotaAuthorizationRules`` warning.
 
         Every property of a rule, ``description`` included, is create-only: changing it
         replaces the rule, and CloudFormation creates the new rule before deleting the
@@ -624,8 +708,11 @@ class ClientVpn(Construct):
         Routes wait for the target network associations (AWS rejects a route through a
         subnet that is not associated yet). ``subnet`` must be one of
         ``associated_subnets``, and ``cidr`` may not be one of the VPC's CIDRs: AWS adds
-        that route itself on association. With a ``transit_gateway`` there is one route,
-        to the transit gateway, and no ``subnet``.
+        that route itself on association. ``cidr`` is an IPv4 or IPv6 block of a version
+        the tunnel carries; an IPv6 route's resource carries a cfn-lint ``ignore_checks:
+        [E3002]`` in its Metadata (cfn-lint's copy of the schema formats the destination
+        as IPv4 only; the EC2 API takes IPv6 destinations). With a ``transit_gateway``
+        there is one route, to the transit gateway, and no ``subnet``.
 
         Client VPN allows 100 routes per association by default (a route without
         ``subnet`` is one per associated subnet): more gives a

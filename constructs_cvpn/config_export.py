@@ -148,6 +148,7 @@ class ConfigExport(Construct):
         log_group_name: str,
         credentials_secret: secretsmanager.ISecret | None = None,
         remote_random_label: bool = False,
+        block_ipv6_leak: bool = False,
         triggers: Mapping[str, str] | None = None,
     ) -> None:
         """Create the handler, its least-privilege role and the custom resource.
@@ -162,6 +163,8 @@ class ConfigExport(Construct):
             credentials_secret: mutual auth: a secret whose SecretString is
                 ``{"certificate": "<PEM>", "private_key": "<PEM>"}``; both are inlined.
             remote_random_label: put a random label in front of the remote host.
+            block_ipv6_leak: append AWS's IPv6 leak block (IPv4-only full tunnel; see
+                ``handlers.ovpn.IPV6_LEAK_BLOCK``). Sent only when True.
             triggers: values whose change re-exports (certificate ARNs, port, ...).
         """
         super().__init__(scope, id)
@@ -200,6 +203,7 @@ class ConfigExport(Construct):
                 "Key": object_key,
                 "KmsKeyArn": encryption_key.key_arn,
                 "RemoteRandomLabel": "true" if remote_random_label else "false",
+                **({"BlockIpv6Leak": "true"} if block_ipv6_leak else {}),
                 **(
                     {"CredentialsSecretArn": credentials_secret.secret_arn}
                     if credentials_secret is not None

@@ -7,7 +7,9 @@ come from the ``ClientVpn``'s tag manager, rendered at synthesis.
 Properties the L2 does not know are set on its L1: ``TransitGatewayConfiguration`` (in the
 L1 since aws-cdk-lib 2.269.0, our floor) and, as property overrides because the floor's L1
 lacks them (added in 2.275.0), ``DevicePostureOptions``, ``AuthorizationPolicy`` and
-``ConnectionLogOptions.IncludeAuthorizationPolicyContext``.
+``ConnectionLogOptions.IncludeAuthorizationPolicyContext``. The address types
+(``EndpointIpAddressType``, ``TrafficIpAddressType``) are in the floor's L1 and set there;
+without a client CIDR (IPv6-only traffic) ``ClientCidrBlock`` is left out.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from aws_cdk import Acknowledgment, IAnyProducer, IResolveContext, Lazy, TagMana
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from .ip_address_type import IpAddressType
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, Constant
 from .transit_gateway import TransitGatewayAttachment
 
@@ -30,6 +33,9 @@ def new_endpoint(
     vpc: ec2.IVpc | None,
     placeholder_vpc: bool,
     tags: TagManager,
+    cidr: str | None,
+    endpoint_ip_address_type: IpAddressType | None = None,
+    traffic_ip_address_type: IpAddressType | None = None,
     transit_gateway: TransitGatewayAttachment | None = None,
     overrides: Mapping[str, Any] | None = None,
     **props: Any,
@@ -38,6 +44,11 @@ def new_endpoint(
 
     With ``transit_gateway`` (and no ``vpc``) the endpoint has no VPC and no security group.
     ``overrides`` are CloudFormation property paths and values set on the L1.
+
+    ``cidr`` None (IPv6-only traffic, which takes no client CIDR) gives the L2 a token that
+    resolves to nothing, so the template has no ``ClientCidrBlock``. The address types are
+    set only when given: both are create-only, so writing AWS's default ``ipv4`` into an
+    existing endpoint's template would replace it.
     """
     if transit_gateway is not None:
         vpc = _no_vpc(vpn)
@@ -46,7 +57,10 @@ def new_endpoint(
     endpoint = ec2.ClientVpnEndpoint(
         vpn,
         "Endpoint",
-        vpc=_placeholder_stand_in(vpn, vpc) if placeholder_vpc else vpc,
+        vpc=_stand_in(vpn, vpc, placeholder=placeholder_vpc)
+        if placeholder_vpc or (cidr is None and transit_gateway is None)
+        else vpc,
+        cidr=Lazy.string(Constant(None)) if cidr is None else cidr,
         authorize_all_users_to_vpc_cidr=False,
         logging=True,
         # No subnets: the L2 would name its associations by index (Association0..N), so
@@ -58,6 +72,10 @@ def new_endpoint(
     assert isinstance(cfn, ec2.CfnClientVpnEndpoint)
     # Rendered at synthesis: Tags.of(...) aspects add to the tag manager first.
     cfn.tag_specifications = Lazy.uncached_any(_TagSpecifications(tags))
+    if endpoint_ip_address_type is not None:
+        cfn.endpoint_ip_address_type = endpoint_ip_address_type.value
+    if traffic_ip_address_type is not None:
+        cfn.traffic_ip_address_type = traffic_ip_address_type.value
     if transit_gateway is not None:
         # "You cannot specify both TransitGatewayConfiguration and VpcId/SecurityGroupIds"
         # (EC2 API reference, CreateClientVpnEndpoint): the L2 always writes both.
@@ -108,19 +126,22 @@ def _no_security_group(vpn: Construct) -> ec2.ISecurityGroup:
     )
 
 
-def _placeholder_stand_in(vpn: Construct, vpc: ec2.IVpc) -> ec2.IVpc:
-    """``Vpc.from_lookup``'s placeholder with its CIDR hidden behind a token.
+def _stand_in(vpn: Construct, vpc: ec2.IVpc, *, placeholder: bool) -> ec2.IVpc:
+    """The VPC with its CIDR hidden behind a token, for the L2's client-CIDR check.
 
-    The L2 compares the client CIDR with a known VPC CIDR and refuses the placeholder's
-    ``1.2.3.4/5``; it reads nothing else of the VPC but its id. The stand-in creates no
-    resource, so the templates before and after the lookup name the same resources.
+    The L2 compares the client CIDR with a known VPC CIDR: it refuses ``Vpc.from_lookup``'s
+    placeholder ``1.2.3.4/5``, and cannot parse the token that stands for no client CIDR. It
+    reads nothing else of the VPC but its id. The stand-in creates no resource, so the
+    templates before and after a lookup name the same resources.
     """
     return ec2.Vpc.from_vpc_attributes(
         vpn,
-        "LookupPlaceholderVpc",
+        "LookupPlaceholderVpc" if placeholder else "VpcWithoutClientCidr",
         vpc_id=vpc.vpc_id,
         availability_zones=vpc.availability_zones,
-        vpc_cidr_block=Lazy.string(Constant(LOOKUP_PLACEHOLDER_CIDR)),
+        vpc_cidr_block=Lazy.string(
+            Constant(LOOKUP_PLACEHOLDER_CIDR if placeholder else vpc.vpc_cidr_block)
+        ),
     )
 
 

@@ -4,7 +4,8 @@
 security group (no ingress; egress only to authorized destinations), one association per
 subnet keyed by its AZ, and every authorization rule and route, each checked against the
 VPC and chained into lanes that keep CloudFormation within Client VPN's limit of
-concurrent changes per endpoint.
+concurrent changes per endpoint. Destinations may be IPv4 or IPv6, of an IP version the
+tunnel carries (``traffic_ip_address_type``).
 
 Attached to a transit gateway there is no VPC, subnet or security group: one association
 per Availability Zone (by name or id) and routes without a target subnet (EC2 API
@@ -22,7 +23,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Names, Stack, Token
+from aws_cdk import Annotations, Names, Stack
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct, DependencyGroup, IConstruct
 
@@ -42,6 +43,12 @@ MAX_CONCURRENT_MUTATIONS = 4
 
 #: The route every client needs for the internet in full-tunnel mode.
 ANYWHERE = "0.0.0.0/0"
+#: The same for IPv6 traffic.
+ANYWHERE_IPV6 = "::/0"
+#: cfn-lint's copy of the AWS::EC2::ClientVpnRoute schema gives DestinationCidrBlock the
+#: format ipv4-network (E3002 on an IPv6 destination); the EC2 API takes IPv6 destinations
+#: since Client VPN carries IPv6 (hashicorp/terraform-provider-aws#44926 creates them).
+_IPV6_ROUTE_LINT = {"config": {"ignore_checks": ["E3002"]}}
 
 
 class NetworkAccess:
@@ -67,6 +74,7 @@ class NetworkAccess:
         self._max_azs = props.max_azs
         self._placeholder_vpc = props.placeholder_vpc
         self._client_net = props.client_net
+        self._traffic = props.traffic
         self._user_based = props.user_based
         self._lanes: list[IConstruct | None] = [None] * MAX_CONCURRENT_MUTATIONS
         self._mutations = 0
@@ -76,6 +84,8 @@ class NetworkAccess:
         self._check_vpc_overlap()
         #: The target networks, one per AZ.
         self.associated_subnets: list[ec2.ISubnet] = self._select_subnets(vpc_subnets)
+        if self._traffic.carries_ipv6:
+            self._check_ipv6_subnets()
         #: Every target network association, for ``target_networks_associated``.
         self.associated = DependencyGroup()
         #: The target network associations, by subnet path.
@@ -137,15 +147,57 @@ class NetworkAccess:
             self.associated.add(association)
 
     def allow_internet(self, group_id: str | None) -> None:
-        """Full-tunnel internet access: a rule for 0.0.0.0/0 and a route through every subnet."""
+        """Full-tunnel internet access: for each IP version the tunnel carries, a rule for
+        0.0.0.0/0 or ::/0 and a route through every subnet."""
+        for anywhere in self._anywhere():
+            self.add_authorization_rule(
+                anywhere,
+                group_id=group_id,
+                all_users=group_id is None,
+                description="Internet access through the VPN",
+            )
+            self.add_route(anywhere, description="Internet access through the VPN")
+            self._warn_without_internet_path(anywhere)
+
+    def allow_client_to_client(self, client_cidr: str, group_id: str | None) -> None:
+        """Clients reach each other: a rule for the client CIDR and its ``local`` route.
+
+        CreateClientVpnRoute: "To add a route for the local network, enter the client CIDR
+        range" with the target ``local``; every route needs an authorization rule (AWS
+        Client VPN administrator guide, "Routes"). The route goes through no subnet, so
+        there is one, whatever the number of associations.
+        """
+        description = "Client-to-client access"
         self.add_authorization_rule(
-            ANYWHERE,
-            group_id=group_id,
-            all_users=group_id is None,
-            description="Internet access through the VPN",
+            client_cidr, group_id=group_id, all_users=group_id is None, description=description
         )
-        self.add_route(ANYWHERE, description="Internet access through the VPN")
-        self._warn_without_internet_path()
+        key = (stable(self._vpn, client_cidr), "local")
+        self._route_keys.add(key)
+        route = self._the_endpoint().add_route(
+            f"Route-{id_part(self._vpn, client_cidr)}-local",
+            cidr=client_cidr,
+            target=ec2.ClientVpnRouteTarget.local(),
+            description=description,
+        )
+        route.node.add_dependency(self.associated)
+        self._chain(route)
+
+    def dns_servers(self, given: Sequence[str] | None, *, split_tunnel: bool) -> list[str] | None:
+        """The DNS servers to push: those given (``[]``: none), else the VPC resolver.
+
+        Without ``dns_servers`` Client VPN leaves clients with their own resolver (EC2 API,
+        CreateClientVpnEndpoint ``DnsServers``), which a full tunnel usually cannot reach.
+        So a full tunnel that carries IPv4 gets the VPC's Route 53 Resolver, which answers
+        at "the primary private IPV4 CIDR range provisioned to your VPC plus two" (Amazon
+        VPC user guide, "Amazon DNS server"), when that CIDR is known at synth. Split
+        tunnel keeps the clients' own resolver.
+        """
+        if given is not None:
+            return list(given) or None
+        primary = self._primary_cidr()
+        if split_tunnel or not self._traffic.carries_ipv4 or primary is None:
+            return None
+        return [str(ipaddress.IPv4Network(primary, strict=False).network_address + 2)]
 
     # -- rules and routes -------------------------------------------------------------
 
@@ -161,7 +213,8 @@ class NetworkAccess:
         prop = "authorization_rules"
         path = self._vpn.node.path
         if self._checkable(cidr):
-            checked(path, prop, validation.ipv4_network, cidr)
+            net = checked(path, prop, validation.ip_network, cidr)
+            checked(path, prop, validation.destination_family, net, self._traffic)
         if group_id is None and not all_users:
             raise ClientVpnConfigError(
                 path,
@@ -217,13 +270,16 @@ class NetworkAccess:
         """See ``ClientVpn.add_route``."""
         prop = "routes"
         path = self._vpn.node.path
+        ipv6 = False
         if self._checkable(cidr):
-            checked(path, prop, validation.ipv4_network, cidr)
-            if self._client_net is not None and cidr != ANYWHERE:
+            net = checked(path, prop, validation.ip_network, cidr)
+            checked(path, prop, validation.destination_family, net, self._traffic)
+            ipv6 = net.version == 6
+            if self._client_net is not None and not ipv6 and cidr != ANYWHERE:
                 checked(path, prop, validation.no_overlap, self._client_net, cidr, "route")
         self._check_not_vpc_cidr(cidr)
         if self._transit_gateway is not None:
-            return [self._add_transit_gateway_route(cidr, subnet, description)]
+            return [self._add_transit_gateway_route(cidr, subnet, description, ipv6=ipv6)]
         if subnet is not None:
             self._check_associated(subnet, cidr)
         targets = [subnet] if subnet is not None else self.associated_subnets
@@ -247,6 +303,10 @@ class NetworkAccess:
                 description=description,
             )
             route.node.add_dependency(self.associated)
+            if ipv6:
+                cfn = route.node.default_child
+                assert isinstance(cfn, ec2.CfnClientVpnRoute)
+                cfn.add_metadata("cfn-lint", _IPV6_ROUTE_LINT)
             self._chain(route)
             created.append(route)
         self._warn_over(
@@ -257,7 +317,7 @@ class NetworkAccess:
         return created
 
     def _add_transit_gateway_route(
-        self, cidr: str, subnet: ec2.ISubnet | None, description: str | None
+        self, cidr: str, subnet: ec2.ISubnet | None, description: str | None, *, ipv6: bool
     ) -> ec2.ClientVpnRoute:
         """One route without a target subnet, for every association (transit gateway)."""
         path = self._vpn.node.path
@@ -290,6 +350,8 @@ class NetworkAccess:
         cfn = route.node.default_child
         assert isinstance(cfn, ec2.CfnClientVpnRoute)
         cfn.add_property_deletion_override("TargetVpcSubnetId")
+        if ipv6:
+            cfn.add_metadata("cfn-lint", _IPV6_ROUTE_LINT)
         route.node.add_dependency(self.associated)
         self._chain(route)
         self._warn_over(
@@ -329,24 +391,51 @@ class NetworkAccess:
     def _allow_egress(self, cidr: str) -> None:
         """Open our security group's egress to an authorized destination (all protocols)."""
         assert self.security_group is not None
-        if cidr != ANYWHERE:
+        ipv6 = self._version(cidr) == 6
+        if cidr not in (ANYWHERE, ANYWHERE_IPV6):
+            peer = ec2.Peer.ipv6(cidr) if ipv6 else ec2.Peer.ipv4(cidr)
             self.security_group.add_egress_rule(
-                ec2.Peer.ipv4(cidr), ec2.Port.all_traffic(), f"Authorized destination {cidr}"
+                peer, ec2.Port.all_traffic(), f"Authorized destination {cidr}"
             )
             return
         # The L2 refuses "all traffic to anywhere" unless the group was created with
-        # allow_all_outbound; internet access may be authorized after creation, for
-        # several groups, and needs the one egress rule.
-        if self._vpn.node.try_find_child("EgressAnywhere") is not None:
+        # allow_all_outbound (allow_all_ipv6_outbound); internet access may be authorized
+        # after creation, for several groups, and needs the one egress rule per version.
+        construct_id = "EgressAnywhereIpv6" if ipv6 else "EgressAnywhere"
+        if self._vpn.node.try_find_child(construct_id) is not None:
             return
         ec2.CfnSecurityGroupEgress(
             self._vpn,
-            "EgressAnywhere",
+            construct_id,
             group_id=self.security_group.security_group_id,
             ip_protocol="-1",
-            cidr_ip=ANYWHERE,
-            description="Authorized destination 0.0.0.0/0 (internet access)",
+            cidr_ipv6=cidr if ipv6 else None,
+            cidr_ip=None if ipv6 else cidr,
+            description=f"Authorized destination {cidr} (internet access)",
         )
+
+    def _version(self, cidr: str) -> int:
+        """4 or 6: from the value; for a deploy-time value, from what the tunnel carries, or
+        in dual-stack from where it comes (an ``Ipv6...`` attribute such as
+        ``vpc.vpc_ipv6_cidr_blocks`` is IPv6, anything else IPv4)."""
+        if known(cidr):
+            return 6 if ":" in cidr else 4
+        if not self._traffic.carries_ipv4:
+            return 6
+        if not self._traffic.carries_ipv6:
+            return 4
+        return 6 if "Ipv6" in stable(self._vpn, cidr) else 4
+
+    def _anywhere(self) -> list[str]:
+        """The default routes of the IP versions the tunnel carries."""
+        return [
+            anywhere
+            for anywhere, carried in (
+                (ANYWHERE, self._traffic.carries_ipv4),
+                (ANYWHERE_IPV6, self._traffic.carries_ipv6),
+            )
+            if carried
+        ]
 
     def _display(self, value: str) -> str:
         return display(self._vpn, self._vpc, value)
@@ -355,16 +444,24 @@ class NetworkAccess:
         """A CIDR known at synth time (not a token, not the lookup placeholder's CIDR)."""
         return known(cidr) and not (self._placeholder_vpc and cidr == LOOKUP_PLACEHOLDER_CIDR)
 
+    def _primary_cidr(self) -> str | None:
+        """The VPC's primary IPv4 CIDR when known at synth time (not the lookup placeholder,
+        and no VPC at all for a transit gateway endpoint)."""
+        if self._placeholder_vpc or self._vpc is None:
+            return None
+        cfn = self._vpc.node.default_child
+        if isinstance(cfn, ec2.CfnVPC) and cfn.cidr_block is not None:
+            return cfn.cidr_block if known(cfn.cidr_block) else None
+        return self._vpc.vpc_cidr_block if known(self._vpc.vpc_cidr_block) else None
+
     def _vpc_cidrs(self) -> list[str]:
         """The VPC's CIDR blocks known at synth time, primary and secondary."""
         cidrs: list[str] = []
         if self._placeholder_vpc or self._vpc is None:
             return cidrs
-        primary = self._vpc.node.default_child
-        if isinstance(primary, ec2.CfnVPC) and primary.cidr_block is not None:
-            cidrs.append(primary.cidr_block)
-        elif not Token.is_unresolved(self._vpc.vpc_cidr_block):
-            cidrs.append(self._vpc.vpc_cidr_block)
+        primary = self._primary_cidr()
+        if primary is not None:
+            cidrs.append(primary)
         stack = Stack.of(self._vpc)
         vpc_ref = stable(self._vpn, self._vpc.vpc_id)
         for construct in stack.node.find_all():
@@ -396,7 +493,7 @@ class NetworkAccess:
         wanted = stable(self._vpn, cidr)
         tokens = [self._vpc.vpc_cidr_block, *self._vpc_cidrs()]
         same = any(stable(self._vpn, c) == wanted for c in tokens)
-        if not same and known(cidr) and "/" in cidr:
+        if not same and known(cidr) and "/" in cidr and ":" not in cidr:
             net = ipaddress.IPv4Network(cidr, strict=False)
             same = any(ipaddress.IPv4Network(c, strict=False) == net for c in self._vpc_cidrs())
         if same:
@@ -464,12 +561,13 @@ class NetworkAccess:
             _check_subnet_size(path, subnet)
         return list(chosen)
 
-    def _warn_without_internet_path(self) -> None:
+    def _warn_without_internet_path(self, anywhere: str) -> None:
         """``internet_access`` through a subnet with no default route (no NAT, no IGW).
 
         Isolated subnets have none by definition; a subnet defined in this app is looked
-        for a 0.0.0.0/0 route in its route table (routes added after the ``ClientVpn`` are
-        not seen). An imported subnet that is not isolated is taken at its word.
+        for a default route of ``anywhere``'s IP version in its route table (routes added
+        after the ``ClientVpn`` are not seen). An imported subnet that is not isolated is
+        taken at its word.
         """
         if self._placeholder_vpc or self._vpc is None:
             return
@@ -477,7 +575,8 @@ class NetworkAccess:
         routed = {
             stable(self._vpn, route.route_table_id)
             for route in Stack.of(self._vpc).node.find_all()
-            if isinstance(route, ec2.CfnRoute) and route.destination_cidr_block == ANYWHERE
+            if isinstance(route, ec2.CfnRoute)
+            and anywhere in (route.destination_cidr_block, route.destination_ipv6_cidr_block)
         }
         without = [
             subnet.node.path
@@ -489,13 +588,53 @@ class NetworkAccess:
             )
         ]
         if without:
+            ipv6 = anywhere == ANYWHERE_IPV6
+            gateways = "an egress-only or internet gateway" if ipv6 else "NAT or internet gateway"
             Annotations.of(self._vpn).add_warning_v2(
                 "constructs-cvpn:noInternetPath",
                 "internet_access=True, but associated subnet(s) "
-                f"{', '.join(without)} have no route to the internet (no NAT or internet "
-                "gateway): clients get a 0.0.0.0/0 route that leads nowhere. Associate "
-                "subnets with a NAT gateway (vpc_subnets) or add one",
+                f"{', '.join(without)} have no {'IPv6 ' if ipv6 else ''}route to the internet "
+                f"(no {gateways}): clients get a {anywhere} route that leads nowhere. "
+                f"Associate subnets with {'one' if ipv6 else 'a NAT gateway'} (vpc_subnets) "
+                "or add one",
             )
+
+    def _check_ipv6_subnets(self) -> None:
+        """IPv6 or dual-stack traffic needs target subnets with an IPv6 CIDR.
+
+        AWS Client VPN administrator guide, "IPv6 considerations": "For IPv6 or dual-stack
+        traffic, the corresponding VPC subnets must have IPv6 or dual-stack CIDR ranges."
+        Known only for subnets defined in this app (their ``CfnSubnet``, or a
+        ``CfnSubnetCidrBlock`` adding an IPv6 block); imported subnets are taken at their
+        word. A transit gateway endpoint has no subnets.
+        """
+        if self._vpc is None:
+            return
+        added = {
+            stable(self._vpn, block.subnet_id)
+            for block in Stack.of(self._vpc).node.find_all()
+            if isinstance(block, ec2.CfnSubnetCidrBlock)
+        }
+        for subnet in self.associated_subnets:
+            cfn = subnet.node.default_child
+            if not isinstance(cfn, ec2.CfnSubnet):
+                continue
+            has_ipv6 = (
+                cfn.ipv6_cidr_block is not None
+                or cfn.ipv6_ipam_pool_id is not None
+                or cfn.ipv6_native is True
+                or stable(self._vpn, subnet.subnet_id) in added
+            )
+            if not has_ipv6:
+                raise ClientVpnConfigError(
+                    self._vpn.node.path,
+                    "vpc_subnets",
+                    f"subnet {subnet.node.path} has no IPv6 CIDR, and traffic_ip_address_type "
+                    f"{self._traffic.value!r} needs target subnets with one (AWS: IPv6 or "
+                    "dual-stack traffic needs IPv6 or dual-stack subnets); use a dual-stack "
+                    "VPC (ec2.Vpc(ip_protocol=ec2.IpProtocol.DUAL_STACK)) or select subnets "
+                    "that have an IPv6 block",
+                )
 
 
 def _check_subnet_size(path: str, subnet: ec2.ISubnet) -> None:

@@ -303,6 +303,7 @@ class UserCertificates(Construct):
         log_group_name: str,
         metric_dimension: str,
         remote_random_label: bool = False,
+        block_ipv6_leak: bool = False,
         client_validity_days: int = 825,
         renew_before_days: int = 30,
         triggers: Mapping[str, str] | None = None,
@@ -318,6 +319,8 @@ class UserCertificates(Construct):
             metric_dimension: the value of the ``Vpn`` dimension of ``DaysToExpiry``.
             remote_random_label: put a fixed random-looking label in front of the remote
                 host (fixed, so users' files stay byte-identical across updates).
+            block_ipv6_leak: append AWS's IPv6 leak block to every file (IPv4-only full
+                tunnel; see ``handlers.ovpn.IPV6_LEAK_BLOCK``). Sent only when True.
             client_validity_days: client certificate lifetime. Default: 825.
             renew_before_days: the scheduled renewal (and any update) re-issues
                 certificates expiring within this many days. Default: 30.
@@ -373,6 +376,7 @@ class UserCertificates(Construct):
             "KmsKeyArn": encryption_key.key_arn,
             "CaSecretArn": authority.ca_secret_arn,
             **({"RemoteRandomLabel": _label_for(self.node.path)} if remote_random_label else {}),
+            **({"BlockIpv6Leak": "true"} if block_ipv6_leak else {}),
             "ClientValidityDays": str(client_validity_days),
             "RenewBeforeDays": str(renew_before_days),
             "MetricDimension": metric_dimension,

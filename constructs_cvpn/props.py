@@ -21,6 +21,7 @@ from constructs import Construct
 
 from . import posture, validation
 from .errors import ClientVpnConfigError, checked
+from .ip_address_type import IpAddressType
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .tokens import display, is_lookup_placeholder, known
 from .transit_gateway import TransitGatewayAttachment
@@ -40,7 +41,7 @@ class CheckedProps:
     #: True while the VPC is ``Vpc.from_lookup``'s placeholder: the checks of its CIDRs and
     #: subnets wait for the synthesis after the lookup.
     placeholder_vpc: bool
-    #: The client CIDR as a network, or None when it is a token.
+    #: The client CIDR as a network, or None when it is a token or absent (IPv6 traffic).
     client_net: ipaddress.IPv4Network | None
     #: No server certificate given: the generated PKI issues every certificate.
     generated_pki: bool
@@ -56,17 +57,27 @@ class CheckedProps:
     #: ``DevicePostureOptions``, ``AuthorizationPolicy`` and
     #: ``ConnectionLogOptions.IncludeAuthorizationPolicyContext`` as CloudFormation takes them.
     endpoint_overrides: dict[str, Any] = field(default_factory=dict)
+    #: The address types as given (None: left out of the template, AWS's default IPv4).
+    endpoint_ip_address_type: IpAddressType | None = None
+    traffic_ip_address_type: IpAddressType | None = None
+    #: Append AWS's IPv6 leak block to every client file (IPv4-only full tunnel).
+    block_ipv6_leak: bool = False
 
     @property
     def user_based(self) -> bool:
         return bool(self.user_auths)
+
+    @property
+    def traffic(self) -> IpAddressType:
+        """What the tunnel carries: the traffic type given, else IPv4 (AWS's default)."""
+        return self.traffic_ip_address_type or IpAddressType.IPV4
 
 
 def check_props(
     scope: Construct,
     *,
     vpc: ec2.IVpc | None,
-    cidr: str,
+    cidr: str | None,
     logging: bool,
     server_certificate_arn: str | None,
     client_certificate_arn: str | None,
@@ -93,6 +104,11 @@ def check_props(
     device_trust_providers: Sequence[DeviceTrustProvider] = (),
     authorization_policy: AuthorizationPolicy | None = None,
     log_authorization_policy_context: bool | None = None,
+    endpoint_ip_address_type: IpAddressType | str | None = None,
+    traffic_ip_address_type: IpAddressType | str | None = None,
+    client_to_client: bool = False,
+    client_to_client_group_id: str | None = None,
+    ipv6_leak_protection: bool | None = None,
 ) -> CheckedProps:
     """Check every prop rule that needs no VPC lookup; see the module docstring."""
     path = scope.node.path
@@ -143,8 +159,13 @@ def check_props(
         client_credentials_secret=client_credentials_secret,
         users=users,
     )
-    if known(cidr):
-        checked(path, "cidr", validation.client_cidr, cidr)
+    endpoint_type = _address_type(path, "endpoint_ip_address_type", endpoint_ip_address_type)
+    traffic_type = _address_type(path, "traffic_ip_address_type", traffic_ip_address_type)
+    traffic = traffic_type or IpAddressType.IPV4
+    if cidr is None or known(cidr):
+        checked(path, "cidr", validation.client_cidr_for, cidr, traffic)
+    elif not traffic.carries_ipv4:  # refused whatever its value: name it in user words
+        checked(path, "cidr", validation.client_cidr_for, display(scope, vpc, cidr), traffic)
     else:
         Annotations.of(scope).add_warning_v2(
             "constructs-cvpn:clientCidrUnknown",
@@ -201,6 +222,16 @@ def check_props(
         )
     if internet_access_group_id is not None and not internet_access:
         raise ClientVpnConfigError(path, "internet_access_group_id", "needs internet_access=True")
+    _check_client_to_client(
+        path,
+        enabled=client_to_client,
+        group_id=client_to_client_group_id,
+        traffic=traffic,
+        user_based=bool(user_auths),
+    )
+    block_ipv6_leak = _ipv6_leak_protection(
+        path, ipv6_leak_protection, split_tunnel=split_tunnel, traffic=traffic
+    )
     if config_export or generated_pki:
         checked(path, "config_prefix", validation.key_prefix, config_prefix)
     if client_credentials_secret is not None and client_certificate_arn is None:
@@ -211,7 +242,9 @@ def check_props(
         )
     return CheckedProps(
         placeholder_vpc=placeholder_vpc,
-        client_net=None if Token.is_unresolved(cidr) else ipaddress.IPv4Network(cidr),
+        client_net=None
+        if cidr is None or Token.is_unresolved(cidr)
+        else ipaddress.IPv4Network(cidr),
         generated_pki=generated_pki,
         user_auths=user_auths,
         vpc_subnets=subnets,
@@ -220,6 +253,9 @@ def check_props(
         transit_gateway=transit_gateway,
         max_azs=max_azs,
         endpoint_overrides=overrides,
+        endpoint_ip_address_type=endpoint_type,
+        traffic_ip_address_type=traffic_type,
+        block_ipv6_leak=block_ipv6_leak,
     )
 
 
@@ -341,6 +377,63 @@ def _check_handler_home(scope: Construct, handler: ec2.IClientVpnConnectionHandl
             )
 
 
+def _address_type(path: str, prop: str, value: IpAddressType | str | None) -> IpAddressType | None:
+    return None if value is None else checked(path, prop, validation.ip_address_type, value)
+
+
+def _check_client_to_client(
+    path: str,
+    *,
+    enabled: bool,
+    group_id: str | None,
+    traffic: IpAddressType,
+    user_based: bool,
+) -> None:
+    """Client-to-client needs an IPv4 client CIDR to route; a group needs AD or SAML."""
+    if group_id is not None and not enabled:
+        raise ClientVpnConfigError(path, "client_to_client_group_id", "needs client_to_client=True")
+    if enabled and not traffic.carries_ipv4:
+        raise ClientVpnConfigError(
+            path,
+            "client_to_client",
+            "routes the client CIDR to the clients, and IPv6-only traffic has none (Amazon "
+            "assigns the clients' IPv6 addresses): use traffic_ip_address_type 'dual-stack' "
+            "with a cidr, or drop client_to_client",
+        )
+    if group_id is not None and not user_based:
+        raise ClientVpnConfigError(
+            path,
+            "client_to_client_group_id",
+            f"names group {group_id!r}, but groups need user-based authentication (Active "
+            "Directory or SAML); omit it to let every client reach the others",
+        )
+
+
+def _ipv6_leak_protection(
+    path: str, value: bool | None, *, split_tunnel: bool, traffic: IpAddressType
+) -> bool:
+    """On by default where it applies: a full tunnel that carries IPv4 only."""
+    applies = not split_tunnel and not traffic.carries_ipv6
+    if value is None:
+        return applies
+    if value and split_tunnel:
+        raise ClientVpnConfigError(
+            path,
+            "ipv6_leak_protection",
+            "applies to full tunnel only: with split_tunnel=True clients send only the "
+            "routed networks through the VPN by design; drop ipv6_leak_protection=True",
+        )
+    if value and traffic.carries_ipv6:
+        raise ClientVpnConfigError(
+            path,
+            "ipv6_leak_protection",
+            f"applies to IPv4-only traffic: with traffic_ip_address_type {traffic.value!r} the "
+            "tunnel carries IPv6 itself; route it with routes and authorization_rules "
+            "(internet_access adds ::/0) and drop ipv6_leak_protection=True",
+        )
+    return value
+
+
 def _check_authentication(
     path: str,
     *,
@@ -419,3 +512,80 @@ def _function_name(handler: ec2.IClientVpnConnectionHandler | None) -> str | Non
     cfn = handler.node.default_child if isinstance(handler, Construct) else None
     name = getattr(cfn, "function_name", None) or handler.function_name
     return name if isinstance(name, str) and known(name) else None
+
+
+#: Defaults of the props below (``ClientVpn``'s signature uses them).
+DEFAULT_CONFIG_PREFIX = "client-config"
+DEFAULT_CA_VALIDITY_DAYS = 3650
+DEFAULT_CERTIFICATE_VALIDITY_DAYS = 825
+
+
+def check_props_take_effect(
+    scope: Construct,
+    *,
+    generated_pki: bool,
+    config_export: bool,
+    remote_random_label: bool,
+    config_version: str | None,
+    config_bucket: object | None,
+    config_prefix: str,
+    client_credentials_secret: object | None,
+    ca_validity_days: int,
+    server_certificate_validity_days: int,
+    client_certificate_validity_days: int,
+    log_group: logs.ILogGroup | None,
+    log_stream: logs.ILogStream | None,
+) -> None:
+    """Refuse a prop that would be silently ignored: the user believes it applies.
+
+    With given certificates and ``config_export=False`` no file is written, so the props
+    that shape the files do nothing; with given certificates nothing is generated, so the
+    validity props do nothing (a value other than the default is refused). A ``log_stream``
+    must be a stream of the ``log_group`` you bring: the group this construct creates is
+    new, and Client VPN refuses a stream of another group at deploy.
+    """
+    path = scope.node.path
+    if not generated_pki and not config_export:
+        ignored = {
+            "remote_random_label": remote_random_label,
+            "config_version": config_version is not None,
+            "config_bucket": config_bucket is not None,
+            "config_prefix": config_prefix != DEFAULT_CONFIG_PREFIX,
+            "client_credentials_secret": client_credentials_secret is not None,
+        }
+        for prop, given in ignored.items():
+            if given:
+                raise ClientVpnConfigError(
+                    path,
+                    prop,
+                    "shapes the exported configuration file, but config_export=False "
+                    "(with your own certificates) writes none; drop it or turn the export on",
+                )
+    if not generated_pki:
+        defaults = {
+            "ca_validity_days": (ca_validity_days, DEFAULT_CA_VALIDITY_DAYS),
+            "server_certificate_validity_days": (
+                server_certificate_validity_days,
+                DEFAULT_CERTIFICATE_VALIDITY_DAYS,
+            ),
+            "client_certificate_validity_days": (
+                client_certificate_validity_days,
+                DEFAULT_CERTIFICATE_VALIDITY_DAYS,
+            ),
+        }
+        for prop, (value, default) in defaults.items():
+            if value != default:
+                raise ClientVpnConfigError(
+                    path,
+                    prop,
+                    "sets the lifetime of a generated certificate, but server_certificate_arn "
+                    "is given, so nothing is generated; drop it (your certificates' lifetimes "
+                    "are set where you issue them) or omit the certificate ARNs",
+                )
+    if log_stream is not None and log_group is None:
+        raise ClientVpnConfigError(
+            path,
+            "log_stream",
+            "must be a stream of the log_group you bring; with the log group this construct "
+            "creates, leave it out (Client VPN writes to a stream of its own)",
+        )

@@ -85,9 +85,12 @@ def is_lookup_placeholder(vpc: ec2.IVpc) -> bool:
 
 @jsii.implements(IStableStringProducer)
 class Constant:
-    """A value the CDK sees as a token, so that it skips its own checks of it."""
+    """A value the CDK sees as a token, so that it skips its own checks of it.
 
-    def __init__(self, value: str) -> None:
+    ``None`` resolves to nothing: a property given it is left out of the template.
+    """
+
+    def __init__(self, value: str | None) -> None:
         self._value = value
 
     def produce(self) -> str | None:

@@ -12,6 +12,8 @@ import ipaddress
 import re
 from collections.abc import Sequence
 
+from .ip_address_type import IpAddressType
+
 CLIENT_CIDR_PREFIXES = range(12, 23)  # /12 .. /22
 MAX_DNS_SERVERS = 2
 MAX_BANNER_LENGTH = 1400
@@ -31,6 +33,74 @@ def ipv4_network(value: str) -> ipaddress.IPv4Network:
             f"{value!r} is not a valid IPv4 CIDR block ({err}); write it as a.b.c.d/n "
             "with no host bits set"
         ) from None
+
+
+def ip_network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """Parse an IPv4 or IPv6 CIDR block, rejecting host bits and bare addresses."""
+    if ":" not in value:
+        return ipv4_network(value)
+    if "/" not in value:
+        raise ValueError(f"{value!r} is not a CIDR block; write it as an IPv6 prefix x:x::/n")
+    try:
+        return ipaddress.IPv6Network(value, strict=True)
+    except ValueError as err:
+        raise ValueError(
+            f"{value!r} is not a valid IPv6 CIDR block ({err}); write it as x:x::/n with no "
+            "host bits set"
+        ) from None
+
+
+def ip_address_type(value: str) -> IpAddressType:
+    """One of ``ipv4``, ``ipv6``, ``dual-stack`` (or the ``IpAddressType`` member)."""
+    try:
+        return IpAddressType(value)
+    except ValueError:
+        valid = ", ".join(repr(t.value) for t in IpAddressType)
+        raise ValueError(
+            f"{value!r} is not an IP address type; use IpAddressType.IPV4, IPV6 or "
+            f"DUAL_STACK ({valid})"
+        ) from None
+
+
+def client_cidr_for(value: str | None, traffic: IpAddressType) -> ipaddress.IPv4Network | None:
+    """The client CIDR a traffic address type needs: IPv4 /12 to /22, or none for IPv6.
+
+    IPv4 and dual-stack traffic need an IPv4 client block; IPv6-only traffic takes none,
+    Amazon assigns the clients' IPv6 addresses (AWS Client VPN administrator guide, "IPv6
+    considerations"; the EC2 API refuses ``ClientCidrBlock`` with ``ipv6`` traffic).
+    """
+    if not traffic.carries_ipv4:
+        if value is not None:
+            raise ValueError(
+                f"is {value!r}, but with traffic_ip_address_type 'ipv6' Client VPN assigns the "
+                "clients' IPv6 addresses itself and takes no client CIDR: omit cidr, or use "
+                "'dual-stack' traffic to keep an IPv4 client block"
+            )
+        return None
+    if value is None:
+        raise ValueError(
+            f"is required with traffic_ip_address_type {traffic.value!r}: give an IPv4 block "
+            "from /12 to /22 (e.g. 10.100.0.0/22) for the clients' IPv4 addresses"
+        )
+    return client_cidr(value)
+
+
+def destination_family(
+    net: ipaddress.IPv4Network | ipaddress.IPv6Network, traffic: IpAddressType
+) -> None:
+    """A rule or route destination must be of an IP version the tunnel carries."""
+    if net.version == 6 and not traffic.carries_ipv6:
+        raise ValueError(
+            f"{net} is an IPv6 destination, but the tunnel carries IPv4 only "
+            f"(traffic_ip_address_type {traffic.value!r}); set traffic_ip_address_type to "
+            "IpAddressType.DUAL_STACK or IPV6, or use an IPv4 block"
+        )
+    if net.version == 4 and not traffic.carries_ipv4:
+        raise ValueError(
+            f"{net} is an IPv4 destination, but the tunnel carries IPv6 only "
+            "(traffic_ip_address_type 'ipv6'); set traffic_ip_address_type to "
+            "IpAddressType.DUAL_STACK or IPV4, or use an IPv6 block"
+        )
 
 
 def client_cidr(value: str) -> ipaddress.IPv4Network:

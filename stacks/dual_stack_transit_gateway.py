@@ -1,5 +1,9 @@
 """Example (d): an endpoint attached to a transit gateway (no VPC of its own), dual-stack.
 
+Dual-stack both ways: clients connect over IPv4 or IPv6 (``endpoint_ip_address_type``) and
+the tunnel carries both (``traffic_ip_address_type``), to the workload VPC's IPv4 and IPv6
+blocks.
+
 A transit gateway with a CIDR block (Client VPN needs one on it) and a workload VPC attached
 to it; the endpoint is associated in two of the region's AZs and routes the VPC's range to
 the transit gateway. Clients keep their addresses through a transit gateway (no SNAT), so
@@ -12,11 +16,17 @@ Generated PKI: ``cvpn config get --stack CvpnDualStackTransitGateway --user alic
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Fn, Stack, Validations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from constructs_cvpn import AuthorizationRule, ClientVpn, Route, TransitGatewayAttachment
+from constructs_cvpn import (
+    AuthorizationRule,
+    ClientVpn,
+    IpAddressType,
+    Route,
+    TransitGatewayAttachment,
+)
 
 from .network import example_vpc
 
@@ -36,7 +46,9 @@ class DualStackTransitGatewayStack(Stack):
             default_route_table_association="enable",
             default_route_table_propagation="enable",
         )
-        vpc = example_vpc(self)
+        vpc = example_vpc(self, dual_stack=True)
+        # The workload VPC's Amazon-provided IPv6 block, known at deploy time.
+        ipv6_block = Fn.select(0, vpc.vpc_ipv6_cidr_blocks)
         ec2.CfnTransitGatewayVpcAttachment(
             self,
             "WorkloadAttachment",
@@ -51,16 +63,21 @@ class DualStackTransitGatewayStack(Stack):
             transit_gateway=TransitGatewayAttachment(
                 transit_gateway_id=tgw.ref, availability_zones=self.availability_zones[:2]
             ),
-            # DUAL-STACK (props of the ipv6 branch, wired when both are merged):
-            #   endpoint_ip_address_type and traffic_ip_address_type = dual-stack, an IPv6
-            #   block on the transit gateway (transit_gateway_cidr_blocks), and an IPv6 rule
-            #   and route to the workload VPC's IPv6 CIDR next to the IPv4 ones below.
+            # Clients connect over IPv4 or IPv6 and reach the workload over both. The
+            # transit gateway's IPv4 block is enough for the attachment ("an assigned IPv4 or
+            # IPv6 CIDR block", Transit Gateway guide, Client VPN attachments).
+            endpoint_ip_address_type=IpAddressType.DUAL_STACK,
+            traffic_ip_address_type=IpAddressType.DUAL_STACK,
             split_tunnel=True,
             users=["alice"],
             authorization_rules=[
-                AuthorizationRule(cidr=vpc.vpc_cidr_block, all_users=True, description="Workload")
+                AuthorizationRule(cidr=vpc.vpc_cidr_block, all_users=True, description="Workload"),
+                AuthorizationRule(cidr=ipv6_block, all_users=True, description="Workload IPv6"),
             ],
-            routes=[Route(cidr=vpc.vpc_cidr_block, description="Workload VPC via the TGW")],
+            routes=[
+                Route(cidr=vpc.vpc_cidr_block, description="Workload VPC via the TGW"),
+                Route(cidr=ipv6_block, description="Workload VPC (IPv6) via the TGW"),
+            ],
         )
         # What users reach: the client CIDR arrives unchanged (vpn.connections is that CIDR).
         workload = ec2.SecurityGroup(

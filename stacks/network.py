@@ -10,16 +10,19 @@ from constructs import Construct
 from constructs_cvpn.keys import deny_grants_statement
 
 
-def example_vpc(scope: Construct) -> ec2.Vpc:
+def example_vpc(scope: Construct, *, dual_stack: bool = False) -> ec2.Vpc:
     """A two-AZ VPC (10.0.0.0/16) with one NAT gateway and encrypted flow logs.
 
     The public subnets hold only the NAT gateway (no public IPs on launch); the private
-    subnets are the Client VPN target networks.
+    subnets are the Client VPN target networks. ``dual_stack`` adds an Amazon-provided
+    IPv6 block and one per subnet, whose instances get no IPv6 address on launch either.
     """
+    no_ipv6_on_launch = False if dual_stack else None
     vpc = ec2.Vpc(
         scope,
         "Vpc",
         ip_addresses=ec2.IpAddresses.cidr("10.0.0.0/16"),
+        ip_protocol=ec2.IpProtocol.DUAL_STACK if dual_stack else ec2.IpProtocol.IPV4_ONLY,
         max_azs=2,
         nat_gateways=1,
         subnet_configuration=[
@@ -28,9 +31,13 @@ def example_vpc(scope: Construct) -> ec2.Vpc:
                 subnet_type=ec2.SubnetType.PUBLIC,
                 cidr_mask=24,
                 map_public_ip_on_launch=False,
+                ipv6_assign_address_on_creation=no_ipv6_on_launch,
             ),
             ec2.SubnetConfiguration(
-                name="Private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+                name="Private",
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS,
+                cidr_mask=20,
+                ipv6_assign_address_on_creation=no_ipv6_on_launch,
             ),
         ],
     )

@@ -30,7 +30,14 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["HandshakeResult", "handshake", "openvpn_path", "require_openvpn"]
+__all__ = [
+    "HandshakeResult",
+    "handshake",
+    "openvpn_path",
+    "require_openvpn",
+    "rewrite_client",
+    "server_config",
+]
 
 SUCCESS = "Initialization Sequence Completed"
 # Log lines after which the handshake cannot succeed any more: stop early.
@@ -109,7 +116,8 @@ def rewrite_client(client_ovpn: str, port: int) -> str:
     return f"{proto}\n{text}"
 
 
-def _server_config(port: int, tcp: bool, crl: bool) -> str:
+def server_config(port: int, tcp: bool = False, crl: bool = False) -> str:
+    """The throw-away server's config: ``tls-server`` on 127.0.0.1:``port``, ``dev null``."""
     lines = [
         "tls-server",
         "dev null",
@@ -199,7 +207,7 @@ def handshake(
         _write(work / "server.key", server_key_pem)
         if crl_pem is not None:
             _write(work / "crl.pem", crl_pem)
-        _write(work / "server.conf", _server_config(port, tcp, crl_pem is not None))
+        _write(work / "server.conf", server_config(port, tcp, crl_pem is not None))
         _write(work / "client.ovpn", rewrite_client(client_ovpn, port))
         ok = False
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import shutil
 import sys
 import time
@@ -270,7 +271,9 @@ def test_requirements_file_is_generated_from_uv_lock() -> None:
 
 def test_every_package_is_pinned_with_hashes() -> None:
     text = bundling.REQUIREMENTS.read_text()
-    pins = bundling._pins(text)
+    # Parsed here, not with bundling._pins: CRYPTOGRAPHY_VERSION is _pins of this very file,
+    # so comparing the two would hold for any parser.
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", text, re.MULTILINE))
     assert set(pins) == {"cryptography", "cffi", "pycparser"}
     assert pins["cryptography"] == bundling.CRYPTOGRAPHY_VERSION
     locked = {

@@ -164,7 +164,11 @@ def test_default_endpoint_properties(defaults: tuple[Stack, ClientVpn, Template]
                 "CloudwatchLogStream": Match.absent(),
             },
             "SelfServicePortal": "disabled",
-            "DnsServers": Match.absent(),
+            # Full tunnel: the VPC resolver, 10.0.0.0/16's base plus two (Amazon VPC user
+            # guide, "Amazon DNS server").
+            "DnsServers": ["10.0.0.2"],
+            "EndpointIpAddressType": Match.absent(),
+            "TrafficIpAddressType": Match.absent(),
             "ClientLoginBannerOptions": Match.absent(),
             "ClientConnectOptions": Match.absent(),
             "TagSpecifications": Match.absent(),

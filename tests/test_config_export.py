@@ -335,6 +335,8 @@ def test_users_resource_properties(pki: tuple[Stack, ClientVpn, Template]) -> No
         "ClientValidityDays": "825",
         "RenewBeforeDays": "30",
         "MetricDimension": "PkiVpn182244F3",
+        # Full tunnel, IPv4 traffic: AWS's IPv6 leak block goes into every file.
+        "BlockIpv6Leak": "true",
         "Triggers": {
             "ServerCertificateArn": {"Fn::GetAtt": [authority, "ServerCertificateArn"]},
             "ClientCertificateArn": {"Fn::GetAtt": [authority, "ClientRootCertificateArn"]},

@@ -14,7 +14,6 @@ from aws_cdk import App, Stack
 from aws_cdk.assertions import Match, Template
 from cfnlint.api import ManualArgs, lint
 
-from constructs_cvpn import MAX_CONCURRENT_MUTATIONS
 from constructs_cvpn.cli.discovery import parse_outputs
 from constructs_cvpn.testing import stable_template
 from stacks.example_app import build_app
@@ -390,7 +389,10 @@ def test_endpoint_changes_stay_within_the_concurrency_limit(outdir: Path, name: 
     everything = max_concurrent(resources, {RULE, ROUTE, ASSOCIATION})
     chain = longest_chain(resources, {RULE, ROUTE, ASSOCIATION})
     print(f"{name}: at most {everything} endpoint changes at once, longest chain {chain}")
-    assert rules_and_routes <= MAX_CONCURRENT_MUTATIONS
+    # Client VPN runs at most 10 operations on an endpoint at once (quota, not adjustable);
+    # the construct plans for 6 associations (AZs), leaving 4 lanes for rules and routes.
+    # Written here, not imported: a lower limit in the code, or one lane, would pass too.
+    assert rules_and_routes <= 10 - 6
     assert everything <= 10
     associations = {n for n, r in resources.items() if r["Type"] == ASSOCIATION}
     ancestors = ancestors_of(resources)
@@ -412,8 +414,19 @@ def test_the_transit_gateway_example(outdir: Path) -> None:
     assert "VpcId" not in endpoint and "SecurityGroupIds" not in endpoint
     zones = sorted((a["AvailabilityZone"] for a in of(ASSOCIATION)), key=json.dumps)
     assert zones == [{"Fn::Select": [i, {"Fn::GetAZs": ""}]} for i in (0, 1)]
-    [route] = of("AWS::EC2::ClientVpnRoute")
-    assert "TargetVpcSubnetId" not in route
+    # Dual-stack both ways (the EC2 API's value "dual-stack"), an IPv4 client block.
+    assert endpoint["EndpointIpAddressType"] == endpoint["TrafficIpAddressType"] == "dual-stack"
+    assert endpoint["ClientCidrBlock"] == "10.160.0.0/22"
+    [vpc_id] = [lid for lid, r in resources.items() if r["Type"] == "AWS::EC2::VPC"]
+    ipv6_block = {"Fn::Select": [0, {"Fn::GetAtt": [vpc_id, "Ipv6CidrBlocks"]}]}
+    routes = of("AWS::EC2::ClientVpnRoute")
+    assert [r["DestinationCidrBlock"] for r in routes] == [
+        {"Fn::GetAtt": [vpc_id, "CidrBlock"]},
+        ipv6_block,
+    ]
+    assert all("TargetVpcSubnetId" not in route for route in routes)
+    rules = [r["TargetNetworkCidr"] for r in of("AWS::EC2::ClientVpnAuthorizationRule")]
+    assert ipv6_block in rules
     ingress = [
         {k: rule.get(k) for k in ("CidrIp", "FromPort", "ToPort")}
         for group in of("AWS::EC2::SecurityGroup")

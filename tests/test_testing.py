@@ -16,15 +16,14 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 from syrupy.extensions.amber import AmberDataSerializer
 
-from constructs_cvpn.testing import (
-    ASSET_BUCKET,
-    ASSET_HASH,
-    VERSION_HASH,
-    stable_template,
-    stable_template_json,
-)
+from constructs_cvpn.testing import stable_template, stable_template_json
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
+# The placeholders stable_template promises, written here: importing them from
+# constructs_cvpn.testing would let an empty or changed placeholder pass.
+ASSET_HASH = "[ASSET_HASH]"
+ASSET_BUCKET = "[ASSET_BUCKET]"
+VERSION_HASH = "[VERSION_HASH]"
 
 
 class Stacks:

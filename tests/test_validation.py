@@ -5,6 +5,7 @@ import ipaddress
 import pytest
 
 from constructs_cvpn import validation
+from constructs_cvpn.ip_address_type import IpAddressType
 
 ACM_ARN = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000001"
 
@@ -29,6 +30,93 @@ class TestIpv4Network:
     def test_rejects_malformed_and_ipv6_blocks(self, value: str) -> None:
         with pytest.raises(ValueError, match="is not a valid IPv4 CIDR block"):
             validation.ipv4_network(value)
+
+
+class TestIpNetwork:
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("10.0.0.0/16", ipaddress.IPv4Network("10.0.0.0/16")),
+            ("2001:db8::/32", ipaddress.IPv6Network("2001:db8::/32")),
+            ("::/0", ipaddress.IPv6Network("::/0")),
+            ("2001:db8:0:1::1/128", ipaddress.IPv6Network("2001:db8:0:1::1/128")),
+        ],
+    )
+    def test_parses_both_versions(self, value: str, expected: object) -> None:
+        assert validation.ip_network(value) == expected
+
+    def test_rejects_a_bare_ipv6_address(self) -> None:
+        with pytest.raises(ValueError, match=r"'2001:db8::1' is not a CIDR block; write it as an"):
+            validation.ip_network("2001:db8::1")
+
+    @pytest.mark.parametrize("value", ["2001:db8::1/32", "2001:db8::/129", "2001:db8:::/32"])
+    def test_rejects_host_bits_and_malformed_ipv6(self, value: str) -> None:
+        with pytest.raises(ValueError, match="is not a valid IPv6 CIDR block"):
+            validation.ip_network(value)
+
+    def test_ipv4_keeps_its_own_messages(self) -> None:
+        with pytest.raises(ValueError, match="is not a valid IPv4 CIDR block"):
+            validation.ip_network("10.0.0.1/16")
+
+
+class TestIpAddressType:
+    # The EC2 API's enum (CreateClientVpnEndpoint EndpointIpAddressType/TrafficIpAddressType).
+    @pytest.mark.parametrize("value", ["ipv4", "ipv6", "dual-stack"])
+    def test_accepts_the_api_values(self, value: str) -> None:
+        assert validation.ip_address_type(value).value == value
+
+    def test_accepts_the_enum(self) -> None:
+        assert validation.ip_address_type(IpAddressType.DUAL_STACK) is IpAddressType.DUAL_STACK
+
+    @pytest.mark.parametrize("value", ["dualstack", "IPv6", "both", ""])
+    def test_rejects_other_spellings(self, value: str) -> None:
+        with pytest.raises(ValueError, match="is not an IP address type; use IpAddressType"):
+            validation.ip_address_type(value)
+
+
+class TestClientCidrFor:
+    @pytest.mark.parametrize("traffic", [IpAddressType.IPV4, IpAddressType.DUAL_STACK])
+    def test_ipv4_and_dual_stack_need_an_ipv4_block(self, traffic: IpAddressType) -> None:
+        assert validation.client_cidr_for("10.100.0.0/22", traffic) == ipaddress.IPv4Network(
+            "10.100.0.0/22"
+        )
+        with pytest.raises(
+            ValueError, match=f"is required with traffic_ip_address_type '{traffic.value}'"
+        ):
+            validation.client_cidr_for(None, traffic)
+
+    def test_dual_stack_keeps_the_12_to_22_rule(self) -> None:
+        with pytest.raises(ValueError, match="is a /24; Client VPN needs a block from /12"):
+            validation.client_cidr_for("10.100.0.0/24", IpAddressType.DUAL_STACK)
+
+    def test_ipv6_traffic_takes_no_client_cidr(self) -> None:
+        assert validation.client_cidr_for(None, IpAddressType.IPV6) is None
+        with pytest.raises(ValueError, match="Client VPN assigns the clients' IPv6 addresses"):
+            validation.client_cidr_for("10.100.0.0/22", IpAddressType.IPV6)
+
+
+class TestDestinationFamily:
+    v4 = ipaddress.IPv4Network("10.0.0.0/16")
+    v6 = ipaddress.IPv6Network("2001:db8::/32")
+
+    def test_dual_stack_carries_both(self) -> None:
+        validation.destination_family(self.v4, IpAddressType.DUAL_STACK)
+        validation.destination_family(self.v6, IpAddressType.DUAL_STACK)
+
+    def test_ipv6_destination_needs_ipv6_traffic(self) -> None:
+        validation.destination_family(self.v6, IpAddressType.IPV6)
+        with pytest.raises(
+            ValueError,
+            match="2001:db8::/32 is an IPv6 destination, but the tunnel carries IPv4 only",
+        ):
+            validation.destination_family(self.v6, IpAddressType.IPV4)
+
+    def test_ipv4_destination_needs_ipv4_traffic(self) -> None:
+        validation.destination_family(self.v4, IpAddressType.IPV4)
+        with pytest.raises(
+            ValueError, match=r"10\.0\.0\.0/16 is an IPv4 destination, but the tunnel carries IPv6"
+        ):
+            validation.destination_family(self.v4, IpAddressType.IPV6)
 
 
 class TestClientCidr:

@@ -286,17 +286,24 @@ def _write_private(path: Path, data: bytes, *, force: bool) -> None:
     _write_all(fd, Path(temporary), data)
     try:
         os.replace(temporary, path)
-    except OSError:
+    except BaseException:  # Ctrl-C too: never leave a second copy of a private key behind
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
 def _write_all(fd: int, path: Path, data: bytes) -> None:
-    """Write ``data`` to the open descriptor, force mode 0600, close; remove the file on error."""
+    """Write ``data`` to the open descriptor, force mode 0600, sync, close.
+
+    The data is on disk before the file is renamed over an old one (without the sync, a
+    crash after the rename can leave the name pointing at an empty file). The file is
+    removed on any error.
+    """
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), FILE_MODE)
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
     except BaseException:
         path.unlink(missing_ok=True)
         raise

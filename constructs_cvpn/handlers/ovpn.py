@@ -16,9 +16,11 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 __all__ = [
+    "IPV6_LEAK_BLOCK",
     "CredentialsError",
     "OvpnFormatError",
     "add_inline_credentials",
+    "block_ipv6_leak",
     "inline_block",
     "randomize_remote_host",
     "validate_credentials",
@@ -43,6 +45,8 @@ _HAS_CREDENTIALS = re.compile(r"^[ \t]*(?:<(?:cert|key)>|(?:cert|key)[ \t])", re
 # `remote <host> [<port> [<proto>]]`; `remote-random-hostname` etc. do not match
 # because `remote` must be followed by blanks.
 _REMOTE = re.compile(r"^([ \t]*remote[ \t]+)(\S+)(?=[ \t\r]|$)", re.MULTILINE)
+# An `ifconfig-ipv6` or `route-ipv6` directive at the start of a line.
+_IPV6_DIRECTIVE = re.compile(r"^[ \t]*(?:ifconfig-ipv6|route-ipv6)[ \t]", re.MULTILINE)
 # A DNS label: 1-63 letters, digits or hyphens, not starting or ending with a hyphen.
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 # One PEM block: BEGIN line, base64 body, END line with the same type.
@@ -175,6 +179,40 @@ def randomize_remote_host(config: str, label: str) -> str:
     if count == 0:
         raise OvpnFormatError("the client configuration has no remote line")
     return result
+
+
+#: The lines that keep IPv6 out of the physical interface on an IPv4-only full tunnel, as
+#: the AWS Client VPN administrator guide gives them ("IPv6 considerations", the example
+#: routing "all currently allocated IPv6 traffic" to the VPN): a unique-local address on the
+#: tunnel device, and routes for global unicast (2000::/3) and unique-local (fc00::/7)
+#: addresses through it, where the endpoint drops them. The AWS-provided client supports
+#: both directives (AWS Client VPN user guide, "OpenVPN directives"); OpenVPN's own
+#: ``block-ipv6``/``redirect-gateway ipv6`` are not on that list.
+IPV6_LEAK_BLOCK = (
+    "ifconfig-ipv6 fd15:53b6:dead::2 fd15:53b6:dead::1",
+    "route-ipv6 2000::/3",
+    "route-ipv6 fc00::/7",
+)
+
+
+def block_ipv6_leak(config: str) -> str:
+    """Return ``config`` with the :data:`IPV6_LEAK_BLOCK` lines appended.
+
+    For an endpoint whose tunnel carries IPv4 only, in full-tunnel mode: without them a
+    dual-stack client keeps reaching IPv6 destinations outside the tunnel, from its own
+    address. Every other byte is kept; the lines use the config's own line ending.
+
+    Raises:
+        OvpnFormatError: the config already has ``ifconfig-ipv6`` or ``route-ipv6`` lines
+            (an endpoint that carries IPv6 itself, or a file edited before).
+    """
+    if _IPV6_DIRECTIVE.search(config):
+        raise OvpnFormatError("the client configuration already configures IPv6 routing")
+    nl = _newline(config)
+    lines = nl.join(IPV6_LEAK_BLOCK) + nl
+    if config and not config.endswith("\n"):
+        return config + nl + lines
+    return config + lines
 
 
 def inline_block(config: str, tag: str) -> str | None:

@@ -6,6 +6,7 @@ secret (a ``<ca>`` block, no ``<cert>``/``<key>``); the keys are real (``tests/c
 
 from __future__ import annotations
 
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,6 @@ from cryptography.hazmat.primitives import serialization
 from moto import mock_aws
 
 from constructs_cvpn.cli.clients import S3_CONFIG
-from constructs_cvpn.handlers.ovpn import inline_block
 from tests.certs import Issued, make_ca, make_client
 from tests.cli.conftest import BUCKET, CONFIG_KEY, ENDPOINT_ID, REGION, STACK, FakeAws
 
@@ -35,6 +35,14 @@ KEYS = {
     "crlf/client.ovpn": SHARED_CRLF,
     "withcert/client.ovpn": WITH_CERT,
 }
+
+
+def inline_block(text: str, tag: str) -> str:
+    """The text between ``<tag>`` and ``</tag>`` (exactly one block), parsed here: the
+    library's ``ovpn.inline_block`` is the reading half of ``add_inline_credentials`` (the code
+    under test), so a mistake shared by both would pass."""
+    (body,) = re.findall(rf"^<{tag}>\r?\n(.*?)^</{tag}>\r?$", text, re.DOTALL | re.MULTILINE)
+    return str(body)
 
 
 @pytest.fixture(scope="module")

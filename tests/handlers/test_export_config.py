@@ -239,6 +239,35 @@ def test_random_label_off(env: Env, value: str) -> None:
     assert env.body() == config.encode()
 
 
+# AWS Client VPN administrator guide, "IPv6 considerations": the three lines that route
+# all currently allocated IPv6 traffic into an IPv4-only tunnel (written here, not imported).
+LEAK_BLOCK = (
+    "ifconfig-ipv6 fd15:53b6:dead::2 fd15:53b6:dead::1\nroute-ipv6 2000::/3\nroute-ipv6 fc00::/7\n"
+)
+
+
+def test_ipv6_leak_block_is_appended_after_the_other_edits(env: Env, client: Issued) -> None:
+    config = fixture("mutual.ovpn")
+    env.expect_export(config)
+    secret = env.credentials_secret(client)
+    create(env.props(BlockIpv6Leak="true", CredentialsSecretArn=secret))
+    assert env.body().decode() == inline(config, client) + LEAK_BLOCK
+
+
+@pytest.mark.parametrize("value", ["false", ""])
+def test_ipv6_leak_block_off(env: Env, value: str) -> None:
+    config = fixture("saml.ovpn")
+    env.expect_export(config)
+    create(env.props(BlockIpv6Leak=value))
+    assert env.body() == config.encode()
+
+
+def test_ipv6_leak_block_on_an_export_that_routes_ipv6_fails(env: Env) -> None:
+    env.expect_export(fixture("saml.ovpn") + "route-ipv6 ::/0\n")
+    with pytest.raises(ExportConfigError, match="already configures IPv6 routing"):
+        create(env.props(BlockIpv6Leak="true"))
+
+
 def test_data_has_only_four_keys_and_no_pem(env: Env, client: Issued) -> None:
     env.expect_export(fixture("mutual.ovpn"))
     result = create(env.props(CredentialsSecretArn=env.credentials_secret(client)))

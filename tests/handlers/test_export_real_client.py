@@ -1,12 +1,18 @@
 """The .ovpn the export handler writes connects a real OpenVPN client (mutual auth).
 
-EC2 is stubbed (it returns an export whose ``<ca>`` is a CA made here), S3 and Secrets
+EC2 is stubbed (it returns an export whose ``<ca>`` is the CA of the test), S3 and Secrets
 Manager are moto; the object the handler wrote is then used as-is by a real ``openvpn``
 client against a throw-away server on loopback (see ``tests/openvpn_harness.py``).
+
+The certificates, keys and CRLs are the library's own (``constructs_cvpn.handlers.pki.certs``,
+what the generated PKI issues and imports), not test helpers: a broken certificate, key or
+CRL from the library fails a test here. Every refusal has a positive twin that differs in
+one thing only and must connect, so a broken file cannot pass as "refused".
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -19,8 +25,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from constructs_cvpn.handlers.export_config import aws, index
+from constructs_cvpn.handlers.pki import certs
 from tests import openvpn_harness
-from tests.certs import Issued, make_ca, make_client, make_crl, make_server
+from tests.certs import Issued
 from tests.openvpn_harness import handshake, require_openvpn
 
 pytestmark = pytest.mark.openvpn
@@ -34,16 +41,38 @@ WriteOvpn = Callable[..., str]
 CA_BLOCK = re.compile(r"<ca>\n.*?</ca>\n", re.DOTALL)
 
 
+def _pem(issued: certs.Issued) -> Issued:
+    """The library's issued pair, with its PEM text (as the PKI writes it)."""
+    return Issued(
+        cert_pem=certs.cert_to_pem(issued.cert),
+        key_pem=certs.key_to_pem(issued.key),
+        cert=issued.cert,
+        key=issued.key,
+    )
+
+
 @pytest.fixture(scope="module")
 def pki() -> dict[str, Issued]:
-    ca = make_ca("vpn-ca")
-    other = make_ca("other-ca")
+    ca = certs.create_ca("vpn-ca")
+    other = certs.create_ca("other-ca")
     return {
-        "ca": ca,
-        "server": make_server(ca, "server.vpn.example.com"),
-        "client": make_client(ca),
-        "foreign": make_client(other, "intruder.vpn.example.com"),
+        "ca": _pem(ca),
+        "server": _pem(certs.issue_server_cert(ca, "server.vpn.example.com")),
+        "client": _pem(certs.issue_client_cert(ca, "client1.vpn.example.com")),
+        "bystander": _pem(certs.issue_client_cert(ca, "bystander")),
+        "foreign": _pem(certs.issue_client_cert(other, "intruder.vpn.example.com")),
     }
+
+
+def library_crl(ca: Issued, revoked: list[Issued]) -> str:
+    """The CRL the PKI handler imports (``certs.build_crl``), revoking ``revoked``."""
+    now = dt.datetime.now(dt.UTC)
+    crl = certs.build_crl(
+        certs.Issued(key=ca.key, cert=ca.cert),
+        [(r.cert.serial_number, now - dt.timedelta(minutes=5)) for r in revoked],
+        crl_number=1,
+    )
+    return certs.crl_to_pem(crl)
 
 
 def exported_config(ca: Issued, proto: str = "udp") -> str:
@@ -101,50 +130,57 @@ def write_ovpn(monkeypatch: pytest.MonkeyPatch) -> Iterator[WriteOvpn]:
         yield run
 
 
-@pytest.mark.parametrize(("proto", "label"), [("udp", "false"), ("tcp", "true")])
-def test_written_ovpn_connects(
-    write_ovpn: WriteOvpn, pki: dict[str, Issued], proto: str, label: str
-) -> None:
-    ovpn = write_ovpn(exported_config(pki["ca"], proto), pki["client"], RemoteRandomLabel=label)
-    assert "<cert>" in ovpn and "<key>" in ovpn
-    result = handshake(
+def _connect(ovpn: str, pki: dict[str, Issued], **extra: object) -> openvpn_harness.HandshakeResult:
+    return handshake(
         ovpn,
         ca_pem=pki["ca"].cert_pem,
         server_cert_pem=pki["server"].cert_pem,
         server_key_pem=pki["server"].key_pem,
-        crl_pem=make_crl(pki["ca"]),
+        **extra,  # type: ignore[arg-type]
     )
+
+
+@pytest.mark.parametrize(("proto", "label"), [("udp", "false"), ("tcp", "true")])
+def test_written_ovpn_connects(
+    write_ovpn: WriteOvpn, pki: dict[str, Issued], proto: str, label: str
+) -> None:
+    """Catches a broken file (blocks misplaced, cert and key swapped, remote lost) and a
+    CRL that refuses everyone: the server checks the library's CRL, which revokes someone
+    else."""
+    ovpn = write_ovpn(exported_config(pki["ca"], proto), pki["client"], RemoteRandomLabel=label)
+    assert "<cert>" in ovpn and "<key>" in ovpn
+    result = _connect(ovpn, pki, crl_pem=library_crl(pki["ca"], [pki["bystander"]]))
     assert result.ok, f"client:\n{result.client_log}\nserver:\n{result.server_log}"
     assert "VERIFY OK: depth=0, CN=client1.vpn.example.com" in result.server_log
     assert "VERIFY OK: depth=0, CN=server.vpn.example.com" in result.client_log
 
 
-def test_client_cert_from_another_ca_fails(write_ovpn: WriteOvpn, pki: dict[str, Issued]) -> None:
-    ovpn = write_ovpn(exported_config(pki["ca"]), pki["foreign"])
-    result = handshake(
-        ovpn,
-        ca_pem=pki["ca"].cert_pem,
-        server_cert_pem=pki["server"].cert_pem,
-        server_key_pem=pki["server"].key_pem,
-        timeout=10,
-    )
-    assert not result.ok
-    assert "VERIFY ERROR" in result.server_log
-    assert "Initialization Sequence Completed" not in result.server_log
+@pytest.mark.parametrize(("who", "connects"), [("client", True), ("foreign", False)])
+def test_only_a_client_cert_of_the_endpoints_ca_connects(
+    write_ovpn: WriteOvpn, pki: dict[str, Issued], who: str, connects: bool
+) -> None:
+    """The refusal of a certificate from another CA, and its twin: the same file with a
+    certificate of the endpoint's CA connects (so the refusal is about the CA)."""
+    ovpn = write_ovpn(exported_config(pki["ca"]), pki[who])
+    result = _connect(ovpn, pki, timeout=10 if not connects else 20)
+    assert result.ok is connects, f"client:\n{result.client_log}\nserver:\n{result.server_log}"
+    if not connects:
+        assert "VERIFY ERROR" in result.server_log
+        assert "Initialization Sequence Completed" not in result.server_log
 
 
-def test_revoked_client_cert_fails(write_ovpn: WriteOvpn, pki: dict[str, Issued]) -> None:
+@pytest.mark.parametrize(("revoked", "connects"), [("client", False), ("bystander", True)])
+def test_the_librarys_crl_refuses_exactly_the_revoked_cert(
+    write_ovpn: WriteOvpn, pki: dict[str, Issued], revoked: str, connects: bool
+) -> None:
+    """Catches a CRL that lists nobody (revoked client connects), one that is unsigned, badly
+    signed or names the wrong issuer (OpenVPN then refuses every client: the twin fails)."""
     ovpn = write_ovpn(exported_config(pki["ca"]), pki["client"])
-    result = handshake(
-        ovpn,
-        ca_pem=pki["ca"].cert_pem,
-        server_cert_pem=pki["server"].cert_pem,
-        server_key_pem=pki["server"].key_pem,
-        crl_pem=make_crl(pki["ca"], revoked=[pki["client"]]),
-        timeout=10,
-    )
-    assert not result.ok
-    assert "Initialization Sequence Completed" not in result.server_log
+    crl = library_crl(pki["ca"], [pki[revoked]])
+    result = _connect(ovpn, pki, crl_pem=crl, timeout=10 if not connects else 20)
+    assert result.ok is connects, f"client:\n{result.client_log}\nserver:\n{result.server_log}"
+    if not connects:
+        assert "Initialization Sequence Completed" not in result.server_log
 
 
 # --- the harness itself ---------------------------------------------------------------------

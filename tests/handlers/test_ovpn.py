@@ -12,6 +12,7 @@ from constructs_cvpn.handlers.ovpn import (
     CredentialsError,
     OvpnFormatError,
     add_inline_credentials,
+    block_ipv6_leak,
     randomize_remote_host,
     validate_credentials,
 )
@@ -260,3 +261,41 @@ def test_inline_credentials_ignores_ca_close_inside_a_line() -> None:
     result = add_inline_credentials(config, FAKE_CERT, FAKE_KEY)
     assert result.startswith("client\n# see </ca> below\n<ca>\nY2E=\n</ca>\n<cert>\n")
     assert result.endswith("</key>\nverb 3\n")
+
+
+# --- IPv6 leak block -----------------------------------------------------------------------
+# The oracle is the AWS Client VPN administrator guide, "IPv6 considerations": to keep a
+# dual-stack client's IPv6 traffic off its physical interface on an IPv4-only endpoint, add
+# `ifconfig-ipv6 fd15:53b6:dead::2 fd15:53b6:dead::1`, `route-ipv6 2000::/3` and
+# `route-ipv6 fc00::/7` ("all currently allocated IPv6 traffic") to the client file.
+AWS_LEAK_LINES = (
+    "ifconfig-ipv6 fd15:53b6:dead::2 fd15:53b6:dead::1\nroute-ipv6 2000::/3\nroute-ipv6 fc00::/7\n"
+)
+
+
+def test_block_ipv6_leak_exact_text() -> None:
+    assert block_ipv6_leak(SMALL) == SMALL + AWS_LEAK_LINES
+
+
+def test_block_ipv6_leak_real_fixture_keeps_every_byte() -> None:
+    config = (FIXTURES / "saml.ovpn").read_text()
+    assert block_ipv6_leak(config) == config + AWS_LEAK_LINES
+
+
+def test_block_ipv6_leak_keeps_crlf_and_ends_the_last_line() -> None:
+    crlf = SMALL.replace("\n", "\r\n").removesuffix("\r\n")
+    assert block_ipv6_leak(crlf) == crlf + "\r\n" + AWS_LEAK_LINES.replace("\n", "\r\n")
+
+
+@pytest.mark.parametrize(
+    "line", ["ifconfig-ipv6 fd00::2 fd00::1", "route-ipv6 ::/0", "  route-ipv6 2000::/3"]
+)
+def test_block_ipv6_leak_refuses_a_config_that_routes_ipv6(line: str) -> None:
+    with pytest.raises(OvpnFormatError, match="already configures IPv6 routing"):
+        block_ipv6_leak(SMALL + line + "\n")
+
+
+def test_block_ipv6_leak_after_credentials_and_label() -> None:
+    edited = randomize_remote_host(add_inline_credentials(SMALL, FAKE_CERT, FAKE_KEY), "abc123")
+    result = block_ipv6_leak(edited)
+    assert result.startswith(edited) and result.endswith(AWS_LEAK_LINES)

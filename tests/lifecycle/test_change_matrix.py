@@ -264,6 +264,11 @@ def _other_vpc(stack: Stack, vpc: ec2.Vpc) -> Props:
     return {"vpc": _vpc(stack, "OtherVpc", "10.1.0.0/16")}
 
 
+def _dual_stack_vpc(stack: Stack, vpc: ec2.Vpc) -> Props:
+    """The scenario on a dual-stack VPC (IPv6 traffic needs subnets with an IPv6 CIDR)."""
+    return {"vpc": _vpc(stack, "DualStackVpc", VPC_CIDR, dual_stack=True)}
+
+
 def _other_vpc_and_cidr(stack: Stack, vpc: ec2.Vpc) -> Props:
     return {**_other_vpc(stack, vpc), "cidr": "10.101.0.0/22"}
 
@@ -337,8 +342,15 @@ ROWS: list[Change] = [
            REPLACED, WITH_ENDPOINT, ovpn=True),
     Change("self_service_portal", "saml", "False → True", _set(self_service_portal=True),
            IN_PLACE),
-    Change("dns_servers", "pki", "none → 10.0.0.2", _set(dns_servers=["10.0.0.2"]), IN_PLACE),
-    Change("split_tunnel", "pki", "False → True", _set(split_tunnel=True), IN_PLACE),
+    Change("endpoint_ip_address_type", "pki", "not set (IPv4) → dual-stack",
+           _set(endpoint_ip_address_type="dual-stack"), REPLACED, WITH_ENDPOINT, ovpn=True),
+    Change("traffic_ip_address_type", "pki", "not set (IPv4) → dual-stack, dual-stack VPC",
+           _set(traffic_ip_address_type="dual-stack"), REPLACED, WITH_ENDPOINT, ovpn=True,
+           before=_dual_stack_vpc),
+    Change("dns_servers", "pki", "VPC resolver (default) → 1.1.1.1",
+           _set(dns_servers=["1.1.1.1"]), IN_PLACE),
+    # Split tunnel also drops the default VPC resolver and the IPv6 leak block from the files.
+    Change("split_tunnel", "pki", "False → True", _set(split_tunnel=True), IN_PLACE, ovpn=True),
     _TCP, _TCP.also("mutual"),
     _PORT, _PORT.also("mutual"), _PORT.also("saml"),
     Change("session_timeout", "pki", "12 h → 8 h",
@@ -378,9 +390,10 @@ ROWS: list[Change] = [
     Change("log_group", "pki", "new group → a group you bring",
            _own("log_group", lambda s, v: logs.LogGroup(s, "Logs", retention=ONE_YEAR)),
            IN_PLACE),
-    Change("log_stream", "pki", "none → a named stream",
+    Change("log_stream", "pki", "none → a named stream of the group you bring",
            _own("log_stream", lambda s, v: logs.LogStream.from_log_stream_name(s, "S", "vpn")),
-           IN_PLACE),
+           IN_PLACE,
+           before=_own("log_group", lambda s, v: logs.LogGroup(s, "Logs", retention=ONE_YEAR))),
     Change("log_retention", "pki", "1 year → 3 months",
            _set(log_retention=logs.RetentionDays.THREE_MONTHS), UNCHANGED),
     Change("encryption_key", "pki", "new key → a key you bring",
@@ -403,7 +416,12 @@ ROWS: list[Change] = [
     Change("internet_access_group_id", "saml", "all users → one group",
            _set(internet_access=True, internet_access_group_id="engineering"), UNCHANGED,
            before=_set(internet_access=True)),
-    Change("config_export", "mutual", "True → False", _set(config_export=False), UNCHANGED),
+    Change("client_to_client", "pki", "False → True", _set(client_to_client=True), UNCHANGED),
+    Change("client_to_client_group_id", "saml", "all users → one group",
+           _set(client_to_client_group_id="engineering"), UNCHANGED,
+           before=_set(client_to_client=True)),
+    Change("config_export", "mutual", "True → False (and the credentials secret dropped)",
+           _set(config_export=False, client_credentials_secret=None), UNCHANGED),
     Change("config_bucket", "mutual", "new bucket → a bucket you bring",
            _own("config_bucket", lambda s, v: s3.Bucket(s, "Bucket")), UNCHANGED),
     Change("config_prefix", "mutual", "client-config → vpn", _set(config_prefix="vpn"),
@@ -412,6 +430,8 @@ ROWS: list[Change] = [
            ovpn=True),
     _VERSION, _VERSION.also("mutual"), _VERSION.also("saml"),
     _LABEL, _LABEL.also("mutual"),
+    Change("ipv6_leak_protection", "pki", "on (default, IPv4 full tunnel) → False",
+           _set(ipv6_leak_protection=False), UNCHANGED, ovpn=True),
     Change("users", "pki", "add a user", _set(users=["alice", "bob", "carol"]), UNCHANGED,
            ovpn=True),
     Change("ca_validity_days", "pki", "3650 → 1825", _set(ca_validity_days=1825), UNCHANGED),
@@ -435,12 +455,13 @@ ROWS: list[Change] = [
 Resources = dict[str, dict[str, Any]]
 
 
-def _vpc(stack: Stack, id: str, cidr: str) -> ec2.Vpc:
+def _vpc(stack: Stack, id: str, cidr: str, *, dual_stack: bool = False) -> ec2.Vpc:
     """Two groups of isolated subnets (no NAT: nothing here needs one, and synth is faster)."""
     return ec2.Vpc(
         stack,
         id,
         ip_addresses=ec2.IpAddresses.cidr(cidr),
+        ip_protocol=ec2.IpProtocol.DUAL_STACK if dual_stack else ec2.IpProtocol.IPV4_ONLY,
         max_azs=len(AZS),
         nat_gateways=0,
         subnet_configuration=[

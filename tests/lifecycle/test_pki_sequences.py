@@ -39,8 +39,8 @@ def s3_error(op: str, code: str = "InternalError") -> ClientError:
 
 
 def assert_consistent(stack: PkiStack, end: EndState, names: list[str]) -> None:
-    """Every user has a file with their CN, a matching key, a cert of this CA whose serial
-    is the state's, and not revoked; nothing else holds a key."""
+    """Every user has a file with their CN, a key of their own matching the cert, a cert of
+    this CA whose serial is the state's, and not revoked; nothing else holds a key."""
     files = end.users()
     assert sorted(files) == sorted(names)
     ca = stack.ca()
@@ -52,6 +52,9 @@ def assert_consistent(stack: PkiStack, end: EndState, names: list[str]) -> None:
         assert f.verifies_against(ca), f"{name}: certificate not issued by the current CA"
         assert serials.get(name) == f.serial, f"{name}: file serial differs from the state"
         assert f.serial not in revoked, f"{name}: the delivered certificate is revoked"
+    # Catches one key shared by several users (each file would still match its own cert).
+    moduli = {f.key.public_key().public_numbers().n for f in files.values() if f.key}
+    assert len(moduli) == len(files), "two users' files hold the same private key"
     user_keys = {f"{end.prefix}users/{n}.ovpn" for n in names}
     leaked = {v.key for v in end.versions_holding_a_private_key()} - user_keys
     assert not leaked, f"objects holding a private key outside the users' files: {leaked}"

@@ -69,3 +69,6 @@ def test_partial_failure_then_retry(
     for name, f in files.items():
         assert f.cn == name and serials[name] == f.serial and f.key_matches_cert()
         assert f.verifies_against(ca)
+    # Catches one key handed to many users: each file would still match its own certificate.
+    moduli = {f.key.public_key().public_numbers().n for f in files.values() if f.key}
+    assert len(moduli) == len(files), "several users' files hold the same private key"

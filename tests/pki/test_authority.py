@@ -133,7 +133,16 @@ def test_create_names_secret_from_request_id_and_imports_server_cert(kms_key: st
 
 
 def test_create_guards_the_secret_with_a_resource_policy(kms_key: str) -> None:
+    """Catches: the deny missing an action or a reader, or ``BlockPublicPolicy`` off (moto
+    does not keep that flag, so the request is checked: Secrets Manager then accepts a
+    policy that opens the CA's key to every principal)."""
+    sent: list[dict[str, Any]] = []
+    aws.client("secretsmanager").meta.events.register(
+        "provide-client-params.secretsmanager.PutResourcePolicy",
+        lambda params, **_: sent.append(dict(params)),
+    )
     out = _create(kms_key)
+    assert [p["BlockPublicPolicy"] for p in sent] == [True]
     got = _sm().get_resource_policy(SecretId=out["PhysicalResourceId"])
     (statement,) = json.loads(got["ResourcePolicy"])["Statement"]
     assert statement["Effect"] == "Deny"

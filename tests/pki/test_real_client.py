@@ -2,7 +2,8 @@
 
 Runs the whole Authority + Users flow under moto (EC2 stubbed), then hands the user files to
 ``tests/openvpn_harness.py``: the server presents the generated server certificate and trusts
-the generated CA; with the generated CRL it must refuse a removed user.
+the generated CA; with the CRL the Users handler imported on removing a user (the library's
+own revocation code) it must refuse that user and still accept the others.
 """
 
 from __future__ import annotations
@@ -92,22 +93,33 @@ def test_generated_configs_connect_and_crl_rejects_removed_user(
     assert "revoked" in refused.server_log.lower() or "VERIFY ERROR" in refused.server_log
 
 
-def test_config_from_another_ca_is_refused(ec2: Ec2Stub, kms_key: str, bucket: str) -> None:
+@pytest.mark.parametrize(("issuer", "connects"), [("generated", True), ("other", False)])
+def test_only_a_client_cert_of_the_generated_ca_connects(
+    ec2: Ec2Stub, kms_key: str, bucket: str, issuer: str, connects: bool
+) -> None:
+    """The refusal of another CA's certificate, and its twin: the same construction with a
+    certificate of the generated CA (the CA from the Authority handler's secret) connects.
+
+    Catches a refusal for the wrong reason (a broken file or server certificate would make
+    the negative case pass on its own)."""
     require_openvpn()
     _create_authority(kms_key)
     bundle = read_bundle()
-    other_ca = certs.create_ca("Other CA")
-    stranger = certs.issue_client_cert(other_ca, "mallory")
+    generated = certs.Issued(
+        key=certs.key_from_pem(bundle.ca_key_pem), cert=certs.cert_from_pem(bundle.ca_cert_pem)
+    )
+    ca = generated if issuer == "generated" else certs.create_ca("Other CA")
+    client = certs.issue_client_cert(ca, "mallory")
     config = add_inline_credentials(
         export_config(bundle.ca_cert_pem),
-        certs.cert_to_pem(stranger.cert),
-        certs.key_to_pem(stranger.key),
+        certs.cert_to_pem(client.cert),
+        certs.key_to_pem(client.key),
     )
     result = handshake(
         config,
         ca_pem=bundle.ca_cert_pem,
         server_cert_pem=bundle.server_cert_pem,
         server_key_pem=bundle.server_key_pem,
-        timeout=15,
+        timeout=20 if connects else 15,
     )
-    assert not result.ok
+    assert result.ok is connects, result.client_log[-2000:] + result.server_log[-2000:]

@@ -413,6 +413,42 @@ def test_remote_label_change_rerenders_without_revocation(run: Run, ec2: Ec2Stub
     assert ec2.crl_imports == []
 
 
+# AWS Client VPN administrator guide, "IPv6 considerations" (written here, not imported).
+LEAK_BLOCK = (
+    "ifconfig-ipv6 fd15:53b6:dead::2 fd15:53b6:dead::1\nroute-ipv6 2000::/3\nroute-ipv6 fc00::/7\n"
+)
+
+
+def test_ipv6_leak_block_rerenders_every_file_with_its_own_key(
+    run: Run, ec2: Ec2Stub, kms_key: str, ca_secret: str, config: str
+) -> None:
+    run(["alice", "bob"], request="Create")
+    before = {n: _credentials(n) for n in ("alice", "bob")}
+    out = run(["alice", "bob"], BlockIpv6Leak="true")
+    assert out["Data"] == _data(Users=2, Rerendered=2)
+    for name in ("alice", "bob"):
+        assert _ovpn(name).decode().endswith(LEAK_BLOCK)
+        assert _credentials(name) == before[name]
+    assert ec2.crl_imports == []
+
+    # A Renew with the schedule's stale copy (no BlockIpv6Leak) keeps what the deploy set.
+    files = {n: _ovpn(n) for n in ("alice", "bob")}
+    ec2.expect_export(config)
+    index.on_event(
+        {
+            "RequestType": "Renew",
+            "ResourceProperties": _props(kms_key, ca_secret, ["alice", "bob"]),
+            "PhysicalResourceId": f"cvpn-users:{BUCKET}/{STATE_KEY}",
+        }
+    )
+    assert {n: _ovpn(n) for n in ("alice", "bob")} == files
+
+    # Turning it off re-renders the files without the block.
+    out = run(["alice", "bob"])
+    assert out["Data"] == _data(Users=2, Rerendered=2)
+    assert LEAK_BLOCK not in _ovpn("alice").decode()
+
+
 def test_new_endpoint_rerenders_and_gets_the_whole_ledger(
     run: Run, ec2: Ec2Stub, ca_secret: str
 ) -> None:

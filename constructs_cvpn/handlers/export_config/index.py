@@ -25,6 +25,9 @@ ResourceProperties (CloudFormation passes strings):
     When true, a random label of 12 hex characters is put in front of the host of every
     ``remote`` line (for clients that ignore ``remote-random-hostname``). The label is new
     on every export.
+``BlockIpv6Leak`` (optional, ``"true"``/``"false"``, default ``"false"``)
+    When true, the IPv6 leak block (:data:`..ovpn.IPV6_LEAK_BLOCK`) is appended: for
+    endpoints whose tunnel carries IPv4 only, in full-tunnel mode.
 
 Any other property (``ConfigVersion``, ``ServerCertificateArn``, ``Port``,
 ``TransportProtocol``, ``SecretVersion``, ...) only triggers a re-export and is ignored.
@@ -64,6 +67,7 @@ from ..ovpn import (
     CredentialsError,
     OvpnFormatError,
     add_inline_credentials,
+    block_ipv6_leak,
     randomize_remote_host,
     validate_credentials,
 )
@@ -191,6 +195,7 @@ def _export(props: Mapping[str, Any], written: list[str] | None = None) -> dict[
     kms_key = _required(props, "KmsKeyArn")
     secret_arn = props.get("CredentialsSecretArn") or None
     random_label = _flag(props, "RemoteRandomLabel")
+    leak_block = _flag(props, "BlockIpv6Leak")
 
     LOG.info("exporting client configuration of %s", endpoint_id)
     config = _export_configuration(endpoint_id)
@@ -200,6 +205,8 @@ def _export(props: Mapping[str, Any], written: list[str] | None = None) -> dict[
     if random_label:
         label = secrets.token_hex(RANDOM_LABEL_BYTES)
         config = _edit(randomize_remote_host, endpoint_id, config, label)
+    if leak_block:
+        config = _edit(block_ipv6_leak, endpoint_id, config)
 
     body = config.encode("utf-8")
     digest = hashlib.sha256(body).hexdigest()

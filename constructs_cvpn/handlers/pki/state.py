@@ -99,6 +99,8 @@ class UsersState:
     """The CA the users' certificates come from."""
     remote_label: str = ""
     """The remote label the users' files were last rendered with."""
+    block_ipv6_leak: bool = False
+    """Whether the users' files were last rendered with the IPv6 leak block."""
     crl_endpoint: str = ""
     """The endpoint the CA's ledger was last imported into."""
     crl_dirty: bool = False
@@ -124,6 +126,8 @@ class UsersState:
             "lease_expires": self.lease_expires,
             "users": {name: asdict(rec) for name, rec in sorted(self.users.items())},
         }
+        if self.block_ipv6_leak:  # absent when off: older states keep their bytes
+            data["block_ipv6_leak"] = True
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def sha256(self) -> str:
@@ -156,6 +160,7 @@ class UsersState:
                 endpoint_id=str(data.get("endpoint_id", "")),
                 ca_secret_arn=str(data.get("ca_secret_arn", "")),
                 remote_label=str(data.get("remote_label", "")),
+                block_ipv6_leak=bool(data.get("block_ipv6_leak", False)),
                 crl_endpoint=str(data.get("crl_endpoint", "")),
                 crl_dirty=bool(data.get("crl_dirty", False)),
                 pending_deletes=[str(u) for u in data.get("pending_deletes", [])],

@@ -13,6 +13,8 @@ without a deploy. Properties (CloudFormation strings):
 - ``KmsKeyArn`` (required), ``CaSecretArn`` (required: the ``Kind=Authority`` resource's
   physical id), ``StateKey`` (required: the state JSON, see :mod:`.state`).
 - ``RemoteRandomLabel`` (optional): DNS label put in front of the endpoint host name.
+- ``BlockIpv6Leak`` (optional, ``true``/``false``, default false): append the IPv6 leak
+  block (:data:`..ovpn.IPV6_LEAK_BLOCK`) to every file: IPv4-only full-tunnel endpoints.
 - ``ClientValidityDays`` (default 825, 1-3650), ``RenewBeforeDays`` (default 30, 0-3650).
 - ``MetricDimension`` (optional): value of the ``Vpn`` dimension of the ``DaysToExpiry``
   metric. Any other property (``Triggers``) only makes CloudFormation send an Update.
@@ -72,14 +74,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..ovpn import add_inline_credentials, inline_block, randomize_remote_host
+from ..ovpn import add_inline_credentials, block_ipv6_leak, inline_block, randomize_remote_host
 from . import certs, clock, store
 from .aws import client
 from .clock import Deadline, DeadlineReached
 from .ledger import Ledger, ledger_key
 from .limits import MAX_USERS
 from .metrics import emit_days_to_expiry
-from .props import PropertyError, get_int, get_str, get_str_list
+from .props import PropertyError, get_bool, get_int, get_str, get_str_list
 from .state import CaBundle, HeldCertificate, UserRecord, UsersState
 
 __all__ = [
@@ -116,6 +118,7 @@ class UsersProps:
     ca_secret_arn: str
     state_key: str
     remote_label: str
+    block_ipv6_leak: bool
     client_days: int
     renew_before: int
     metric_dimension: str
@@ -135,6 +138,7 @@ class UsersProps:
             ca_secret_arn=get_str(props, "CaSecretArn"),
             state_key=get_str(props, "StateKey"),
             remote_label=get_str(props, "RemoteRandomLabel", ""),
+            block_ipv6_leak=get_bool(props, "BlockIpv6Leak", False),
             client_days=get_int(
                 props, "ClientValidityDays", certs.CLIENT_VALIDITY_DAYS, low=1, high=3650
             ),
@@ -270,6 +274,8 @@ def _export_config(p: UsersProps) -> str:
     config = str(out["ClientConfiguration"])
     if p.remote_label:
         config = randomize_remote_host(config, p.remote_label)
+    if p.block_ipv6_leak:
+        config = block_ipv6_leak(config)
     return config
 
 
@@ -475,6 +481,7 @@ def _reconcile(
 
     state.endpoint_id = p.endpoint_id
     state.remote_label = p.remote_label
+    state.block_ipv6_leak = p.block_ipv6_leak
     if state.crl_dirty or (state.crl_endpoint != p.endpoint_id and ledger.entries):
         _import_crl(p, ledger, ca, now)
         state.crl_dirty = False
@@ -585,6 +592,7 @@ def create_or_update(
             users=sorted(state.users),
             endpoint_id=state.endpoint_id,
             remote_label=state.remote_label,
+            block_ipv6_leak=state.block_ipv6_leak,
         )
     written: set[str] = set()
     try:
