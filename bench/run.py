@@ -1,8 +1,8 @@
 """Benchmarks for constructs-cvpn (issue 14): synth cost against the bare L2, deploy-time model.
 
 Run from the repo root: ``python bench/run.py`` (``make bench`` runs it, then day_two.py).
-Writes bench/RESULTS.md. 19 minutes at a load average of 10-12 on 2 cores; an estimated 4-5
-minutes on 2 idle ones (each section's time is recorded in RESULTS.md); ``--pairs``,
+Writes bench/RESULTS.md. 6.4 minutes on 2 cores at a load average of ~5 from other work, 19
+at 10-12; less on idle cores (each section's time is recorded in RESULTS.md); ``--pairs``,
 ``--cold-pairs`` and ``--quick`` trade precision for time, ``--tests`` adds one run of the
 test suite, ``--baseline-synth`` also times the fresh synth of the baseline commit. All
 figures are medians, never best runs.
