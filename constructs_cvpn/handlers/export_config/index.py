@@ -76,7 +76,8 @@ from .aws import (
 __all__ = ["CONTENT_TYPE", "on_event"]
 
 LOG = logging.getLogger(__name__)
-LOG.setLevel(logging.INFO)
+# INFO for this handler's package only (see handlers/pki/index.py).
+logging.getLogger(__package__).setLevel(logging.INFO)
 # botocore and urllib3 log request and response bodies (the secret, the .ovpn) at DEBUG:
 # keep them at WARNING even when the function's log level is set to DEBUG.
 for _noisy in ("boto3", "botocore", "urllib3"):

@@ -18,8 +18,10 @@ from .props import PropertyError
 __all__ = ["on_event"]
 
 LOG = logging.getLogger(__name__)
-LOG.setLevel(logging.INFO)
-logging.getLogger("handlers").setLevel(logging.INFO)
+# INFO for this handler's package only (``handlers.pki`` in the asset, ``constructs_cvpn.
+# handlers.pki`` in tests), so the other handler's loggers do not depend on which index module
+# a process imported first.
+logging.getLogger(__package__).setLevel(logging.INFO)
 # botocore's DEBUG output includes request bodies (private keys in ImportCertificate,
 # PutSecretValue, PutObject): keep it at WARNING even if the root logger is set to DEBUG.
 for _noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
