@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from constructs_cvpn.nag.template import as_bool
+from constructs_cvpn.nag.template import as_bool, is_intrinsic
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,21 @@ def test_as_bool_gives_the_default_only_for_an_absent_value() -> None:
     assert as_bool(None, default=True) is True
     assert as_bool(None) is None
     assert as_bool("false", default=True) is False
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"Ref": "SplitTunnel"}, True),
+        ({"Fn::GetAtt": ["Group", "GroupId"]}, True),
+        ({"Fn::If": ["IsProd", True, False]}, True),
+        ({"Condition": "IsProd"}, True),
+        ({"Ref": "A", "Fn::Sub": "b"}, False),  # two keys: a plain object, not an intrinsic
+        ({"Enabled": True}, False),
+        ({}, False),
+        ("Ref", False),
+        (["Ref"], False),
+    ],
+)
+def test_is_intrinsic_is_one_key_naming_a_function(value: Any, expected: bool) -> None:
+    assert is_intrinsic(value) is expected
