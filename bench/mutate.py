@@ -13,7 +13,8 @@ How a mutant is tested (why cosmic-ray, not mutmut: bench/MUTATION.md):
    negated conditions, swapped booleans and/or, numbers +/- 1, removed decorators, loops that
    never run, caught exception types replaced), one mutant per occurrence, none inside a type
    annotation (never evaluated here: ``from __future__ import annotations``).
-3. Each mutant is written into a scratch copy of the repo and the tests that run its line are
+3. Each mutant is written into a scratch copy of the repo and the tests that run its line
+   (the whole test file when the line ran in a fixture's set-up: a module-scoped synth) are
    run in a new ``python -m pytest -x`` process (the CDK's jsii node process belongs to the
    process that imported ``aws_cdk``: nothing here forks after an import). A line no test runs
    is reported "not covered" without a run: no test can kill it.
@@ -347,8 +348,13 @@ def load_coverage(data: Path) -> Coverage:
             continue
         by_line: dict[int, list[str]] = {}
         for line, contexts in cov.contexts_by_lineno(measured).items():
-            ids = sorted({c.rsplit("|", 1)[0] for c in contexts})
-            by_line[line] = ids
+            ids: set[str] = set()
+            for context in contexts:
+                nodeid, _, phase = context.rpartition("|")
+                # Run in a fixture's set-up (a module-scoped synth): the tests that assert on
+                # what it built are the whole module, not the test that happened to be first.
+                ids.add(nodeid.split("::", 1)[0] if phase == "setup" else nodeid)
+            by_line[line] = sorted(ids)
         lines[rel] = by_line
     durations: dict[str, float] = defaultdict(float)
     junit = data.with_suffix(".junit.xml")
@@ -463,12 +469,12 @@ def select_tests(mutant: Mutant, cov: Coverage, group_tests: tuple[str, ...]) ->
             seen = True
             ids.update(i for i in by_line[line] if i)
     if ids:
-        return sorted(ids, key=lambda i: (cov.durations.get(i, 1.0), i))
+        return sorted(ids, key=lambda i: (_duration(i, cov), i))
     if seen:  # runs only at import time: the fastest tests that run anything in the file
         ids = {i for tests in by_line.values() for i in tests if i}
         if not ids:
             return [t for t in group_tests if (ROOT / t).exists()]
-        fastest = sorted(ids, key=lambda i: (cov.durations.get(i, 1.0), i))[:IMPORT_LINE_TESTS]
+        fastest = sorted(ids, key=lambda i: (_duration(i, cov), i))[:IMPORT_LINE_TESTS]
         extra = SUBPROCESS_TESTS.get(mutant.group, ())
         return [*fastest, *(t for t in extra if t not in fastest)]
     return None
@@ -484,8 +490,14 @@ def _changed_lines(mutant: Mutant) -> list[int]:
 
 def budget_for(tests: list[str], cov: Coverage) -> float:
     """90 s (process, jsii and module fixtures) + 3x the selected tests' time, at most 600 s."""
-    own = sum(cov.durations.get(t, 2.0) for t in tests)
+    own = sum(_duration(t, cov) for t in tests)
     return min(MAX_SECONDS, 90.0 + 3.0 * own)
+
+
+def _duration(test: str, cov: Coverage) -> float:
+    if "::" in test:
+        return cov.durations.get(test, 2.0)
+    return sum(d for t, d in cov.durations.items() if t.startswith(f"{test}::")) or 2.0
 
 
 # --- results and report ----------------------------------------------------------------------

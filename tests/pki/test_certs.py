@@ -43,8 +43,18 @@ def test_ca_is_rsa2048_sha256_with_ca_constraints(ca: certs.Issued) -> None:
     assert bc.critical and bc.value.ca is True
     ku_ext = cert.extensions.get_extension_for_class(x509.KeyUsage)
     assert ku_ext.critical  # RFC 5280 4.2.1.3: a CA's key usage SHOULD be critical
-    ku = ku_ext.value
-    assert ku.key_cert_sign and ku.crl_sign and not ku.digital_signature
+    # exactly keyCertSign and cRLSign (RFC 5280 4.2.1.3), nothing a leaf would use
+    assert ku_ext.value == x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
     ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     assert ski == x509.SubjectKeyIdentifier.from_public_key(ca.key.public_key())
     assert cert.issuer == cert.subject

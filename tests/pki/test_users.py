@@ -342,6 +342,8 @@ def test_lost_file_found_at_a_rerender_is_revoked_and_reissued(run: Run, ec2: Ec
     assert out["Data"] == _data(Users=2, Issued=1, Rerendered=1, RevokedTotal=1)
     assert _serial("alice") != old
     _check_crl(ec2, {old})
+    # the revoked certificate is not kept among alice's still-valid (renewed) ones
+    assert _state()["users"]["alice"]["previous"] == []
     assert _credentials("bob") == bob
 
 
