@@ -15,13 +15,18 @@ if TYPE_CHECKING:
     from .access import AuthorizationRule, Route
     from .client_vpn import MAX_CONCURRENT_MUTATIONS, ClientVpn
     from .errors import ClientVpnConfigError
+    from .posture import AuthorizationPolicy, DeviceTrustProvider
+    from .transit_gateway import TransitGatewayAttachment
 
 __all__ = [
     "MAX_CONCURRENT_MUTATIONS",
+    "AuthorizationPolicy",
     "AuthorizationRule",
     "ClientVpn",
     "ClientVpnConfigError",
+    "DeviceTrustProvider",
     "Route",
+    "TransitGatewayAttachment",
 ]
 
 _HOMES = {
@@ -30,6 +35,9 @@ _HOMES = {
     "ClientVpn": ".client_vpn",
     "ClientVpnConfigError": ".errors",
     "Route": ".access",
+    "AuthorizationPolicy": ".posture",
+    "DeviceTrustProvider": ".posture",
+    "TransitGatewayAttachment": ".transit_gateway",
 }
 
 

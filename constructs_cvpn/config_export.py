@@ -22,7 +22,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from .handler_provider import HandlerProvider
+from .handler_function import HandlerFunction
 
 #: How long CloudFormation waits for the custom resource before failing it.
 SERVICE_TIMEOUT = Duration.minutes(5)
@@ -166,10 +166,10 @@ class ConfigExport(Construct):
         """
         super().__init__(scope, id)
         self.object_key = object_key
-        handler = HandlerProvider(
+        handler = HandlerFunction(
             self,
             "Handler",
-            handler="handlers.export_config.index.on_event",
+            handler="handlers.export_config.index.handler",
             description="Exports the Client VPN client configuration to S3",
             encryption_key=encryption_key,
             log_group_name=log_group_name,

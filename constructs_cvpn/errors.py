@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
 
 class ClientVpnConfigError(ValueError):
     """Raised at synth time for a prop value AWS Client VPN would reject.
@@ -14,3 +19,11 @@ class ClientVpnConfigError(ValueError):
         self.path = path
         self.prop = prop
         super().__init__(f"{path}: {prop}: {problem}")
+
+
+def checked(path: str, prop: str, check: Callable[..., T], *args: Any) -> T:
+    """Run one check of ``validation``, turning its ValueError into ours for ``prop``."""
+    try:
+        return check(*args)
+    except ValueError as err:
+        raise ClientVpnConfigError(path, prop, str(err)) from None

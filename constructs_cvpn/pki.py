@@ -47,20 +47,21 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .handler_provider import HandlerProvider
+from .handler_function import HandlerFunction
 from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
 from .keys import administration_statement, deny_grants_statement, via_service_statement
 
-HANDLER = "handlers.pki.index.on_event"
+HANDLER = "handlers.pki.index.handler"
 #: A safe user name (it becomes a certificate CN and part of an S3 key); the handler
 #: enforces the same pattern.
 USER_NAME = USER_NAME_PATTERN
 #: The tag the handler puts on the imported ACM certificate (value: the CA secret name).
 ACM_TAG = "constructs-cvpn:ca-secret"
-#: CloudFormation waits this long for either resource before failing it.
-SERVICE_TIMEOUT = Duration.minutes(20)
-#: The users function's timeout: below the Provider framework's 15 minutes, so that a slow
-#: run stops (with its progress saved) and the framework still answers CloudFormation.
+#: CloudFormation waits this long for either resource before failing it: only a function
+#: that died without answering (the handlers answer before their own timeout) lets it pass.
+SERVICE_TIMEOUT = Duration.minutes(14)
+#: The users function's timeout: a slow run stops 90 seconds before it (with its progress
+#: saved) and answers CloudFormation.
 USERS_TIMEOUT = Duration.minutes(12)
 #: How often EventBridge invokes both PKI functions to renew what expires soon.
 RENEWAL_RATE = Duration.hours(12)
@@ -138,7 +139,7 @@ class CertificateAuthority(Construct):
                 same ACM ARN. Default: 30.
         """
         super().__init__(scope, id)
-        handler = HandlerProvider(
+        handler = HandlerFunction(
             self,
             "Handler",
             handler=HANDLER,
@@ -327,7 +328,7 @@ class UserCertificates(Construct):
         """
         super().__init__(scope, id)
         self.prefix = prefix
-        handler = HandlerProvider(
+        handler = HandlerFunction(
             self,
             "Handler",
             handler=HANDLER,

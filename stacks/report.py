@@ -1,6 +1,7 @@
 """Say what ``make synth`` produced: ``python -m stacks.report cdk.out``.
 
-A short summary: each template with its resource count and size; the cdk-nag outcome
+A short summary: each template with its resource count and size; what each VPN's target
+network associations cost per month at list price (``constructs_cvpn.cost``); the cdk-nag outcome
 (synthesis fails on any unacknowledged error, so reaching this report means there were
 none) as a count of acknowledged findings per rule; the construct warnings by id. The full
 list of acknowledged findings, with path and reason, goes to ``<outdir>/nag-acknowledged.txt``.
@@ -12,6 +13,8 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+
+from constructs_cvpn import cost
 
 ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "ClientVpn")
@@ -41,6 +44,31 @@ def rule_of(finding: str) -> str:
     return finding.split("[", 1)[0]
 
 
+def association_cost(out: Path) -> list[str]:
+    """Association-hours per month of each endpoint, and their list price."""
+    lines = [f"Client VPN association-hours per month, {cost.price_note()}:"]
+    for template in sorted(out.glob("*.template.json")):
+        stack = template.name.removesuffix(".template.json")
+        paths = construct_paths(out / f"{stack}.metadata.json")
+        counts = cost.associations_by_endpoint(json.loads(template.read_text()))
+        for endpoint, count in counts.items():
+            name = paths.get(endpoint, f"{stack}/{endpoint}").removesuffix("/Resource")
+            lines.append(f"  {cost.monthly_line(name, count)}")
+    return lines
+
+
+def construct_paths(metadata: Path) -> dict[str, str]:
+    """Logical id -> construct path, from a stack's ``aws:cdk:logicalId`` metadata."""
+    if not metadata.exists():
+        return {}
+    return {
+        entry["data"]: path
+        for path, entries in json.loads(metadata.read_text()).items()
+        for entry in entries
+        if entry["type"] == "aws:cdk:logicalId"
+    }
+
+
 def summary(out: Path) -> list[str]:
     """The lines ``make synth`` prints (and writes the full list next to the templates)."""
     lines = [f"Templates written to {out.resolve()}/:"]
@@ -50,6 +78,7 @@ def summary(out: Path) -> list[str]:
         lines.append(
             f"  {template.name}: {len(body.get('Resources', {}))} resources, {size:,} bytes"
         )
+    lines += association_cost(out)
     report = json.loads((out / "validation-report.json").read_text())
     plugins = report.get("pluginReports", [])
     findings = sum(

@@ -14,7 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Match, Template
 
 from constructs_cvpn import AuthorizationRule, ClientVpn, ClientVpnConfigError
-from constructs_cvpn.handler_provider import HandlerProvider
+from constructs_cvpn.handler_function import HandlerFunction
 
 SERVER = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000001"
 CLIENT = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000002"
@@ -120,10 +120,7 @@ def test_handler_policy_names_single_arns(mutual: tuple[Stack, ClientVpn, Templa
     policies = template.find_resources(
         "AWS::IAM::Policy", {"Properties": {"PolicyName": Match.string_like_regexp("ConfigExport")}}
     )
-    handler = [
-        p for p in policies.values() if "framework" not in json.dumps(p["Properties"]["Roles"])
-    ]
-    (policy,) = handler
+    (policy,) = policies.values()
     statements = {
         json.dumps(sorted(s["Action"]) if isinstance(s["Action"], list) else s["Action"]): s[
             "Resource"
@@ -162,7 +159,7 @@ def test_function_runtime_and_limits(mutual: tuple[Stack, ClientVpn, Template]) 
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
-            "Handler": "handlers.export_config.index.on_event",
+            "Handler": "handlers.export_config.index.handler",
             "Runtime": "python3.14",
             "Architectures": ["arm64"],
             "Timeout": 120,
@@ -275,7 +272,7 @@ def only(template: Template, type_: str) -> tuple[str, dict[str, Any]]:
 def test_generated_pki_resources(pki: tuple[Stack, ClientVpn, Template]) -> None:
     _, vpn, template = pki
     template.has_resource_properties(
-        "Custom::ClientVpnUsers", {"Users": ["alice", "bob"], "ServiceTimeout": "1200"}
+        "Custom::ClientVpnUsers", {"Users": ["alice", "bob"], "ServiceTimeout": "840"}
     )
     template.resource_count_is("Custom::ClientVpnConfigExport", 0)
     assert vpn.user_config_key("bob") == "client-config/PkiVpn182244F3/users/bob.ovpn"
@@ -285,22 +282,39 @@ def test_generated_pki_resources(pki: tuple[Stack, ClientVpn, Template]) -> None
         vpn.add_user("../etc")
 
 
-def test_users_function_stops_before_the_framework(pki: tuple[Stack, ClientVpn, Template]) -> None:
-    """12 minutes for the handler, 15 for the Provider framework that must answer after it."""
+def test_the_handlers_answer_cloudformation_themselves(
+    pki: tuple[Stack, ClientVpn, Template],
+) -> None:
+    """Two functions, no Provider framework: each custom resource's ServiceToken is its
+    handler's ARN; no async retries (a late retry could act after a rollback); the
+    resources' ServiceTimeout (14 min) outlives the handlers (10 and 12 min), which answer
+    before their own timeout."""
     _, _, template = pki
-    template.has_resource_properties(
-        "AWS::Lambda::Function",
-        {"Handler": "handlers.pki.index.on_event", "Timeout": 720, "MemorySize": 1769},
-    )
-    template.has_resource_properties(
-        "AWS::Lambda::Function",
-        {"Handler": "handlers.pki.index.on_event", "Timeout": 600, "MemorySize": 256},
-    )
-    frameworks = template.find_resources(
-        "AWS::Lambda::Function", {"Properties": {"Handler": "framework.onEvent"}}
-    )
-    assert len(frameworks) == 2
-    assert {f["Properties"]["Timeout"] for f in frameworks.values()} == {900}
+    functions = template.find_resources("AWS::Lambda::Function")
+    handlers = {
+        (f["Properties"]["Handler"], f["Properties"]["Timeout"], f["Properties"]["MemorySize"])
+        for f in functions.values()
+        if f["Properties"]["Handler"].startswith("handlers.")
+    }
+    assert handlers == {
+        ("handlers.pki.index.handler", 720, 1769),
+        ("handlers.pki.index.handler", 600, 256),
+    }
+    assert not [f for f in functions.values() if "framework" in f["Properties"]["Handler"]]
+    handler_ids = {
+        logical_id
+        for logical_id, f in functions.items()
+        if f["Properties"]["Handler"] == "handlers.pki.index.handler"
+    }
+    for type_ in ("Custom::ClientVpnCertificateAuthority", "Custom::ClientVpnUsers"):
+        (resource,) = template.find_resources(type_).values()
+        token = resource["Properties"]["ServiceToken"]
+        assert token["Fn::GetAtt"][0] in handler_ids and token["Fn::GetAtt"][1] == "Arn"
+        assert resource["Properties"]["ServiceTimeout"] == str(14 * 60)
+    configs = template.find_resources("AWS::Lambda::EventInvokeConfig")
+    assert len(configs) == 2
+    assert {c["Properties"]["MaximumRetryAttempts"] for c in configs.values()} == {0}
+    assert {c["Properties"]["FunctionName"]["Ref"] for c in configs.values()} == handler_ids
 
 
 def test_users_resource_properties(pki: tuple[Stack, ClientVpn, Template]) -> None:
@@ -309,7 +323,7 @@ def test_users_resource_properties(pki: tuple[Stack, ClientVpn, Template]) -> No
     authority, _ = only(template, "Custom::ClientVpnCertificateAuthority")
     props = users["Properties"]
     assert {k: v for k, v in props.items() if k not in ("ServiceToken",)} == {
-        "ServiceTimeout": "1200",
+        "ServiceTimeout": "840",
         "Kind": "Users",
         "EndpointId": {"Ref": _ref(stack, vpn.endpoint)},
         "Users": ["alice", "bob"],
@@ -371,7 +385,7 @@ def test_authority_resource_properties(pki: tuple[Stack, ClientVpn, Template]) -
     _, authority = only(template, "Custom::ClientVpnCertificateAuthority")
     props = authority["Properties"]
     assert {k: v for k, v in props.items() if k != "ServiceToken"} == {
-        "ServiceTimeout": "1200",
+        "ServiceTimeout": "840",
         "Kind": "Authority",
         "CaSecretPrefix": "client-vpn/PkiVpn182244F3/ca",
         # The CA secret has its own key, not the config key.
@@ -774,7 +788,7 @@ def test_no_expiry_alarm_without_the_generated_pki(
 def test_every_log_group_is_covered_by_the_key_policy(
     pki: tuple[Stack, ClientVpn, Template],
 ) -> None:
-    """Five retained groups, each named <prefix>/<stack uuid>[/<handler>]: unique per stack
+    """Three retained groups, each named <prefix>/<stack uuid>[/<handler>]: unique per stack
     instance (destroy then deploy works) and inside the key policy's ArnLike pattern."""
     _, _, template = pki
     prefix = "/aws/client-vpn/Pki-Vpn-182244F3/"
@@ -787,9 +801,7 @@ def test_every_log_group_is_covered_by_the_key_policy(
         for suffix in (
             None,
             "/certificate-authority",
-            "/certificate-authority-provider",
             "/users",
-            "/users-provider",
         )
     )
     assert names == expected
@@ -803,15 +815,16 @@ def test_every_log_group_is_covered_by_the_key_policy(
     assert arn["Fn::Join"][1][-1] == ":log-group:/aws/client-vpn/Pki-Vpn-182244F3*"
 
 
-def test_a_handler_may_not_run_as_long_as_the_framework() -> None:
-    """The Provider framework's function has 15 minutes; a handler with 13 could die with it."""
+def test_a_handler_may_not_run_longer_than_12_minutes() -> None:
+    """Lambda stops a function at 15 minutes; a handler gets at most 12, so that it has
+    time to save its progress and answer CloudFormation."""
     app = App(context={"cvpn:skipBundling": True})
     stack = Stack(app, "Timeout")
     with pytest.raises(ValueError, match="handler timeout 13 minutes is over 12 minutes"):
-        HandlerProvider(
+        HandlerFunction(
             stack,
             "Handler",
-            handler="handlers.pki.index.on_event",
+            handler="handlers.pki.index.handler",
             description="too slow",
             encryption_key=kms.Key(stack, "Key"),
             log_group_name="/aws/client-vpn/too-slow",

@@ -22,7 +22,12 @@ from stacks.report import ANNOTATIONS_PLUGIN, FULL_LIST, summary
 from tests.graph import ancestors_of, longest_chain, max_concurrent
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = ("CvpnMutualFullTunnel", "CvpnSamlSplitTunnel", "CvpnGeneratedPki")
+STACKS = (
+    "CvpnMutualFullTunnel",
+    "CvpnSamlSplitTunnel",
+    "CvpnGeneratedPki",
+    "CvpnDualStackTransitGateway",
+)
 CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "ClientVpn")
 
@@ -85,17 +90,34 @@ def test_cdk_json_sets_the_flags_of_a_new_cdk_init_app() -> None:
 
 def test_make_synth_prints_a_summary_and_writes_the_full_list(outdir: Path) -> None:
     lines = summary(outdir)
-    assert len(lines) < 30
-    assert lines[4].startswith(
+    assert len(lines) < 40
+    [nag] = [line for line in lines if line.startswith("cdk-nag ")]
+    assert nag.startswith(
         "cdk-nag (AwsSolutions, NIST.800.53.R5, ClientVpn): 0 unacknowledged findings,"
     )
-    assert f"{outdir / FULL_LIST}" in lines[4]
-    assert "   11  NIST.800.53.R5-IAMNoInlinePolicy" in lines
+    assert f"{outdir / FULL_LIST}" in nag
+    # 2 per stack with a shared export (flow logs, export function), 3 with the generated
+    # PKI (flow logs, two functions): 2 + 2 + 3 + 3.
+    assert "   10  NIST.800.53.R5-IAMNoInlinePolicy" in lines
     full = (outdir / FULL_LIST).read_text().splitlines()
-    acknowledged = re.search(r"(\d+) acknowledged", lines[4])
+    acknowledged = re.search(r"(\d+) acknowledged", nag)
     assert acknowledged is not None
     assert len(full) == int(acknowledged.group(1))
     assert all(" on /Cvpn" in line and ": " in line for line in full)
+
+
+def test_make_synth_states_each_vpns_association_hours_and_their_price(outdir: Path) -> None:
+    """Each example VPN is associated in two AZs: 2 x 730 h at $0.10 (us-east-1 list price)."""
+    lines = summary(outdir)
+    start = lines.index(next(line for line in lines if line.startswith("Client VPN association")))
+    assert "$0.10 per association-hour" in lines[start]
+    assert "read 2026-11-26" in lines[start]
+    per_vpn = lines[start + 1 : start + 1 + len(STACKS)]
+    assert per_vpn == [
+        f"  /{name}/Vpn/Endpoint: 2 associations x 730 h = 1,460 "
+        "association-hours/month = $146.00/month"
+        for name in sorted(STACKS)
+    ]
 
 
 def test_every_acknowledgement_names_one_finding_with_a_reason(outdir: Path) -> None:
@@ -234,13 +256,14 @@ def _leaves(value: Any) -> list[Any]:
     return [value]
 
 
-def test_generated_pki_stack_has_five_log_groups_named_per_stack_instance(outdir: Path) -> None:
+def test_generated_pki_stack_has_three_log_groups_named_per_stack_instance(outdir: Path) -> None:
     groups = [
         r
         for r in _template(outdir, "CvpnGeneratedPki")["Resources"].values()
         if r["Type"] == "AWS::Logs::LogGroup" and "LogGroupName" in r["Properties"]
     ]
-    assert len(groups) == 5
+    # connection logs, the CA function's and the users function's (no framework functions)
+    assert len(groups) == 3
 
 
 def test_mutual_stack_is_full_tunnel_with_internet_access(outdir: Path) -> None:
@@ -374,3 +397,26 @@ def test_endpoint_changes_stay_within_the_concurrency_limit(outdir: Path, name: 
     for route, resource in resources.items():
         if resource["Type"] == ROUTE:
             assert associations <= ancestors[route], route
+
+
+def test_the_transit_gateway_example(outdir: Path) -> None:
+    """Attached to the stack's transit gateway in the region's first two AZs, no VPC."""
+    resources = _template(outdir, "CvpnDualStackTransitGateway")["Resources"]
+
+    def of(kind: str) -> list[dict[str, Any]]:
+        return [r["Properties"] for r in resources.values() if r["Type"] == kind]
+
+    [tgw_id] = [lid for lid, r in resources.items() if r["Type"] == "AWS::EC2::TransitGateway"]
+    [endpoint] = of("AWS::EC2::ClientVpnEndpoint")
+    assert endpoint["TransitGatewayConfiguration"] == {"TransitGatewayId": {"Ref": tgw_id}}
+    assert "VpcId" not in endpoint and "SecurityGroupIds" not in endpoint
+    zones = sorted((a["AvailabilityZone"] for a in of(ASSOCIATION)), key=json.dumps)
+    assert zones == [{"Fn::Select": [i, {"Fn::GetAZs": ""}]} for i in (0, 1)]
+    [route] = of("AWS::EC2::ClientVpnRoute")
+    assert "TargetVpcSubnetId" not in route
+    ingress = [
+        {k: rule.get(k) for k in ("CidrIp", "FromPort", "ToPort")}
+        for group in of("AWS::EC2::SecurityGroup")
+        for rule in group.get("SecurityGroupIngress", [])
+    ]
+    assert {"CidrIp": "10.160.0.0/22", "FromPort": 443, "ToPort": 443} in ingress

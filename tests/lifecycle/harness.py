@@ -5,8 +5,8 @@ What it is made of:
 - :func:`synthesize`: a generated-PKI ``ClientVpn`` stack and a shared-export stack
   (bring-your-own certificates + ``client_credentials_secret``), synthesized in-process with
   ``CVPN_SKIP_BUNDLING=1``. :class:`StackTemplate` finds each handler's role and its
-  ``AWS::IAM::Policy`` documents by following custom resource -> ``ServiceToken`` -> Provider
-  framework function -> ``USER_ON_EVENT_FUNCTION_ARN`` -> handler function -> ``Role``.
+  ``AWS::IAM::Policy`` documents by following custom resource -> ``ServiceToken`` -> handler
+  function -> ``Role``.
 - :func:`resolve`: the intrinsic functions of those policies and of the custom resources'
   properties (``Ref``, ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``,
   ``Fn::Sub`` without a variable map, the pseudo parameters) resolved against a
@@ -16,8 +16,9 @@ What it is made of:
   user per handler whose inline policy is the handler role's synthesized policy; the
   handler's boto3 clients use that user's keys and pass every call through
   :class:`PolicyChecker` as well (see below); :class:`FakeClientVpn` stands in for EC2.
-- :class:`Cfn`: the Provider framework's side of CloudFormation's requests (real event
-  shapes), including a failed Create's marker physical id, the clean-up Delete after a
+- :class:`Cfn`: CloudFormation's requests (real event shapes) through the handlers' own
+  answering code (``handlers/cloudformation.py``, its PUT captured), including a failed
+  Create's marker physical id and its rollback Delete, the clean-up Delete after a
   replacement, and the rollback Update after a failed Update.
 - :class:`KeyPool`: pre-generated RSA keys handed out one per ``certs.generate_key`` call
   (never the same key twice within a test; keys are cached on disk under
@@ -100,12 +101,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from constructs_cvpn.handlers import cloudformation
+
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Lifecycle/" + str(uuid.UUID(int=1))
-CREATE_FAILED = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
+#: Our handlers' physical id for a failed Create (written here, not imported).
+CREATE_FAILED = "constructs-cvpn::CREATE_FAILED"
 BYO_SECRET_ARN = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:cvpn/lifecycle-client-AbCdEf"
 BYO_SERVER_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/00000000-0000-4000-8000-000000000001"
 BYO_CLIENT_ARN = f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/00000000-0000-4000-8000-000000000002"
@@ -188,9 +192,8 @@ class StackTemplate:
         """Logical id of the handler function behind the custom resource of ``type_``."""
         _, resource = next(iter(self.of_type(type_).items()))
         token = resource["Properties"]["ServiceToken"]
-        framework_id = token["Fn::GetAtt"][0]
-        env = self.resources[framework_id]["Properties"]["Environment"]["Variables"]
-        handler_id: str = env["USER_ON_EVENT_FUNCTION_ARN"]["Fn::GetAtt"][0]
+        handler_id: str = token["Fn::GetAtt"][0]
+        assert self.resources[handler_id]["Type"] == "AWS::Lambda::Function"
         return handler_id
 
     def handler_role(self, type_: str) -> str:
@@ -1401,13 +1404,13 @@ def patch_moto_acm(monkeypatch: Any, clock: Clock) -> None:
 
 
 # --------------------------------------------------------------------------------------
-# The CloudFormation / Provider framework driver
+# The CloudFormation driver (through the handlers' own answering code)
 # --------------------------------------------------------------------------------------
 
 
 @dataclass
 class Response:
-    """What the framework reports to CloudFormation for one request."""
+    """What the function answered CloudFormation for one request."""
 
     request_type: str
     ok: bool
@@ -1423,10 +1426,10 @@ class Response:
 
 @dataclass
 class Cfn:
-    """Sends CloudFormation requests through the Provider framework to one handler.
+    """Sends CloudFormation requests to one handler function, as CloudFormation does.
 
-    ``events`` records every request the handler received (and the framework's own answers,
-    with ``handled=False``).
+    ``events`` records every request the handler's ``on_event`` received (and the requests
+    the function answered without calling it, with ``handled=False``).
     """
 
     world: World
@@ -1449,43 +1452,80 @@ class Cfn:
         _, raw = self.world.template_of(self.type_).custom_resource(self.type_)
         event = {
             "RequestType": request_type,
-            "ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:framework-onEvent",
+            "ServiceToken": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:handler",
             "ResponseURL": "https://cloudformation-custom-resource-response-euwest1.s3.amazonaws.com/x",
             "StackId": STACK_ID,
             "RequestId": str(uuid.uuid4()),
             "LogicalResourceId": self.logical_id,
             "ResourceType": self.type_,
-            "ResourceProperties": {"ServiceToken": "arn:aws:lambda:framework", **dict(props)},
+            "ResourceProperties": {"ServiceToken": "arn:aws:lambda:handler", **dict(props)},
             **extra,
         }
         del raw
         return event
 
     def send(self, event: Mapping[str, Any]) -> Response:
-        """Deliver one event to the handler (what the framework's onEvent does)."""
-        self.events.append({**event, "handled": True})
+        """Deliver one event to the function's entry point and read its answer.
+
+        A CloudFormation request goes through the real ``handlers.cloudformation``
+        wrapper; its PUT to the ResponseURL is captured and parsed. An event without a
+        ResponseURL (the renewal schedule) calls ``on_event`` as Lambda would.
+        """
         request_type = str(event["RequestType"])
-        try:
+        errors: list[BaseException] = []
+
+        def recording(ev: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+            self.events.append({**ev, "handled": True})
             self.world.activate(self.type_)
-            assert self.context_factory is not None
-            out = self.on_event(copy.deepcopy(dict(event)), self.context_factory())
-        except Exception as err:
-            pid = str(event.get("PhysicalResourceId") or CREATE_FAILED)
-            return Response(
-                request_type, False, pid if request_type != "Create" else CREATE_FAILED, error=err
-            )
-        pid = str(
-            out.get("PhysicalResourceId") or event.get("PhysicalResourceId") or event["RequestId"]
+            try:
+                return self.on_event(copy.deepcopy(dict(ev)), context)
+            except Exception as err:
+                errors.append(err)
+                raise
+
+        assert self.context_factory is not None
+        if "ResponseURL" not in event:
+            try:
+                out = recording(event, self.context_factory())
+            except Exception as err:
+                pid = str(event.get("PhysicalResourceId"))
+                return Response(request_type, False, pid, error=err)
+            pid = str(out.get("PhysicalResourceId") or event.get("PhysicalResourceId"))
+            return Response(request_type, True, pid, dict(out.get("Data") or {}))
+
+        answers: list[dict[str, Any]] = []
+        before = len(self.events)
+        answer_with = cloudformation.answering(
+            recording, put=lambda _url, body: answers.append(json.loads(body))
         )
-        return Response(request_type, True, pid, dict(out.get("Data") or {}))
+        answer_with(copy.deepcopy(dict(event)), self.context_factory())
+        if len(self.events) == before:
+            self.events.append(
+                {
+                    "RequestType": request_type,
+                    "PhysicalResourceId": event.get("PhysicalResourceId"),
+                    "handled": False,
+                }
+            )
+        assert len(answers) == 1, f"{len(answers)} answers to one request"
+        (answer,) = answers
+        for key in ("StackId", "RequestId", "LogicalResourceId"):
+            assert answer[key] == event[key], f"the answer's {key} is not the request's"
+        ok = answer["Status"] == "SUCCESS"
+        assert ok or answer["Reason"], "a FAILED answer needs a Reason"
+        return Response(
+            request_type,
+            ok,
+            str(answer["PhysicalResourceId"]),
+            dict(answer["Data"]),
+            error=errors[-1] if errors else None,
+        )
 
     def create(self, props: Mapping[str, Any]) -> Response:
-        """A Create; if it fails, the rollback Delete is answered by the framework itself."""
+        """A Create; if it fails, CloudFormation's rollback Delete of its physical id."""
         response = self.send(self._event("Create", props))
         if not response.ok:
-            self.events.append(
-                {"RequestType": "Delete", "PhysicalResourceId": CREATE_FAILED, "handled": False}
-            )
+            self.delete(props, response.physical_id)
         return response
 
     def update(
@@ -1520,11 +1560,6 @@ class Cfn:
         return response
 
     def delete(self, props: Mapping[str, Any], physical_id: str) -> Response:
-        if physical_id == CREATE_FAILED:
-            self.events.append(
-                {"RequestType": "Delete", "PhysicalResourceId": physical_id, "handled": False}
-            )
-            return Response("Delete", True, physical_id)
         return self.send(self._event("Delete", props, PhysicalResourceId=physical_id))
 
     def renew(self, props: Mapping[str, Any], physical_id: str) -> Response:

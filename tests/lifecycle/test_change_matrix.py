@@ -47,7 +47,14 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from constructs_cvpn import AuthorizationRule, ClientVpn, Route
+from constructs_cvpn import (
+    AuthorizationPolicy,
+    AuthorizationRule,
+    ClientVpn,
+    DeviceTrustProvider,
+    Route,
+    TransitGatewayAttachment,
+)
 from tests.lifecycle.schemas import changes_service_token, classify
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,12 +184,25 @@ def _saml_props(stack: Stack, vpc: ec2.Vpc) -> Props:
     }
 
 
+TGW_ID, TGW_ID_2 = "tgw-0123456789abcdef0", "tgw-0fedcba9876543210"
+
+
+def _attachment(tgw: str = TGW_ID, zones: list[str] = AZS[:2]) -> TransitGatewayAttachment:
+    return TransitGatewayAttachment(tgw, availability_zones=zones)
+
+
+def _tgw(stack: Stack, vpc: ec2.Vpc) -> Props:
+    """Own certs, attached to a transit gateway in two AZs (the VPC is not used)."""
+    return {**_mutual(stack, vpc), "vpc": None, "transit_gateway": _attachment()}
+
+
 #: Every scenario: a VPC in three AZs (two groups of isolated subnets) and a
 #: ``ClientVpn`` with the scenario's props; rows change one prop on top.
 SCENARIOS: dict[str, tuple[str, Edit]] = {
     "pki": ("generated PKI", _pki),
     "mutual": ("own certs", _mutual),
     "saml": ("SAML", _saml_props),
+    "tgw": ("transit gateway", _tgw),
 }
 
 
@@ -284,6 +304,12 @@ def _reordered_subnets(stack: Stack, vpc: ec2.Vpc) -> Props:
     return {"vpc_subnets": ec2.SubnetSelection(subnets=list(reversed(subnets)))}
 
 
+JAMF = DeviceTrustProvider(type="jamf", tenant_id="tenant-1")
+PERMIT = 'permit(principal, action, resource) when { context.jamf.risk == "LOW" };'
+_POLICY = _set(
+    authorization_policy=AuthorizationPolicy.from_text(PERMIT), device_trust_providers=[JAMF]
+)
+
 _CIDR = Change("cidr", "pki", "10.100.0.0/22 → 10.101.0.0/22", _set(cidr="10.101.0.0/22"),
                REPLACED, WITH_ENDPOINT, ovpn=True)  # fmt: skip
 _TCP = Change("transport_protocol", "pki", "UDP → TCP", _set(transport_protocol=TCP),
@@ -338,6 +364,15 @@ ROWS: list[Change] = [
            _set(vpc_subnets=ec2.SubnetSelection(subnet_group_name="Spare")), UNCHANGED,
            "3 associations", primary=False, suffix="moved",
            two_step="the new associations are in the same AZs as the old ones"),
+    Change("max_azs", "pki", "none (3 AZs) → 2", _set(max_azs=2), UNCHANGED),
+    Change("transit_gateway", "mutual", "VPC → a transit gateway in 2 AZs",
+           lambda stack, vpc: {"vpc": None, "transit_gateway": _attachment()}, REPLACED,
+           "2 associations, 1 rule", ovpn=True),
+    Change("transit_gateway", "tgw", "another transit gateway",
+           _set(transit_gateway=_attachment(TGW_ID_2)), REPLACED, "2 associations, 1 rule, 1 route",
+           ovpn=True, primary=False, suffix="other"),
+    Change("transit_gateway", "tgw", "2 AZs → 3 AZs", _set(transit_gateway=_attachment(zones=AZS)),
+           UNCHANGED, primary=False, suffix="add-az"),
     Change("logging", "pki", "True (the only value; False is refused)", _set(logging=True),
            UNCHANGED),
     Change("log_group", "pki", "new group → a group you bring",
@@ -384,6 +419,15 @@ ROWS: list[Change] = [
            _set(server_certificate_validity_days=397), UNCHANGED),
     Change("client_certificate_validity_days", "pki", "825 → 397",
            _set(client_certificate_validity_days=397), UNCHANGED),
+    Change("device_trust_providers", "mutual", "none → a Jamf tenant",
+           _set(device_trust_providers=[JAMF]), IN_PLACE),
+    Change("authorization_policy", "mutual", "none → a Cedar policy", _POLICY, IN_PLACE,
+           before=_set(device_trust_providers=[JAMF])),
+    Change("authorization_policy", "mutual", "enforced → shadow mode",
+           _set(authorization_policy=AuthorizationPolicy.from_text(PERMIT, shadow_mode=True)),
+           IN_PLACE, before=_POLICY, primary=False, suffix="shadow"),
+    Change("log_authorization_policy_context", "mutual", "on (with a policy) → off",
+           _set(log_authorization_policy_context=False), IN_PLACE, before=_POLICY),
 ]  # fmt: skip
 
 # -- synthesis -------------------------------------------------------------------------------
@@ -552,11 +596,17 @@ def identities(
         out.append(("rule (endpoint, CIDR, group)", endpoint, cidr, group))
     elif resource_type == ROUTE:
         cidr = _canon(_resolve(props["DestinationCidrBlock"], resources))
-        subnet = _canon(props["TargetVpcSubnetId"])
+        # A transit gateway endpoint's routes have no target subnet.
+        subnet = _canon(props.get("TargetVpcSubnetId"))
         out.append(("route (endpoint, CIDR, subnet)", endpoint, cidr, subnet))
     elif resource_type == ASSOCIATION:
-        out.append(("association (endpoint, subnet)", endpoint, _canon(props["SubnetId"])))
-        out.append(("association (endpoint, AZ)", endpoint, _az(props["SubnetId"], resources)))
+        if "SubnetId" in props:
+            subnet_id = props["SubnetId"]
+            out.append(("association (endpoint, subnet)", endpoint, _canon(subnet_id)))
+            out.append(("association (endpoint, AZ)", endpoint, _az(subnet_id, resources)))
+        else:  # a transit gateway endpoint's association: by AZ name or id
+            zone = props.get("AvailabilityZone", props.get("AvailabilityZoneId"))
+            out.append(("association (endpoint, AZ)", endpoint, _canon(zone)))
     elif resource_type == USERS:
         out.append(("S3 prefix", _canon(props.get("Bucket")), _canon(props.get("Prefix"))))
     elif resource_type == EXPORT:

@@ -1,7 +1,7 @@
 """Sequences of CloudFormation requests to the PKI handlers, each checked by its end state.
 
-Each test plays what CloudFormation and the Provider framework send (see
-:class:`tests.lifecycle.harness.Cfn`) to the real ``handlers.pki.index.on_event``, with the
+Each test plays what CloudFormation sends (see :class:`tests.lifecycle.harness.Cfn`), through
+the handlers' own answering code, to the real ``handlers.pki.index.on_event``, with the
 handler roles' synthesized policies enforced, and asserts the end state: the user files
 (certificate, key, remote), the state, the ledger, the CRLs each endpoint received, and
 every object version left in the bucket.
@@ -226,7 +226,7 @@ def test_failed_update_then_rollback(stack: PkiStack) -> None:
     assert_consistent(stack, end, ["alice", "bob"])
 
 
-# -- Failed Create, the framework's rollback ---------------------------------------------------
+# -- Failed Create and its rollback Delete -----------------------------------------------------
 
 
 def test_failed_create_leaves_no_key(stack: PkiStack, world: World) -> None:
@@ -246,7 +246,7 @@ def test_failed_create_leaves_no_key(stack: PkiStack, world: World) -> None:
         "RequestType": "Delete",
         "PhysicalResourceId": CREATE_FAILED,
         "handled": False,
-    }, "the framework answers the rollback Delete itself"
+    }, "the function answers the rollback Delete without calling on_event"
     end = stack.end_state()
     assert end.user_keys_in_any_version() == set(), "no user file, no version left"
     assert end.versions_holding_a_private_key() == []

@@ -106,6 +106,6 @@ def test_warnings_alone_do_not_fail_synth() -> None:
 
 def test_rule_ids_are_unique_and_prefixed() -> None:
     ids = [rule.rule_id for rule in ALL_RULES]
-    assert len(set(ids)) == len(ids) == 9
+    assert len(set(ids)) == len(ids) == 11
     assert all(i.startswith(f"{PACK_NAME}-") for i in ids)
     assert all(rule.info and rule.explanation for rule in ALL_RULES)

@@ -42,6 +42,17 @@ CERTIFICATE = Auth(
 KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 OPEN = "0.0.0.0/0"
 Enforcement = ec2.CfnClientVpnEndpoint.ClientRouteEnforcementOptionsProperty
+PERMIT = 'permit(principal, action, resource) when { context.jamf.risk == "LOW" };'
+
+
+def posture(*, enabled: bool) -> dict[str, Any]:
+    """``DevicePostureOptions`` with one Jamf tenant."""
+    return {
+        "Enabled": enabled,
+        "TrustProviders": [{"TrustProviderType": "jamf", "TenantId": "tenant-1"}],
+    }
+
+
 DEFAULT = object()
 """Marker: keep the baseline value of a property."""
 
@@ -203,6 +214,30 @@ def build(app: App) -> None:
         cidr_ip="10.0.0.0/8",
     )
     endpoint_stack(app, "SgImported", security_group_ids=["sg-0123456789abcdef0"])
+    # AuthorizationPolicyShadowMode / DevicePostureWithoutPolicy (properties the floor's L1
+    # lacks: set as overrides, as ClientVpn does)
+    for name, mode in [("PolicyShadow", "enabled"), ("PolicyEnforced", "disabled")]:
+        _, ep, _ = endpoint_stack(app, name)
+        ep.add_property_override(
+            "AuthorizationPolicy", {"PolicyDocument": PERMIT, "ShadowMode": mode}
+        )
+    _, ep, _ = endpoint_stack(app, "PolicyDefaultMode")
+    ep.add_property_override("AuthorizationPolicy", {"PolicyDocument": PERMIT})
+    stack, ep, _ = endpoint_stack(app, "PolicyShadowFromParameter")
+    param = CfnParameter(stack, "Shadow", type="String", allowed_values=["enabled", "disabled"])
+    ep.add_property_override(
+        "AuthorizationPolicy", {"PolicyDocument": PERMIT, "ShadowMode": param.value_as_string}
+    )
+    _, ep, _ = endpoint_stack(app, "PostureNoPolicy")
+    ep.add_property_override("DevicePostureOptions", posture(enabled=True))
+    _, ep, _ = endpoint_stack(app, "PostureOff")
+    ep.add_property_override("DevicePostureOptions", posture(enabled=False))
+    for name, mode in [("PostureEnforced", "disabled"), ("PostureShadow", "enabled")]:
+        _, ep, _ = endpoint_stack(app, name)
+        ep.add_property_override("DevicePostureOptions", posture(enabled=True))
+        ep.add_property_override(
+            "AuthorizationPolicy", {"PolicyDocument": PERMIT, "ShadowMode": mode}
+        )
 
 
 @pytest.fixture(scope="module")
@@ -366,3 +401,33 @@ class TestSecurityGroupOpenIngress:
     @pytest.mark.parametrize("stack", ["SgSeparateRestricted", "SgImported", "Compliant"])
     def test_restricted_or_unknown_groups_pass(self, report: NagReport, stack: str) -> None:
         assert findings(report, stack) == {}
+
+
+class TestAuthorizationPolicyShadowMode:
+    """ClientVpn-AuthorizationPolicyShadowMode (WARN)."""
+
+    @pytest.mark.parametrize("stack", ["PolicyShadow", "PostureShadow"])
+    def test_shadow_mode_warns(self, report: NagReport, stack: str) -> None:
+        assert findings(report, stack) == {
+            "Endpoint": {"ClientVpn-AuthorizationPolicyShadowMode": WARNING}
+        }
+
+    @pytest.mark.parametrize("stack", ["PolicyEnforced", "PolicyDefaultMode", "PostureEnforced"])
+    def test_enforced_policy_passes(self, report: NagReport, stack: str) -> None:
+        assert findings(report, stack) == {}
+
+    def test_mode_from_a_parameter_is_unknown(self, report: NagReport) -> None:
+        assert findings(report, "PolicyShadowFromParameter") == {}
+
+
+class TestDevicePostureWithoutPolicy:
+    """ClientVpn-DevicePostureWithoutPolicy (WARN)."""
+
+    def test_posture_without_policy_warns(self, report: NagReport) -> None:
+        assert findings(report, "PostureNoPolicy") == {
+            "Endpoint": {"ClientVpn-DevicePostureWithoutPolicy": WARNING}
+        }
+
+    @pytest.mark.parametrize("stack", ["PostureOff", "PostureEnforced", "Compliant"])
+    def test_posture_off_or_with_policy_passes(self, report: NagReport, stack: str) -> None:
+        assert "ClientVpn-DevicePostureWithoutPolicy" not in report.at(f"{stack}/Endpoint")

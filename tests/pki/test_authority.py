@@ -368,8 +368,8 @@ def _assert_no_secret_at_all(name: str) -> None:
     assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
-# A failed Create cleans up after itself: the Provider framework answers the rollback's
-# Delete itself (physical id CREATE_FAILED), so the handler never sees it.
+# A failed Create cleans up after itself: the function answers the rollback's Delete
+# (physical id CREATE_FAILED) without calling on_event, so the handler never sees it.
 @pytest.mark.parametrize(
     ("failure", "imported"),
     [
@@ -672,7 +672,7 @@ def test_delete_with_certificate_in_use_leaves_it_and_warns(
 
 
 def test_delete_of_failed_create_does_nothing(kms_key: str) -> None:
-    pid = "AWSCDK::CustomResourceProviderFramework::CREATE_FAILED"
+    pid = "constructs-cvpn::CREATE_FAILED"
     assert index.on_event(_event("Delete", authority_props(kms_key), pid)) == {
         "PhysicalResourceId": pid
     }

@@ -1,9 +1,9 @@
 """Export an AWS Client VPN client configuration and write a ready-to-import .ovpn to S3.
 
-Custom-resource handler for the aws-cdk ``custom_resources.Provider`` framework
-(handler string ``handlers.export_config.index.on_event``): :func:`on_event` returns
-``{"PhysicalResourceId": ..., "Data": {...}}`` and raises on failure, which the framework
-reports as FAILED with the exception message.
+Custom-resource handler (Lambda handler string ``handlers.export_config.index.handler``,
+which answers CloudFormation itself, see :mod:`..cloudformation`): :func:`on_event` returns
+``{"PhysicalResourceId": ..., "Data": {...}}`` and raises on failure, which is reported as
+FAILED with the exception message.
 
 ResourceProperties (CloudFormation passes strings):
 
@@ -37,7 +37,8 @@ leave no copy behind. The PhysicalResourceId is ``s3://<bucket>/<key>``; the key
 contain the endpoint id, so a replaced endpoint re-renders the same object. Delete removes
 every version of the object named by the PhysicalResourceId (a missing object or bucket is
 success; a non-``s3://`` id, left by a failed Create, is a no-op). A failed Create removes
-every version of the object itself, since the framework answers its rollback Delete.
+every version of the object itself, since its rollback Delete is answered without calling
+the handler (``handlers.cloudformation``).
 
 IAM: ``s3:PutObject``, ``s3:DeleteObject``, ``s3:DeleteObjectVersion`` on the object,
 ``s3:ListBucketVersions`` on the bucket (``s3:prefix`` = the key).
@@ -58,6 +59,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..cloudformation import answering
 from ..ovpn import (
     CredentialsError,
     OvpnFormatError,
@@ -73,7 +75,7 @@ from .aws import (
     SecretError,
 )
 
-__all__ = ["CONTENT_TYPE", "on_event"]
+__all__ = ["CONTENT_TYPE", "handler", "on_event"]
 
 LOG = logging.getLogger(__name__)
 # INFO for this handler's package only (see handlers/pki/index.py).
@@ -139,9 +141,10 @@ def _refuse_move(props: Mapping[str, Any], old: Mapping[str, Any]) -> None:
 def _discard(props: Mapping[str, Any], written: list[str]) -> None:
     """After a failed Create: remove the version it wrote, then every other version.
 
-    The Provider framework answers a failed Create's rollback Delete itself, so nothing
-    else would remove the object (it may hold a key). The version written is deleted by id
-    first, so that even a failing version listing leaves no key behind.
+    A failed Create's rollback Delete is answered without calling the handler
+    (``handlers.cloudformation``), so nothing else would remove the object (it may hold a
+    key). The version written is deleted by id first, so that even a failing version
+    listing leaves no key behind.
     """
     bucket, key = props.get("Bucket"), props.get("Key")
     if not isinstance(bucket, str) or not isinstance(key, str) or not bucket or not key:
@@ -345,3 +348,7 @@ def _delete(physical_id: str) -> dict[str, Any]:
     deleted = _delete_versions(bucket, key, keep=None)
     LOG.info("deleted s3://%s/%s (%d versions)", bucket, key, deleted)
     return {"PhysicalResourceId": physical_id, "Data": {}}
+
+
+#: The Lambda entry point: runs :func:`on_event` and answers CloudFormation.
+handler = answering(on_event)

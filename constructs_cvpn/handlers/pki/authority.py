@@ -255,8 +255,8 @@ def create_or_update(
 
     A Renew of a secret scheduled for deletion (the stack was deleted) does nothing. A
     failed Create deletes the secret it made (without recovery: it holds a CA key nobody
-    uses) and the certificate it imported, since the Provider framework answers the
-    rollback Delete itself.
+    uses) and the certificate it imported, since the rollback Delete of a failed Create is
+    answered without calling the handler (see ``handlers.cloudformation``).
 
     Returns:
         ``(secret ARN, Data)``.

@@ -2,8 +2,8 @@
 
 ``now()`` is the one place the PKI handlers read the time, so that tests can move it (renewal
 sequences) by patching ``clock.now``. :class:`Deadline` tracks the Lambda's remaining time:
-the handlers stop with their progress saved while the Provider framework still has time to
-answer CloudFormation.
+the handlers stop with their progress saved while there is still time to answer
+CloudFormation.
 """
 
 from __future__ import annotations

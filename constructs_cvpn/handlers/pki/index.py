@@ -1,9 +1,9 @@
-"""Lambda entry point for the PKI custom resources: ``handlers.pki.index.on_event``.
+"""Lambda entry point for the PKI custom resources: ``handlers.pki.index.handler``.
 
-For the ``aws_cdk.custom_resources.Provider`` framework: returns ``PhysicalResourceId`` and
-``Data``; raises on failure (the framework reports FAILED with the exception message, which
-never contains key material). The ``Kind`` property selects ``Authority`` (see
-:mod:`.authority`) or ``Users`` (see :mod:`.users`).
+:func:`on_event` returns ``PhysicalResourceId`` and ``Data`` and raises on failure;
+``handler`` answers CloudFormation with it (see :mod:`..cloudformation`: FAILED with the
+exception message, which never contains key material). The ``Kind`` property selects
+``Authority`` (see :mod:`.authority`) or ``Users`` (see :mod:`.users`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from ..cloudformation import answering
 from . import authority, users
 from .props import PropertyError
 
-__all__ = ["on_event"]
+__all__ = ["handler", "on_event"]
 
 LOG = logging.getLogger(__name__)
 # INFO for this handler's package only (``handlers.pki`` in the asset, ``constructs_cvpn.
@@ -69,3 +70,8 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
             props, old if request == "Update" else None, request=str(request), context=context
         )
     return {"PhysicalResourceId": pid, "Data": data}
+
+
+#: The Lambda entry point: runs :func:`on_event` and answers CloudFormation (the
+#: renewal schedule's events have no ResponseURL and just run).
+handler = answering(on_event)

@@ -45,10 +45,10 @@ Consistency across CloudFormation's sequences:
   marked ``pending``) before any file is written. A later run reads a pending user's file:
   if it holds the pending serial it was written; otherwise the key never left the Lambda
   and a new certificate is issued without revoking anything.
-- A failed Create deletes every object (and version) it wrote, since the Provider
-  framework answers the rollback Delete itself.
+- A failed Create deletes every object (and version) it wrote, since the rollback Delete
+  of a failed Create is answered without calling the handler (``handlers.cloudformation``).
 - Work stops while :data:`.clock.MARGIN_SECONDS` of the Lambda's time remain, with
-  progress saved, so the framework can still answer CloudFormation.
+  progress saved, so the handler can still answer CloudFormation.
 - A changed ``Bucket``/``Prefix`` is refused: the old files hold keys and the handler may
   not touch the old location.
 

@@ -5,9 +5,11 @@ Each module holds a pure ``check(resource, template)`` function and a ``RULE`` d
 """
 
 from constructs_cvpn.nag.rules import (
+    authorization_policy_shadow_mode,
     authorize_all_groups,
     client_route_enforcement,
     connection_logging,
+    device_posture_policy,
     log_group_encrypted,
     log_group_retention,
     security_group_ingress,
@@ -27,6 +29,8 @@ ALL_RULES: tuple[ClientVpnRule, ...] = (
     client_route_enforcement.RULE,
     split_tunnel.RULE,
     security_group_ingress.RULE,
+    authorization_policy_shadow_mode.RULE,
+    device_posture_policy.RULE,
 )
 """Every rule of the pack, in report order."""
 

@@ -1,0 +1,369 @@
+"""How clients get their configuration: the bucket, the export or the generated PKI, grants.
+
+``ClientConfigs`` builds, in the ``ClientVpn``'s scope, either the shared-config export
+(``ConfigExport``, with given certificates) or the generated PKI (``CertificateAuthority``
+before the endpoint, ``UserCertificates`` after it, and the expiry alarm), the bucket both
+write to, the outputs that find the files, and the grants that read exactly one file.
+The PKI and export modules (and the Lambda and custom-resource parts of aws-cdk-lib they
+need) are imported only when used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from aws_cdk import Acknowledgment, Annotations, CfnOutput, Duration, Names, Stack, Validations
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct, IDependable
+
+from .errors import ClientVpnConfigError
+from .grants import grant_read_object
+from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
+
+if TYPE_CHECKING:
+    from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_secretsmanager as secretsmanager
+
+    from .pki import CertificateAuthority, UserCertificates
+
+#: The expiry alarm fires when a certificate expires within this many days.
+EXPIRY_ALARM_DAYS = 14
+
+_PORT_NUMBERS = {ec2.VpnPort.HTTPS: "443", ec2.VpnPort.OPENVPN: "1194"}
+
+
+def config_triggers(
+    *,
+    server_certificate_arn: str,
+    client_certificate_arn: str | None,
+    authentication: str,
+    port: ec2.VpnPort,
+    transport_protocol: ec2.TransportProtocol | None,
+    config_version: str | None,
+) -> dict[str, str]:
+    """The endpoint settings whose change re-writes every client configuration file."""
+    return {
+        "ServerCertificateArn": server_certificate_arn,
+        "ClientCertificateArn": client_certificate_arn or "",
+        "Authentication": authentication,
+        "Port": _PORT_NUMBERS[port],
+        "TransportProtocol": (transport_protocol or ec2.TransportProtocol.UDP).name.lower(),
+        "ConfigVersion": config_version or "",
+    }
+
+
+class ClientConfigs:
+    """The client configuration side of one ``ClientVpn`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        vpn: Construct,
+        *,
+        vpn_id: str,
+        config_base: str,
+        encryption_key: kms.IKey,
+        log_group_base: str,
+    ) -> None:
+        self._vpn = vpn
+        self._vpn_id = vpn_id
+        self._config_base = config_base
+        self._key = encryption_key
+        self._log_group_base = log_group_base
+        self._users: set[str] = set()
+        self.certificate_authority: CertificateAuthority | None = None
+        self.config_bucket: s3.IBucket | None = None
+        self.config_object_key: str | None = None
+        self.user_certificates: UserCertificates | None = None
+        self.expiry_alarm: cloudwatch.Alarm | None = None
+
+    # -- what it builds ---------------------------------------------------------------
+
+    def new_certificate_authority(
+        self, *, ca_validity_days: int, server_validity_days: int
+    ) -> CertificateAuthority:
+        """The generated CA and server certificate (before the endpoint, which needs them)."""
+        from .pki import CertificateAuthority
+
+        self.certificate_authority = CertificateAuthority(
+            self._vpn,
+            "CertificateAuthority",
+            secret_prefix=f"client-vpn/{Names.unique_resource_name(self._vpn, max_length=200)}/ca",
+            encryption_key=self._key,
+            log_group_name=f"{self._log_group_base}/certificate-authority",
+            metric_dimension=self._vpn_id,
+            ca_validity_days=ca_validity_days,
+            server_validity_days=server_validity_days,
+        )
+        return self.certificate_authority
+
+    def publish(
+        self,
+        *,
+        endpoint_id: str,
+        endpoint_arn: str,
+        associated: IDependable,
+        config_export: bool,
+        config_bucket: s3.IBucket | None,
+        client_credentials_secret: secretsmanager.ISecret | None,
+        remote_random_label: bool,
+        users: Sequence[str],
+        client_validity_days: int,
+        triggers: Mapping[str, str],
+    ) -> None:
+        """The bucket, then the users' files (generated PKI) or the shared file (export).
+
+        Both custom resources wait for ``associated``: Client VPN exports a configuration
+        only for an endpoint with a target network.
+        """
+        if not config_export and self.certificate_authority is None:
+            return
+        from .config_export import config_bucket as new_config_bucket
+
+        bucket = config_bucket or new_config_bucket(self._vpn, self._key)
+        self.config_bucket = bucket
+        CfnOutput(
+            self._vpn,
+            "ConfigBucketName",
+            value=bucket.bucket_name,
+            description="Bucket holding the client configurations",
+        )
+        if self.certificate_authority is not None:
+            self._issue_user_certificates(
+                endpoint_id=endpoint_id,
+                endpoint_arn=endpoint_arn,
+                bucket=bucket,
+                associated=associated,
+                remote_random_label=remote_random_label,
+                validity_days=client_validity_days,
+                triggers=triggers,
+            )
+            for name in users:
+                self.add_user(name)
+            self.expiry_alarm = self._new_expiry_alarm()
+        else:
+            self._export_config(
+                endpoint_id=endpoint_id,
+                endpoint_arn=endpoint_arn,
+                bucket=bucket,
+                associated=associated,
+                secret=client_credentials_secret,
+                triggers=triggers,
+                remote_random_label=remote_random_label,
+            )
+        self._warn_if_not_deployable()
+
+    # -- users and grants -------------------------------------------------------------
+
+    def add_user(self, name: str) -> None:
+        """See ``ClientVpn.add_user``."""
+        path = self._vpn.node.path
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                path,
+                "users",
+                "per-user certificates come from the generated PKI; omit "
+                "server_certificate_arn to use it",
+            )
+        if not USER_NAME_PATTERN.match(name):
+            raise ClientVpnConfigError(
+                path,
+                "users",
+                f"{name!r} is not a safe user name; use 1 to 64 letters, digits, '.', '_' "
+                "or '-', starting with a letter or digit",
+            )
+        if name in self._users:
+            raise ClientVpnConfigError(path, "users", f"duplicate user {name!r}")
+        if len(self._users) >= MAX_USERS:
+            raise ClientVpnConfigError(
+                path,
+                "users",
+                f"adding {name!r} would make {len(self._users) + 1} users; one endpoint "
+                f"takes at most {MAX_USERS} (what the users function issues within its "
+                "timeout): split the users across two ClientVpn constructs",
+            )
+        self._users.add(name)
+
+    def user_config_key(self, name: str) -> str:
+        """See ``ClientVpn.user_config_key``."""
+        if self.user_certificates is None or name not in self._users:
+            raise ClientVpnConfigError(self._vpn.node.path, "users", f"no user {name!r}")
+        return f"{self.user_certificates.prefix}users/{name}.ovpn"
+
+    def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
+        """See ``ClientVpn.grant_read_config``."""
+        if self.user_certificates is not None:
+            raise ClientVpnConfigError(
+                self._vpn.node.path,
+                "users",
+                "with the generated PKI there is no shared configuration: each user has a "
+                "file of their own; use grant_read_user_config(name, grantee)",
+            )
+        if self.config_bucket is None or self.config_object_key is None:
+            raise ClientVpnConfigError(
+                self._vpn.node.path, "config_export", "is off, so there is no config to read"
+            )
+        return self._grant_read(self.config_object_key, grantee)
+
+    def grant_read_user_config(self, name: str, grantee: iam.IGrantable) -> iam.Grant:
+        """See ``ClientVpn.grant_read_user_config``."""
+        return self._grant_read(self.user_config_key(name), grantee)
+
+    # -- internals --------------------------------------------------------------------
+
+    def _grant_read(self, object_key: str, grantee: iam.IGrantable) -> iam.Grant:
+        assert self.config_bucket is not None
+        return grant_read_object(
+            bucket=self.config_bucket,
+            object_key=object_key,
+            key=self._key,
+            region=Stack.of(self._vpn).region,
+            grantee=grantee,
+            policy_id=f"ReadClientVpnConfig{self._vpn_id}",
+            vpn_path=self._vpn.node.path,
+        )
+
+    def _export_config(
+        self,
+        *,
+        endpoint_id: str,
+        endpoint_arn: str,
+        bucket: s3.IBucket,
+        associated: IDependable,
+        secret: secretsmanager.ISecret | None,
+        triggers: Mapping[str, str],
+        remote_random_label: bool,
+    ) -> None:
+        """The shared-config export custom resource and the outputs that find the file."""
+        from .config_export import ConfigExport
+
+        self.config_object_key = f"{self._config_base}client.ovpn"
+        export = ConfigExport(
+            self._vpn,
+            "ConfigExport",
+            endpoint_id=endpoint_id,
+            endpoint_arn=endpoint_arn,
+            bucket=bucket,
+            encryption_key=self._key,
+            object_key=self.config_object_key,
+            log_group_name=f"{self._log_group_base}/config-export",
+            credentials_secret=secret,
+            remote_random_label=remote_random_label,
+            triggers=triggers,
+        )
+        export.resource.node.add_dependency(associated)
+        uri = f"s3://{bucket.bucket_name}/{self.config_object_key}"
+        CfnOutput(
+            self._vpn,
+            "ConfigKey",
+            value=self.config_object_key,
+            description="Object key of the client configuration (.ovpn)",
+        )
+        CfnOutput(self._vpn, "ConfigS3Uri", value=uri, description="The client configuration")
+        CfnOutput(
+            self._vpn,
+            "ConfigDownloadCommand",
+            value=f"aws s3 cp {uri} ./client.ovpn",
+            description="Download the client configuration",
+        )
+
+    def _issue_user_certificates(
+        self,
+        *,
+        endpoint_id: str,
+        endpoint_arn: str,
+        bucket: s3.IBucket,
+        associated: IDependable,
+        remote_random_label: bool,
+        validity_days: int,
+        triggers: Mapping[str, str],
+    ) -> None:
+        """The per-user certificates resource (generated PKI) and its output."""
+        from .pki import UserCertificates
+
+        assert self.certificate_authority is not None
+        self.user_certificates = UserCertificates(
+            self._vpn,
+            "Users",
+            users=self._users,
+            endpoint_id=endpoint_id,
+            endpoint_arn=endpoint_arn,
+            authority=self.certificate_authority,
+            bucket=bucket,
+            prefix=self._config_base,
+            encryption_key=self._key,
+            log_group_name=f"{self._log_group_base}/users",
+            metric_dimension=self._vpn_id,
+            remote_random_label=remote_random_label,
+            client_validity_days=validity_days,
+            triggers=triggers,
+        )
+        self.user_certificates.resource.node.add_dependency(associated)
+        CfnOutput(
+            self._vpn,
+            "UserConfigPrefix",
+            value=f"{self._config_base}users/",
+            description="User configurations are <prefix><user>.ovpn in the bucket",
+        )
+
+    def _new_expiry_alarm(self) -> cloudwatch.Alarm:
+        """Alarm when a generated certificate expires within ``EXPIRY_ALARM_DAYS`` days.
+
+        Both PKI functions log ``DaysToExpiry`` on every run (deploys and the 12-hourly
+        renewal). Missing data counts as breaching: renewal that stopped running is a
+        problem too.
+        """
+        from aws_cdk import aws_cloudwatch as cloudwatch
+
+        from .pki import METRIC_NAME, METRIC_NAMESPACE
+
+        alarm = cloudwatch.Alarm(
+            self._vpn,
+            "CertificateExpiryAlarm",
+            alarm_description=(
+                f"Client VPN {self._vpn.node.path}: a generated certificate (CA, server or "
+                f"user) expires within {EXPIRY_ALARM_DAYS} days, or the 12-hourly renewal "
+                "stopped reporting. Check the logs of the certificate functions."
+            ),
+            metric=cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE,
+                metric_name=METRIC_NAME,
+                dimensions_map={"Vpn": self._vpn_id},
+                statistic=cloudwatch.Stats.MINIMUM,
+                period=Duration.days(1),
+            ),
+            threshold=EXPIRY_ALARM_DAYS,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=2,
+            datapoints_to_alarm=2,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+        )
+        Validations.of(alarm).acknowledge(
+            Acknowledgment(
+                id="NIST.800.53.R5-CloudWatchAlarmAction",
+                reason="Where the expiry alarm should notify is the application's choice; "
+                "add a topic with expiry_alarm.add_alarm_action(SnsAction(topic)). The "
+                "alarm state is visible in the console and to any EventBridge rule.",
+            )
+        )
+        return alarm
+
+    def _warn_if_not_deployable(self) -> None:
+        """Handler assets built without their wheels (``CVPN_SKIP_BUNDLING``) cannot run."""
+        from .bundling import SKIP_CONTEXT_KEY, SKIP_ENV_VAR
+        from .bundling import _skip_requested as skip_requested
+        from .handler_function import HandlerFunction
+
+        if not skip_requested(self._vpn):
+            return
+        for construct in self._vpn.node.find_all():
+            if isinstance(construct, HandlerFunction):
+                Annotations.of(construct.function).add_warning_v2(
+                    "constructs-cvpn:bundlingSkipped",
+                    f"this function's asset was built with {SKIP_ENV_VAR}=1 (or the context "
+                    f"{SKIP_CONTEXT_KEY}=true), without the cryptography wheels: fine for a "
+                    "synth or a test, but the function fails if this template is deployed",
+                )

@@ -1,0 +1,421 @@
+"""The props of ``ClientVpn`` checked as a whole, before anything is built.
+
+One function, ``check_props``: each rule is one ``ClientVpnConfigError`` naming the prop
+and what would be valid (values known only at deploy time are skipped, with a warning
+where it matters). It returns the normalised values the rooms build from: structs given
+as dicts become structs, user-based authentication becomes a list, the client CIDR a
+network. Checks that need the VPC's CIDRs and subnets live with them in ``network``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aws_cdk import Annotations, Arn, ArnFormat, Stack, Token
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from . import posture, validation
+from .errors import ClientVpnConfigError, checked
+from .posture import AuthorizationPolicy, DeviceTrustProvider
+from .tokens import display, is_lookup_placeholder, known
+from .transit_gateway import TransitGatewayAttachment
+from .transit_gateway import check as check_attachment
+
+T = TypeVar("T")
+
+UserAuthentication = (
+    ec2.ClientVpnUserBasedAuthentication | Sequence[ec2.ClientVpnUserBasedAuthentication] | None
+)
+
+
+@dataclass(frozen=True)
+class CheckedProps:
+    """What ``check_props`` hands to the rooms."""
+
+    #: True while the VPC is ``Vpc.from_lookup``'s placeholder: the checks of its CIDRs and
+    #: subnets wait for the synthesis after the lookup.
+    placeholder_vpc: bool
+    #: The client CIDR as a network, or None when it is a token.
+    client_net: ipaddress.IPv4Network | None
+    #: No server certificate given: the generated PKI issues every certificate.
+    generated_pki: bool
+    #: At most one Active Directory or SAML method.
+    user_auths: list[ec2.ClientVpnUserBasedAuthentication]
+    vpc_subnets: ec2.SubnetSelection | None
+    #: Enforced in full-tunnel mode unless the user said otherwise.
+    route_enforcement: ec2.ClientRouteEnforcementOptions
+    #: Attached to a transit gateway instead of a VPC (then there is no VPC).
+    transit_gateway: TransitGatewayAttachment | None = None
+    #: Associate at most this many AZs of the subnet selection.
+    max_azs: int | None = None
+    #: ``DevicePostureOptions``, ``AuthorizationPolicy`` and
+    #: ``ConnectionLogOptions.IncludeAuthorizationPolicyContext`` as CloudFormation takes them.
+    endpoint_overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def user_based(self) -> bool:
+        return bool(self.user_auths)
+
+
+def check_props(
+    scope: Construct,
+    *,
+    vpc: ec2.IVpc | None,
+    cidr: str,
+    logging: bool,
+    server_certificate_arn: str | None,
+    client_certificate_arn: str | None,
+    user_based_authentication: UserAuthentication,
+    self_service_portal: bool,
+    dns_servers: Sequence[str] | None,
+    split_tunnel: bool,
+    client_login_banner: str | None,
+    client_connection_handler: ec2.IClientVpnConnectionHandler | None,
+    client_route_enforcement_options: ec2.ClientRouteEnforcementOptions | Mapping[str, Any] | None,
+    vpc_subnets: ec2.SubnetSelection | Mapping[str, Any] | None,
+    log_group: logs.ILogGroup | None,
+    log_retention: logs.RetentionDays | None,
+    internet_access: bool,
+    internet_access_group_id: str | None,
+    config_export: bool,
+    config_prefix: str,
+    client_credentials_secret: object | None,
+    users: Sequence[str],
+    transit_gateway: TransitGatewayAttachment | None = None,
+    security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+    max_azs: int | None = None,
+    authorize_all_users_to_vpc_cidr: bool = False,
+    device_trust_providers: Sequence[DeviceTrustProvider] = (),
+    authorization_policy: AuthorizationPolicy | None = None,
+    log_authorization_policy_context: bool | None = None,
+) -> CheckedProps:
+    """Check every prop rule that needs no VPC lookup; see the module docstring."""
+    path = scope.node.path
+    _check_network(
+        scope,
+        vpc=vpc,
+        transit_gateway=transit_gateway,
+        security_groups=security_groups,
+        vpc_subnets=vpc_subnets,
+        max_azs=max_azs,
+        authorize_all_users_to_vpc_cidr=authorize_all_users_to_vpc_cidr,
+    )
+    overrides = _posture_overrides(
+        scope,
+        device_trust_providers=device_trust_providers,
+        authorization_policy=authorization_policy,
+        log_authorization_policy_context=log_authorization_policy_context,
+    )
+    placeholder_vpc = vpc is not None and is_lookup_placeholder(vpc)
+    if placeholder_vpc:
+        Annotations.of(scope).add_info(
+            "the VPC is Vpc.from_lookup's placeholder (the CDK CLI looks it up after this "
+            "synthesis): the checks against its CIDRs and subnets run on the next synthesis"
+        )
+    if logging is not True:
+        raise ClientVpnConfigError(
+            path,
+            "logging",
+            "connection logging is always on: the logs are the one record of who "
+            "connected from where (and cdk-nag's ClientVpn-ConnectionLogging requires "
+            "them); drop logging=False, or use the L2 ec2.ClientVpnEndpoint",
+        )
+    # The L2 (like every jsii struct prop) also takes these as dicts.
+    subnets = _struct(path, "vpc_subnets", ec2.SubnetSelection, vpc_subnets)
+    enforcement = _struct(
+        path,
+        "client_route_enforcement_options",
+        ec2.ClientRouteEnforcementOptions,
+        client_route_enforcement_options,
+    )
+    user_auths = _user_auths(path, user_based_authentication)
+    generated_pki = server_certificate_arn is None
+    _check_authentication(
+        path,
+        generated_pki=generated_pki,
+        user_based=bool(user_auths),
+        client_certificate_arn=client_certificate_arn,
+        client_credentials_secret=client_credentials_secret,
+        users=users,
+    )
+    if known(cidr):
+        checked(path, "cidr", validation.client_cidr, cidr)
+    else:
+        Annotations.of(scope).add_warning_v2(
+            "constructs-cvpn:clientCidrUnknown",
+            f"cidr is {display(scope, vpc, cidr)}, known only at deploy time: the checks of "
+            "its size (/12 to /22) and of overlaps with the VPC's CIDRs and the routes are "
+            "skipped; a bad value fails the deploy (and cidr replaces the endpoint)",
+        )
+    for prop, arn in (
+        ("server_certificate_arn", server_certificate_arn),
+        ("client_certificate_arn", client_certificate_arn),
+    ):
+        if arn is not None and known(arn):
+            checked(path, prop, validation.acm_certificate_arn, arn)
+    if client_certificate_arn is None and not user_auths and not generated_pki:
+        raise ClientVpnConfigError(
+            path,
+            "authentication",
+            "no authentication method; give client_certificate_arn (mutual), "
+            "user_based_authentication (Active Directory or SAML), or both",
+        )
+    if self_service_portal and not user_auths:
+        raise ClientVpnConfigError(
+            path,
+            "self_service_portal",
+            "the self-service portal needs user_based_authentication (AD or SAML)",
+        )
+    if dns_servers is not None and all(known(d) for d in dns_servers):
+        checked(path, "dns_servers", validation.dns_servers, dns_servers)
+    if client_login_banner is not None and known(client_login_banner):
+        checked(path, "client_login_banner", validation.banner, client_login_banner)
+    handler_name = _function_name(client_connection_handler)
+    if handler_name is not None:
+        checked(path, "client_connection_handler", validation.connect_handler_name, handler_name)
+    if client_connection_handler is not None:
+        _check_handler_home(scope, client_connection_handler)
+    if split_tunnel and enforcement and enforcement.enforced is True:
+        raise ClientVpnConfigError(
+            path,
+            "client_route_enforcement_options",
+            "client route enforcement cannot be combined with split_tunnel=True",
+        )
+    if log_group is not None and log_retention is not None:
+        raise ClientVpnConfigError(
+            path,
+            "log_retention",
+            "applies only to the log group this construct creates; set the retention on "
+            "the log_group you bring instead",
+        )
+    if internet_access and split_tunnel:
+        raise ClientVpnConfigError(
+            path,
+            "internet_access",
+            "routes all traffic through the VPN and needs split_tunnel=False",
+        )
+    if internet_access_group_id is not None and not internet_access:
+        raise ClientVpnConfigError(path, "internet_access_group_id", "needs internet_access=True")
+    if config_export or generated_pki:
+        checked(path, "config_prefix", validation.key_prefix, config_prefix)
+    if client_credentials_secret is not None and client_certificate_arn is None:
+        raise ClientVpnConfigError(
+            path,
+            "client_credentials_secret",
+            "applies only to mutual authentication (client_certificate_arn)",
+        )
+    return CheckedProps(
+        placeholder_vpc=placeholder_vpc,
+        client_net=None if Token.is_unresolved(cidr) else ipaddress.IPv4Network(cidr),
+        generated_pki=generated_pki,
+        user_auths=user_auths,
+        vpc_subnets=subnets,
+        route_enforcement=enforcement
+        or ec2.ClientRouteEnforcementOptions(enforced=not split_tunnel),
+        transit_gateway=transit_gateway,
+        max_azs=max_azs,
+        endpoint_overrides=overrides,
+    )
+
+
+def _check_network(
+    scope: Construct,
+    *,
+    vpc: ec2.IVpc | None,
+    transit_gateway: TransitGatewayAttachment | None,
+    security_groups: Sequence[ec2.ISecurityGroup] | None,
+    vpc_subnets: object | None,
+    max_azs: int | None,
+    authorize_all_users_to_vpc_cidr: bool,
+) -> None:
+    """A VPC or a transit gateway, never both, and the props that only make sense with one.
+
+    EC2 API reference, CreateClientVpnEndpoint: "You cannot specify both
+    TransitGatewayConfiguration and VpcId/SecurityGroupIds"; admin guide (cvpn-tgw.html):
+    "You cannot mix VPC subnet associations and Transit Gateway associations".
+    """
+    path = scope.node.path
+    if max_azs is not None and (isinstance(max_azs, bool) or max_azs < 1):
+        raise ClientVpnConfigError(
+            path, "max_azs", f"is {max_azs!r}; give a number of AZs of 1 or more, or None for all"
+        )
+    if transit_gateway is None:
+        if vpc is None:
+            raise ClientVpnConfigError(
+                path,
+                "vpc",
+                "is required: give the VPC whose subnets the endpoint is associated with, or "
+                "transit_gateway=TransitGatewayAttachment(...) to attach it to a transit gateway",
+            )
+        return
+    given = {
+        "vpc": vpc is not None,
+        "security_groups": bool(security_groups),
+        "vpc_subnets": vpc_subnets is not None,
+        "max_azs": max_azs is not None,
+        "authorize_all_users_to_vpc_cidr": authorize_all_users_to_vpc_cidr,
+    }
+    for prop, is_given in given.items():
+        if is_given:
+            raise ClientVpnConfigError(
+                path,
+                prop,
+                "does not apply with transit_gateway: a transit gateway endpoint has no VPC, "
+                "security groups or subnets (Client VPN refuses VpcId and SecurityGroupIds "
+                "with TransitGatewayConfiguration); choose the AZs in "
+                "TransitGatewayAttachment(availability_zones=...) and authorize the networks "
+                "behind the transit gateway with authorization_rules",
+            )
+    region = Stack.of(scope).region
+    checked(path, "transit_gateway", check_attachment, transit_gateway, region)
+
+
+def _posture_overrides(
+    scope: Construct,
+    *,
+    device_trust_providers: Sequence[DeviceTrustProvider],
+    authorization_policy: AuthorizationPolicy | None,
+    log_authorization_policy_context: bool | None,
+) -> dict[str, Any]:
+    """Device posture, the Cedar policy and the policy context in the connection logs."""
+    path = scope.node.path
+    overrides: dict[str, Any] = {}
+    providers = list(device_trust_providers)
+    if providers:
+        checked(path, "device_trust_providers", posture.trust_providers, providers)
+        overrides["DevicePostureOptions"] = posture.device_posture_options(providers)
+    if authorization_policy is None:
+        if log_authorization_policy_context:
+            raise ClientVpnConfigError(
+                path,
+                "log_authorization_policy_context",
+                "logs the evaluation context of the authorization policy, and there is none; "
+                "give authorization_policy, or leave this prop out",
+            )
+        return overrides
+    text = checked(path, "authorization_policy", posture.policy_text, authorization_policy)
+    checked(path, "authorization_policy", posture.policy_document, text)
+    missing = posture.unconfigured_providers(text, providers)
+    if missing:
+        Annotations.of(scope).add_warning_v2(
+            "constructs-cvpn:policyReadsUnconfiguredProvider",
+            f"authorization_policy reads device signals of {', '.join(missing)} "
+            "(context." + ", context.".join(missing) + "), but device_trust_providers has no "
+            "such provider: those values never exist, so conditions on them never hold. Add "
+            "the provider, or change the policy",
+        )
+    overrides["AuthorizationPolicy"] = posture.authorization_policy(authorization_policy, text)
+    if log_authorization_policy_context is not False:
+        overrides["ConnectionLogOptions.IncludeAuthorizationPolicyContext"] = True
+    return overrides
+
+
+def _check_handler_home(scope: Construct, handler: ec2.IClientVpnConnectionHandler) -> None:
+    """The connect handler must be in the endpoint's account and region.
+
+    Admin guide, "Connection authorization": "The Lambda function must be in the same AWS
+    Region and the same AWS account as the Client VPN endpoint" (qualified functions, a
+    version or an alias, are supported). Checked when the handler's ARN and the stack's
+    environment are known.
+    """
+    arn = handler.function_arn
+    if not known(arn) or not arn.startswith("arn:"):
+        return
+    parts = Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME)
+    stack = Stack.of(scope)
+    for what, theirs, ours in (
+        ("region", parts.region, stack.region),
+        ("account", parts.account, stack.account),
+    ):
+        if theirs and known(theirs) and known(ours) and theirs != ours:
+            raise ClientVpnConfigError(
+                scope.node.path,
+                "client_connection_handler",
+                f"the function {arn} is in {what} {theirs}, the endpoint in {ours}; Client "
+                "VPN only invokes a connect handler in its own account and region",
+            )
+
+
+def _check_authentication(
+    path: str,
+    *,
+    generated_pki: bool,
+    user_based: bool,
+    client_certificate_arn: str | None,
+    client_credentials_secret: object | None,
+    users: Sequence[str],
+) -> None:
+    """Certificates given or generated, never a mix; AD/SAML needs a given server cert."""
+    if generated_pki and (client_certificate_arn or client_credentials_secret):
+        prop = "client_certificate_arn" if client_certificate_arn else "client_credentials_secret"
+        raise ClientVpnConfigError(
+            path,
+            prop,
+            "is generated when server_certificate_arn is omitted; give both certificate "
+            "ARNs (and the secret) or neither",
+        )
+    if user_based and generated_pki:
+        raise ClientVpnConfigError(
+            path,
+            "server_certificate_arn",
+            "is required with user_based_authentication (Active Directory or SAML): "
+            "without it the generated PKI would add mutual authentication with per-user "
+            "certificates, and nobody without one could connect; give the ACM ARN of a "
+            "server certificate (and client_certificate_arn for AD or SAML together with "
+            "mutual authentication)",
+        )
+    if users and not generated_pki:
+        raise ClientVpnConfigError(
+            path,
+            "users",
+            "per-user certificates come from the generated PKI; omit "
+            "server_certificate_arn to use it",
+        )
+
+
+def _struct(path: str, prop: str, struct: type[T], value: T | Mapping[str, Any] | None) -> T | None:
+    """A struct prop given as the struct or, as the L2 takes it too, as a dict."""
+    if value is None or isinstance(value, struct):
+        return value
+    if not isinstance(value, Mapping):
+        raise ClientVpnConfigError(path, prop, f"expected an ec2.{struct.__name__} or a dict")
+    try:
+        return struct(**value)
+    except TypeError as err:
+        raise ClientVpnConfigError(
+            path, prop, f"{err}; the keys are the snake_case fields of ec2.{struct.__name__}"
+        ) from None
+
+
+def _user_auths(path: str, value: UserAuthentication) -> list[ec2.ClientVpnUserBasedAuthentication]:
+    """At most one user-based method, as a list."""
+    if value is None:
+        return []
+    auths = list(value) if isinstance(value, Sequence) else [value]
+    if len(auths) > 1:
+        kinds = ", ".join(str(a.render().get("type")) for a in auths)
+        raise ClientVpnConfigError(
+            path,
+            "user_based_authentication",
+            f"got {len(auths)} user-based methods ({kinds}); Client VPN takes at most one "
+            "(Active Directory or SAML), optionally with mutual authentication",
+        )
+    return auths
+
+
+def _function_name(handler: ec2.IClientVpnConnectionHandler | None) -> str | None:
+    """The connect handler's name when known at synth time.
+
+    A ``lambda_.Function``'s ``function_name`` attribute is always a token; the name given
+    to it sits on its L1.
+    """
+    if handler is None:
+        return None
+    cfn = handler.node.default_child if isinstance(handler, Construct) else None
+    name = getattr(cfn, "function_name", None) or handler.function_name
+    return name if isinstance(name, str) and known(name) else None
