@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Loggers of the modules that log, by handler (relative to the ``handlers`` package).
 PKI = ("pki.index", "pki.authority", "pki.users")
 EXPORT = ("export_config.index", "export_config.aws")
+SHARED = ("cloudformation",)  # answers CloudFormation for both handlers
 
 PROBE = """
 import importlib, json, logging, sys
@@ -42,7 +43,7 @@ def _levels(layout: str, order: list[str]) -> dict[str, int]:
         cwd, prefix = ROOT / "constructs_cvpn", "handlers"
     else:
         cwd, prefix = ROOT, "constructs_cvpn.handlers"
-    code = PROBE.format(names=[*PKI, *EXPORT, "ovpn"])
+    code = PROBE.format(names=[*PKI, *EXPORT, *SHARED, "ovpn"])
     done = subprocess.run(
         [sys.executable, "-c", code, prefix, ",".join(order)],
         cwd=cwd,
@@ -71,6 +72,8 @@ def test_each_handler_logs_info_for_its_own_modules(layout: str, order: list[str
     for name in [*PKI, *EXPORT]:
         # the root logger stays at Python's default (WARNING) in a fresh interpreter
         assert levels[name] == (INFO if name in imported else WARNING), name
-    # nothing is set on the shared parent or on the module both handlers use
+    # the CloudFormation answer ("answered CloudFormation: HTTP 200") is logged by either
+    assert levels["cloudformation"] == INFO
+    # nothing is set on the shared parent or on a shared module that does not log
     assert levels["<package>"] == NOTSET
     assert levels["ovpn"] == WARNING
