@@ -51,8 +51,15 @@ typecheck: setup
 # Coverage floors: 90 % overall (measured 93 %), 92 % for the Lambda handlers (measured
 # 93 %; export_config is at 100 %, the PKI's AWS error branches are the rest). A floor a few
 # points under the measured figure catches untested new code without failing on noise.
+# -n auto: one pytest-xdist worker per core (pytest-cov combines their data before the floors
+# are checked); --dist loadgroup keeps the modules listed in tests/conftest.py on one worker.
+# pytest-randomly stays on (here and in CI): every run is a new order, so a test that depends on
+# another one's leftovers fails early instead of staying hidden behind one fixed order. The seed
+# is in the header ("Using --randomly-seed=N"); `pytest --randomly-seed=N` repeats that order,
+# `-p no:randomly` runs in file order.
 pytest: setup
-	pytest --cov=constructs_cvpn --cov-branch --cov-report=term:skip-covered --cov-fail-under=90
+	pytest -n auto --dist loadgroup \
+	  --cov=constructs_cvpn --cov-branch --cov-report=term:skip-covered --cov-fail-under=90
 	coverage report --include='constructs_cvpn/handlers/*' --fail-under=92 | tail -n 1
 
 test: lint typecheck pytest
