@@ -673,6 +673,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = load_results()
     runs = load_runs()
+    notes = load_notes()
     if args.report_only:
         write_report(results, runs)
         return 0
@@ -701,7 +702,7 @@ def main(argv: list[str] | None = None) -> int:
                 previous = results.get(m.id)
                 if args.rerun:
                     wanted = {o.strip() for o in args.rerun.split(",")}
-                    if previous is None or previous.outcome not in wanted:
+                    if previous is None or previous.outcome not in wanted or m.id in notes:
                         continue
                     m.first_outcome, m.history = previous.first_outcome, previous.history
                 else:

@@ -41,6 +41,7 @@ def test_ca_is_rsa2048_sha256_with_ca_constraints(ca: certs.Issued) -> None:
     assert isinstance(cert.signature_hash_algorithm, hashes.SHA256)
     bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
     assert bc.critical and bc.value.ca is True
+    assert bc.value.path_length == 0  # it signs leaves only, never another CA (RFC 5280 4.2.1.9)
     ku_ext = cert.extensions.get_extension_for_class(x509.KeyUsage)
     assert ku_ext.critical  # RFC 5280 4.2.1.3: a CA's key usage SHOULD be critical
     # exactly keyCertSign and cRLSign (RFC 5280 4.2.1.3), nothing a leaf would use
