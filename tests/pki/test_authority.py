@@ -298,6 +298,17 @@ def test_no_metric_line_without_dimension(kms_key: str, capsys: pytest.CaptureFi
     assert _emf_lines(capsys.readouterr().out) == []
 
 
+@pytest.mark.parametrize("days", ["0", "3650"])
+def test_renew_before_days_accepts_both_ends_of_its_range(kms_key: str, days: str) -> None:
+    """``RenewBeforeDays`` is 0-3650 (the handler's documented range): both ends are valid,
+    0 = renew only once expired, 3650 = renew on every run (the certificate lives 825 days)."""
+    pid = _create(kms_key)["PhysicalResourceId"]
+    before = read_bundle().server_cert_pem
+    out = _update(kms_key, pid, RenewBeforeDays=days)
+    assert out["PhysicalResourceId"] == pid
+    assert (read_bundle().server_cert_pem != before) is (days == "3650")
+
+
 def test_update_server_name_reissues(kms_key: str) -> None:
     first = _create(kms_key)
     out = _update(kms_key, first["PhysicalResourceId"], ServerName="vpn.corp.example")
