@@ -561,14 +561,15 @@ def write_report(results: dict[str, Mutant], runs: list[dict[str, Any]]) -> None
         "",
         "## Runs",
         "",
-        "| date (UTC) | commit | command | groups | mutants run | wall | machine | load (1 min) "
+        "| date (UTC) | commit | command | groups | mutants run (of all in the files) | wall | "
+        "machine | load (1 min) "
         "at start |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         out.append(
             f"| {run['date']} | {run.get('commit', '')} | `{run['command']}` | "
-            f"{', '.join(run['groups'])} | {run['ran']} | "
+            f"{', '.join(run['groups'])} | {run['ran']} of {run.get('of', '?')} | "
             f"{run['wall_s'] / 60:.1f} min (coverage run {run['coverage_s'] / 60:.1f} min) | "
             f"{run['machine']} | {run['load']} |"
         )
@@ -698,12 +699,14 @@ def main(argv: list[str] | None = None) -> int:
     ).stdout.strip()
     only = {f.strip() for f in args.files.split(",") if f.strip()}
     todo: list[Mutant] = []
+    enumerated = 0
     for group in groups:
         for path in group_files(group):
             rel = path.relative_to(ROOT).as_posix()
             if only and rel not in only:
                 continue
             for m in enumerate_mutants(group, path):
+                enumerated += 1
                 previous = results.get(m.id)
                 if args.rerun:
                     wanted = {o.strip() for o in args.rerun.split(",")}
@@ -782,7 +785,8 @@ def main(argv: list[str] | None = None) -> int:
             "command": command.strip(),
             "commit": commit,
             "groups": groups,
-            "ran": len(todo),
+            "ran": done,
+            "of": enumerated,
             "wall_s": round(time.monotonic() - started),
             "coverage_s": round(coverage_s),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
