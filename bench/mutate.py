@@ -672,6 +672,14 @@ def main(argv: list[str] | None = None) -> int:
         help="test mutants that already have a result (default: skip them, i.e. resume)",
     )
     parser.add_argument(
+        "--tests-for",
+        action="append",
+        default=[],
+        metavar="FILE=TESTS",
+        help="the tests (comma-separated) for the mutants of one source file, e.g. for --rerun "
+        "after new tests were written (the coverage data does not know them yet)",
+    )
+    parser.add_argument(
         "--timeout", type=float, default=0, help="seconds per mutant (default: from durations)"
     )
     parser.add_argument("--report-only", action="store_true", help="rewrite MUTATION.md only")
@@ -726,6 +734,10 @@ def main(argv: list[str] | None = None) -> int:
 
     cov_started = time.monotonic()
     fixed = [t.strip() for t in args.tests.split(",") if t.strip()]
+    per_file: dict[str, list[str]] = {}
+    for item in args.tests_for:
+        source, _, tests = item.partition("=")
+        per_file[source.strip()] = [t.strip() for t in tests.split(",") if t.strip()]
     if fixed:
         cov = Coverage({}, {})
     elif args.coverage:
@@ -744,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def work(m: Mutant) -> Mutant:
         nonlocal done
-        tests = fixed or select_tests(m, cov, GROUPS[m.group][1])
+        tests = per_file.get(m.path) or fixed or select_tests(m, cov, GROUPS[m.group][1])
         if tests is None:
             m.outcome, m.killed_by, m.tests = "not covered", "", 0
             if mutated_source(m, (ROOT / m.path).read_text()) is None:
