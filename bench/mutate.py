@@ -220,13 +220,13 @@ def enumerate_mutants(group: str, path: Path) -> list[Mutant]:
     mutants = []
     for name in OPERATORS:
         operator = get_operator(name)()
-        positions = [pos for node in nodes for pos in operator.mutation_positions(node)]
+        positions = [(node, pos) for node in nodes for pos in operator.mutation_positions(node)]
         on_line: dict[str, int] = defaultdict(int)
-        for occurrence, (start, _end) in enumerate(positions):
+        for occurrence, (node, (start, _end)) in enumerate(positions):
             line = text[start[0] - 1].strip()
             nth = on_line[line]
             on_line[line] += 1
-            if _in_spans(start, spans):
+            if _in_spans(start, spans) or _in_signature(node):
                 continue
             digest = hashlib.sha1(f"{rel}\n{name}\n{line}\n{nth}".encode()).hexdigest()[:12]
             mutants.append(
@@ -241,6 +241,12 @@ def enumerate_mutants(group: str, path: Path) -> list[Mutant]:
                 )
             )
     return mutants
+
+
+def _in_signature(node: Any) -> bool:
+    """A ``*`` or ``/`` marker in a parameter list: not an arithmetic operator."""
+    parent = getattr(node, "parent", None)
+    return getattr(parent, "type", "") in ("parameters", "typedargslist", "lambdef", "varargslist")
 
 
 def mutated_source(mutant: Mutant, source: str) -> str | None:
@@ -713,7 +719,11 @@ def main(argv: list[str] | None = None) -> int:
             rel = path.relative_to(ROOT).as_posix()
             if only and rel not in only:
                 continue
-            for m in enumerate_mutants(group, path):
+            mutants = enumerate_mutants(group, path)
+            current = {m.id for m in mutants}
+            for stale in [k for k, r in results.items() if r.path == rel and k not in current]:
+                del results[stale]  # the code changed: that mutant no longer exists
+            for m in mutants:
                 enumerated += 1
                 previous = results.get(m.id)
                 if args.rerun:
