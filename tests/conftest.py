@@ -29,3 +29,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in ONE_WORKER_MODULES:
             item.add_marker(pytest.mark.xdist_group(item.path.stem))
+
+
+def _share_botocore_models() -> None:
+    """Parse each botocore model file (ec2's is ~5 MB of JSON) once per test process.
+
+    moto resets boto3's default session at every ``mock_aws`` start, and a new session has a
+    new loader with an empty cache: every test that creates a client parsed the models again
+    (a third of the handler tests' time). The models are read-only data; botocore already
+    shares one parsed copy between all users of a loader.
+    """
+    from botocore import loaders
+
+    parse = loaders.JSONFileLoader.load_file
+    parsed: dict[str, object] = {}
+
+    def load_file(self: loaders.JSONFileLoader, file_path: str) -> object:
+        if file_path not in parsed:
+            parsed[file_path] = parse(self, file_path)
+        return parsed[file_path]
+
+    loaders.JSONFileLoader.load_file = load_file  # type: ignore[method-assign]
+
+
+_share_botocore_models()
