@@ -584,6 +584,17 @@ def write_report(results: dict[str, Mutant], runs: list[dict[str, Any]]) -> None
             f"{run['wall_s'] / 60:.1f} min (coverage run {run['coverage_s'] / 60:.1f} min) | "
             f"{run['machine']} | {run['load']} |"
         )
+    timed = [r for r in runs if r.get("ran")]
+    if timed:
+        per = sum(r["wall_s"] for r in timed) / sum(r["ran"] for r in timed)
+        out += [
+            "",
+            f"Time: {per:.0f} s of wall per mutant on average over these runs (2 jobs; the "
+            "machine is shared, see the load). Every mutant of the default groups "
+            f"({timed[0].get('of', '?')}) would take about "
+            f"{per * int(timed[0].get('of') or 0) / 3600:.1f} h at that pace: run a group or a "
+            "`--sample` at a time (a stopped run resumes where it stopped).",
+        ]
     out += [
         "",
         "## Score per module",
