@@ -13,13 +13,14 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
 UV := .tools/bin/uv
 
-.PHONY: help setup synth test test-compat lint typecheck pytest bench clean
+.PHONY: help setup synth test test-compat lint typecheck pytest bench mutate clean
 
 help:
 	@echo "make synth   synthesize the example app with the CDK CLI (templates in cdk.out/)"
 	@echo "make test    lint, type-check and run the test suite"
 	@echo "make test-compat  the construct tests on the lowest and the newest aws-cdk-lib"
 	@echo "make bench   run the benchmarks (writes bench/RESULTS.md and bench/DAY_TWO.md)"
+	@echo "make mutate  mutation testing (writes bench/MUTATION.md); MODULES=constructs JOBS=2 ..."
 
 $(UV):
 	python3 -m venv .tools
@@ -50,8 +51,15 @@ typecheck: setup
 # Coverage floors: 90 % overall (measured 93 %), 92 % for the Lambda handlers (measured
 # 93 %; export_config is at 100 %, the PKI's AWS error branches are the rest). A floor a few
 # points under the measured figure catches untested new code without failing on noise.
+# -n auto: one pytest-xdist worker per core (pytest-cov combines their data before the floors
+# are checked); --dist loadgroup keeps the modules listed in tests/conftest.py on one worker.
+# pytest-randomly stays on (here and in CI): every run is a new order, so a test that depends on
+# another one's leftovers fails early instead of staying hidden behind one fixed order. The seed
+# is in the header ("Using --randomly-seed=N"); `pytest --randomly-seed=N` repeats that order,
+# `-p no:randomly` runs in file order.
 pytest: setup
-	pytest --cov=constructs_cvpn --cov-branch --cov-report=term:skip-covered --cov-fail-under=90
+	pytest -n auto --dist loadgroup \
+	  --cov=constructs_cvpn --cov-branch --cov-report=term:skip-covered --cov-fail-under=90
 	coverage report --include='constructs_cvpn/handlers/*' --fail-under=92 | tail -n 1
 
 test: lint typecheck pytest
@@ -65,5 +73,13 @@ bench: setup
 	python bench/run.py
 	python bench/day_two.py
 
+# Mutation testing (not a gate: bench/MUTATION.md is the measure). MODULES picks groups from
+# bench/mutate.py's GROUPS (default: handlers,nag,cli,testing,validation; the construct
+# modules are MODULES=constructs); MUTATE_ARGS passes more, e.g. --rerun or --sample 0.5.
+MODULES ?= handlers,nag,cli,testing,validation
+JOBS ?= 1
+mutate: setup
+	python bench/mutate.py --modules $(MODULES) --jobs $(JOBS) $(MUTATE_ARGS)
+
 clean:
-	rm -rf .venv .tools node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .tools node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .mutation

@@ -204,3 +204,37 @@ def test_installed_wheel_runs_every_readme_example(venv: Path, tmp_path: Path) -
         env=env,
     )
     assert origin.startswith(str(venv))
+
+
+# The type stubs (boto3-stubs: mypy_boto3_*) are a dev dependency: neither a user's venv nor the
+# Lambda runtime has them, so every import of them must sit under `if TYPE_CHECKING:`.
+NO_STUBS = """
+import importlib, pkgutil, sys
+import constructs_cvpn
+
+class NoStubs:
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("mypy_boto3"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NoStubs())
+names = [m.name for m in pkgutil.walk_packages(constructs_cvpn.__path__, "constructs_cvpn.")]
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+"""
+
+
+def test_no_module_imports_the_type_stubs_at_run_time() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", NO_STUBS],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), SKIP: "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout) > 40  # every module was imported, not an empty walk

@@ -198,3 +198,24 @@ def test_json_text_is_indented_and_ends_with_newline(stacks: Stacks) -> None:
     assert text.endswith("}\n")
     assert json.loads(text) == stable_template(stacks.plain)
     assert text.startswith('{\n  "Resources"')
+
+
+def test_paths_are_dropped_from_every_resource_whatever_comes_before() -> None:
+    """A resource without metadata (first here) must not end the scrub of the ones after it."""
+    template = {
+        "Resources": {
+            "Plain": {"Type": "AWS::SQS::Queue"},
+            "Built": {"Type": "AWS::SQS::Queue", "Metadata": {"aws:cdk:path": "S/Built/Resource"}},
+        }
+    }
+    assert stable_template(template)["Resources"] == {
+        "Built": {"Type": "AWS::SQS::Queue"},
+        "Plain": {"Type": "AWS::SQS::Queue"},
+    }
+
+
+def test_only_lambda_versions_lose_their_hash() -> None:
+    """Any other resource keeps its logical id, even one that ends in 32 hex digits."""
+    hashy = "Queue0123456789abcdef0123456789abcdef"
+    template = {"Resources": {hashy: {"Type": "AWS::SQS::Queue"}}}
+    assert list(stable_template(template)["Resources"]) == [hashy]

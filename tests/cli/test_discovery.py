@@ -70,6 +70,25 @@ def test_groups_without_endpoint_id_are_ignored() -> None:
     assert parse_outputs("S", [out("OtherConfigKey1A2B3C4D", "some/key")]) == {}
 
 
+def test_outputs_of_other_constructs_anywhere_in_the_list_are_skipped() -> None:
+    """A stack's other outputs come in any order: one before the VPN's must not end the scan."""
+    vpns = parse_outputs(
+        "S",
+        [
+            out("ApiUrlE1F2A3B4", "https://example.com"),
+            out("VpnEndpointId0A1B2C3D", "cvpn-endpoint-1"),
+            {"OutputKey": "VpnConfigBucketNameDEADBEEF"},  # no value (yet): skipped
+            out("DatabaseHost5E6F7A8B", "db.internal"),
+            out("VpnConfigKey9C8D7E6F", "client-config/cvpn-endpoint-1/client.ovpn"),
+        ],
+    )
+    assert vpns == {
+        "Vpn": VpnOutputs(
+            "S", "Vpn", "cvpn-endpoint-1", None, "client-config/cvpn-endpoint-1/client.ovpn", None
+        )
+    }
+
+
 def test_select_vpn() -> None:
     a = VpnOutputs("S", "Alpha", "cvpn-endpoint-a")
     b = VpnOutputs("S", "Beta", "cvpn-endpoint-b")

@@ -282,3 +282,9 @@ def test_debug_lets_unexpected_errors_propagate(
     result = aws.run("status", "-e", ENDPOINT_ID, env={"CVPN_DEBUG": "1"})
 
     assert isinstance(result.exception, RuntimeError)
+
+
+def test_tracebacks_never_show_local_variables(aws: FakeAws) -> None:
+    """A local may hold a private key (``config --cert/--key``): even the traceback that
+    ``CVPN_DEBUG=1`` lets through must not print local variables."""
+    assert aws.app().pretty_exceptions_show_locals is False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from constructs_cvpn.cli.status import _authentication
 from tests.cli.conftest import (
     ENDPOINT_ID,
     REGION,
@@ -272,3 +273,29 @@ def test_one_of_stack_or_endpoint_id_is_required(aws: FakeAws) -> None:
 
     assert result.exit_code == 2
     assert "--stack NAME or --endpoint-id" in result.stderr
+
+
+def test_each_authentication_type_shows_its_own_identifier() -> None:
+    """AD shows the directory id, SAML the provider ARN, mutual nothing (the CA is elsewhere)."""
+    saml = "arn:aws:iam::111111111111:saml-provider/okta"
+    endpoint_options = {
+        "AuthenticationOptions": [
+            {
+                "Type": "directory-service-authentication",
+                "ActiveDirectory": {"DirectoryId": "d-1234567890"},
+            },
+            {
+                "Type": "federated-authentication",
+                "FederatedAuthentication": {"SamlProviderArn": saml},
+            },
+            {
+                "Type": "certificate-authentication",
+                "MutualAuthentication": {"ClientRootCertificateChain": "arn:aws:acm:ca"},
+            },
+        ]
+    }
+    assert _authentication(endpoint_options) == [  # type: ignore[arg-type]
+        {"type": "directory-service-authentication", "detail": "d-1234567890"},
+        {"type": "federated-authentication", "detail": saml},
+        {"type": "certificate-authentication", "detail": ""},
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from constructs_cvpn.cli.wait import Readiness, wait_until_ready
 from tests.cli.conftest import ENDPOINT_ID, STACK, FakeAws, endpoint, target_network
 
 EP = {"ClientVpnEndpointId": ENDPOINT_ID}
@@ -96,3 +97,30 @@ def test_wait_for_deleted_endpoint_fails(aws: FakeAws) -> None:
 
     assert result.exit_code == 1
     assert "is deleting; it will never become available" in result.stderr
+
+
+def test_every_poll_is_reported_to_the_progress_callback(aws: FakeAws) -> None:
+    """The terminal's progress line shows each poll; a wait without a callback also works."""
+    expect_poll(aws, "pending-associate", "associating")
+    expect_poll(aws, "available", "associated")
+    seen: list[Readiness] = []
+    done = wait_until_ready(
+        aws.ec2(),
+        ENDPOINT_ID,
+        timeout=60,
+        interval=5,
+        sleep=aws.sleep,
+        clock=aws.clock,
+        on_update=seen.append,
+    )
+    assert [r.summary() for r in seen] == [
+        "endpoint pending-associate, 0/1 associated",
+        "endpoint available, 1/1 associated",
+    ]
+    assert seen[-1] == done
+
+    expect_poll(aws, "available", "associated")
+    quiet = wait_until_ready(
+        aws.ec2(), ENDPOINT_ID, timeout=60, interval=5, sleep=aws.sleep, clock=aws.clock
+    )
+    assert quiet.ready

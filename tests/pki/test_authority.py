@@ -18,6 +18,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from constructs_cvpn.handlers.pki import authority, aws, certs, index
@@ -306,6 +307,17 @@ def test_no_metric_line_without_dimension(kms_key: str, capsys: pytest.CaptureFi
     assert _emf_lines(capsys.readouterr().out) == []
 
 
+@pytest.mark.parametrize("days", ["0", "3650"])
+def test_renew_before_days_accepts_both_ends_of_its_range(kms_key: str, days: str) -> None:
+    """``RenewBeforeDays`` is 0-3650 (the handler's documented range): both ends are valid,
+    0 = renew only once expired, 3650 = renew on every run (the certificate lives 825 days)."""
+    pid = _create(kms_key)["PhysicalResourceId"]
+    before = read_bundle().server_cert_pem
+    out = _update(kms_key, pid, RenewBeforeDays=days)
+    assert out["PhysicalResourceId"] == pid
+    assert (read_bundle().server_cert_pem != before) is (days == "3650")
+
+
 def test_update_server_name_reissues(kms_key: str) -> None:
     first = _create(kms_key)
     out = _update(kms_key, first["PhysicalResourceId"], ServerName="vpn.corp.example")
@@ -576,6 +588,46 @@ def test_delete_removes_certificate_and_schedules_secret_deletion_in_30_days(
     assert dt.timedelta(days=29, hours=23) < window <= dt.timedelta(days=30, minutes=1)
     # Deleting again (CloudFormation retries) succeeds.
     index.on_event(_event("Delete", props, pid))
+
+
+def test_delete_removes_a_tagged_certificate_of_this_ca_that_the_secret_does_not_name(
+    kms_key: str,
+) -> None:
+    """An import whose ARN was never saved (a run that died after ImportCertificate) is still
+    this CA's: Delete finds it by the tag (the secret's name, without Secrets Manager's
+    ``-XXXXXX`` suffix) and removes it with the saved one."""
+    out = _create(kms_key)
+    bundle = read_bundle()
+    ca = factory.Issued(
+        cert_pem=bundle.ca_cert_pem,
+        key_pem=bundle.ca_key_pem,
+        cert=x509.load_pem_x509_certificate(bundle.ca_cert_pem.encode()),
+        key=serialization.load_pem_private_key(bundle.ca_key_pem.encode(), None),  # type: ignore[arg-type]
+    )
+    orphan = factory.make_server(ca, "server.orphan.cvpn.internal")
+    _acm().import_certificate(
+        Certificate=orphan.cert_pem.encode(),
+        PrivateKey=orphan.key_pem.encode(),
+        CertificateChain=bundle.ca_cert_pem.encode(),
+        Tags=[{"Key": ACM_TAG, "Value": secret_name()}],
+    )
+    assert len(_acm_arns()) == 2
+    index.on_event(_event("Delete", authority_props(kms_key), out["PhysicalResourceId"]))
+    assert _acm_arns() == []
+
+
+def test_update_with_other_reader_roles_rewrites_the_guard(kms_key: str) -> None:
+    """New handler roles (a renamed stack) must be let in before the Update reads the secret."""
+    pid = _create(kms_key)["PhysicalResourceId"]
+    roles = [
+        "arn:aws:iam::123456789012:role/cvpn-ca-handler-v2",
+        "arn:aws:iam::123456789012:role/cvpn-users-handler-v2",
+    ]
+    _update(kms_key, pid, ReaderRoleArns=roles)
+    policy = json.loads(_sm().get_resource_policy(SecretId=pid)["ResourcePolicy"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": roles}}
 
 
 def test_recreate_after_delete_makes_a_new_ca(kms_key: str) -> None:

@@ -41,8 +41,21 @@ def test_ca_is_rsa2048_sha256_with_ca_constraints(ca: certs.Issued) -> None:
     assert isinstance(cert.signature_hash_algorithm, hashes.SHA256)
     bc = cert.extensions.get_extension_for_class(x509.BasicConstraints)
     assert bc.critical and bc.value.ca is True
-    ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert ku.key_cert_sign and ku.crl_sign and not ku.digital_signature
+    assert bc.value.path_length == 0  # it signs leaves only, never another CA (RFC 5280 4.2.1.9)
+    ku_ext = cert.extensions.get_extension_for_class(x509.KeyUsage)
+    assert ku_ext.critical  # RFC 5280 4.2.1.3: a CA's key usage SHOULD be critical
+    # exactly keyCertSign and cRLSign (RFC 5280 4.2.1.3), nothing a leaf would use
+    assert ku_ext.value == x509.KeyUsage(
+        digital_signature=False,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
     ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     assert ski == x509.SubjectKeyIdentifier.from_public_key(ca.key.public_key())
     assert cert.issuer == cert.subject
@@ -63,10 +76,15 @@ def test_server_cert_has_domain_cn_and_san_and_server_auth(ca: certs.Issued) -> 
     assert san.get_values_for_type(x509.DNSName) == [name]
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert list(eku) == [ExtendedKeyUsageOID.SERVER_AUTH]
-    ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    ku_ext = cert.extensions.get_extension_for_class(x509.KeyUsage)
+    assert ku_ext.critical
+    ku = ku_ext.value
     assert ku.digital_signature and ku.key_encipherment and not ku.key_cert_sign
-    bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    bc_ext = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert bc_ext.critical  # RFC 5280 4.2.1.9 (critical in every certificate this PKI makes)
+    bc = bc_ext.value
     assert bc.ca is False
+    assert not cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).critical
     aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
     assert (
         aki.key_identifier == x509.SubjectKeyIdentifier.from_public_key(ca.key.public_key()).digest

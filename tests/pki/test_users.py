@@ -342,6 +342,8 @@ def test_lost_file_found_at_a_rerender_is_revoked_and_reissued(run: Run, ec2: Ec
     assert out["Data"] == _data(Users=2, Issued=1, Rerendered=1, RevokedTotal=1)
     assert _serial("alice") != old
     _check_crl(ec2, {old})
+    # the revoked certificate is not kept among alice's still-valid (renewed) ones
+    assert _state()["users"]["alice"]["previous"] == []
     assert _credentials("bob") == bob
 
 
@@ -1208,3 +1210,16 @@ def _props_stub() -> dict[str, Any]:
         "CaSecretArn": "s",
         "StateKey": "s.json",
     }
+
+
+# -- renewal spread ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("client_days", "widest"), [(825, 30), (100, 10), (9, 0)])
+def test_client_certificates_are_shortened_by_0_to_min_30_or_a_tenth(
+    client_days: int, widest: int
+) -> None:
+    """The documented spread: 0..min(30, days // 10) days off, every offset used by some name
+    (2,000 names), so renewals of users created together fall on different days."""
+    offsets = {client_days - users.validity_days(f"user{i}", client_days) for i in range(2000)}
+    assert offsets == set(range(widest + 1))

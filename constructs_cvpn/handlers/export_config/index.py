@@ -62,6 +62,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .. import cloudformation
 from ..cloudformation import answering
 from ..ovpn import (
     CredentialsError,
@@ -82,7 +83,10 @@ from .aws import (
 __all__ = ["CONTENT_TYPE", "handler", "on_event"]
 
 LOG = logging.getLogger(__name__)
-LOG.setLevel(logging.INFO)
+# INFO for this handler's package and the shared module that answers CloudFormation, nothing
+# else (see handlers/pki/index.py).
+for _ours in (__package__, cloudformation.__name__):
+    logging.getLogger(_ours).setLevel(logging.INFO)
 # botocore and urllib3 log request and response bodies (the secret, the .ovpn) at DEBUG:
 # keep them at WARNING even when the function's log level is set to DEBUG.
 for _noisy in ("boto3", "botocore", "urllib3"):

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from .. import cloudformation
 from ..cloudformation import answering
 from . import authority, users
 from .props import PropertyError
@@ -19,8 +20,11 @@ from .props import PropertyError
 __all__ = ["handler", "on_event"]
 
 LOG = logging.getLogger(__name__)
-LOG.setLevel(logging.INFO)
-logging.getLogger("handlers").setLevel(logging.INFO)
+# INFO for this handler's package (``handlers.pki`` in the asset, ``constructs_cvpn.handlers.
+# pki`` in tests) and the shared module that answers CloudFormation, nothing else: no logger
+# depends on which index module a process imported first.
+for _ours in (__package__, cloudformation.__name__):
+    logging.getLogger(_ours).setLevel(logging.INFO)
 # botocore's DEBUG output includes request bodies (private keys in ImportCertificate,
 # PutSecretValue, PutObject): keep it at WARNING even if the root logger is set to DEBUG.
 for _noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
