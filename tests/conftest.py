@@ -11,7 +11,8 @@ if _NODE_BIN.is_dir():
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 # Modules whose module-scoped fixtures are expensive to build twice (a wheel and venvs, pip
-# installs of the Lambda wheels, synthesized example apps run through cfn-guard or parliament).
+# installs of the Lambda wheels, synthesized example apps run through cfn-guard or parliament,
+# the change matrix's baselines).
 # Under `pytest -n N --dist loadgroup` (make test) each of them runs whole on one worker; every
 # other test goes to whichever worker is free.
 ONE_WORKER_MODULES = frozenset(
@@ -21,6 +22,7 @@ ONE_WORKER_MODULES = frozenset(
         "test_control_tower.py",
         "test_example_stacks.py",
         "test_parliament.py",
+        "test_change_matrix.py",
     }
 )
 
