@@ -92,3 +92,65 @@ def test_every_route_waits_for_every_association() -> None:
     assert len(routes) == 2 * 3
     for route in routes:
         assert associations <= ancestors[route], route
+
+
+def _two_private_groups_vpn(selection: ec2.SubnetSelection | None) -> ClientVpn:
+    """A VPC with two private subnet groups ("App" and "Data") in each of 3 AZs."""
+    app = App(context={"availability-zones:account=111111111111:region=eu-west-1": AZS})
+    stack = Stack(app, "Groups", env=ENV)
+    vpc = ec2.Vpc(
+        stack,
+        "Vpc",
+        max_azs=3,
+        nat_gateways=1,
+        subnet_configuration=[
+            ec2.SubnetConfiguration(name="Public", subnet_type=ec2.SubnetType.PUBLIC),
+            ec2.SubnetConfiguration(name="App", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            ec2.SubnetConfiguration(name="Data", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+        ],
+    )
+    return ClientVpn(
+        stack,
+        "Vpn",
+        vpc=vpc,
+        cidr="10.100.0.0/22",
+        server_certificate_arn=SERVER,
+        client_certificate_arn=CLIENT,
+        config_export=False,
+        vpc_subnets=selection,
+    )
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [None, ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)],
+    ids=["default", "by-type"],
+)
+def test_a_selection_without_one_per_az_still_takes_one_subnet_per_az(
+    selection: ec2.SubnetSelection | None,
+) -> None:
+    """Six private subnets in 3 AZs: Client VPN takes one subnet per AZ, so a selection that
+    does not say ``one_per_az`` gets it (catches dropping the one_per_az default, which would
+    select both groups and fail with "in the same availability zone")."""
+    vpn = _two_private_groups_vpn(selection)
+    azs = sorted(subnet.availability_zone for subnet in vpn.associated_subnets)
+    assert azs == AZS
+
+
+def test_explicit_subnets_are_taken_as_given() -> None:
+    """``subnets=[...]`` is not narrowed to one per AZ by us (the user chose them)."""
+    app = App(context={"availability-zones:account=111111111111:region=eu-west-1": AZS})
+    stack = Stack(app, "Given", env=ENV)
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=3, nat_gateways=1)
+    chosen = vpc.private_subnets[:2]
+    vpn = ClientVpn(
+        stack,
+        "Vpn",
+        vpc=vpc,
+        cidr="10.100.0.0/22",
+        server_certificate_arn=SERVER,
+        client_certificate_arn=CLIENT,
+        config_export=False,
+        vpc_subnets=ec2.SubnetSelection(subnets=chosen),
+    )
+    assert [s.node.path for s in vpn.associated_subnets] == [s.node.path for s in chosen]
