@@ -600,6 +600,9 @@ def test_internet_access_through_isolated_subnets_warns() -> None:
         "internet_access=True, but associated subnet(s) NoNat/Stack/IsolatedVpc/IsolatedSubnet1, "
         "NoNat/Stack/IsolatedVpc/IsolatedSubnet2 have no route to the internet"
     )
+    # IPv4 traffic needs a NAT or internet gateway (an egress-only gateway is IPv6 only).
+    assert "NAT or internet gateway" in message
+    assert "egress-only" not in message
     assert "[ack: constructs-cvpn:noInternetPath]" in message
 
 

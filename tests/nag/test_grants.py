@@ -134,3 +134,17 @@ def _logical(resources: dict[str, Any], prefix: str, type_suffix: str) -> str:
         k for k, r in resources.items() if k.startswith(prefix) and r["Type"].endswith(type_suffix)
     ]
     return logical
+
+
+def test_a_grant_reports_success() -> None:
+    """``Grant.success``/``assert_success()`` are how CDK code checks a grant took effect:
+    the statements went into the grantee's managed policy, so the grant must say so (catches
+    the managed-policy principal answering ``statement_added=False``)."""
+    app = App(context={"cvpn:skipBundling": True})
+    stack = Stack(app, "Vpns")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=2, nat_gateways=0)
+    pki = ClientVpn(stack, "Pki", vpc=vpc, cidr="10.100.0.0/22", users=["alice"])
+    role = iam.Role(stack, "Alice", assumed_by=iam.AccountRootPrincipal())
+    grant = pki.grant_read_user_config("alice", role)
+    assert grant.success
+    grant.assert_success()
