@@ -39,6 +39,8 @@ from constructs_cvpn.handlers.pki import aws, certs
 from constructs_cvpn.handlers.pki import clock as pki_clock
 from constructs_cvpn.handlers.pki.state import CaBundle
 
+from ..s3_model import ConditionalWrites
+
 REGION: Final = "eu-west-1"
 ENDPOINT_ID = "cvpn-endpoint-0123456789abcdef0"
 BUCKET = "cvpn-configs"
@@ -231,6 +233,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, clock: Clock, fast_keys: KeyPool) -
     with mock_aws():
         yield
     aws.reset()
+
+
+@pytest.fixture
+def s3_model(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> ConditionalWrites:
+    """S3 conditional writes made atomic, with 409s and a pause point (tests/s3_model.py)."""
+    model = ConditionalWrites()
+    model.install(monkeypatch)
+    return model
 
 
 @pytest.fixture
