@@ -311,6 +311,25 @@ def ec2(aws_env: None) -> Iterator[Ec2Stub]:
     stub.stubber.assert_no_pending_responses()
 
 
+@pytest.fixture
+def ca_secret(kms_key: str, bucket: str) -> str:
+    """The physical id (secret ARN) of a created ``Kind=Authority`` resource."""
+    from constructs_cvpn.handlers.pki import index
+
+    event = {
+        "RequestType": "Create",
+        "RequestId": REQUEST_ID,
+        "ResourceProperties": authority_props(kms_key),
+    }
+    return str(index.on_event(event)["PhysicalResourceId"])
+
+
+@pytest.fixture
+def config(ca_secret: str) -> str:
+    """What the endpoint's export returns, with the CA of ``ca_secret``."""
+    return export_config(read_bundle().ca_cert_pem)
+
+
 READER_ROLES = [
     "arn:aws:iam::123456789012:role/cvpn-ca-handler",
     "arn:aws:iam::123456789012:role/cvpn-users-handler",
