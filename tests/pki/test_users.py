@@ -800,42 +800,35 @@ def test_a_run_waits_while_another_run_holds_the_lease(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """The lease is held by another run; it finishes while this run waits (during its
+    second poll). This run must poll, do nothing before the release, then do its work.
+    The lease module's sleep is replaced: the other run finishes inside it, so nothing here
+    depends on how long a real sleep lasts."""
     run(["alice"], request="Create")
     _hold_lease("another-run", clock.now() + dt.timedelta(minutes=10))
-    monkeypatch.setattr(lease, "POLL_SECONDS", 0.05)
     caplog.set_level(logging.INFO)
-    released: dict[str, float] = {}
-    exported: list[float] = []
+    polls: list[float] = []
+    released = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        polls.append(seconds)
+        if len(polls) == 2:  # the other run finishes and releases the lease
+            data = _state()
+            data["lease_owner"] = data["lease_expires"] = ""
+            _s3().put_object(Bucket=BUCKET, Key=STATE_KEY, Body=json.dumps(data).encode())
+            released.set()
+
+    monkeypatch.setattr(lease, "time", types.SimpleNamespace(sleep=sleep, monotonic=time.monotonic))
+    exported: list[bool] = []
     ec2.client.meta.events.register(
         "provide-client-params.ec2.ExportClientVpnClientConfiguration",
-        lambda **_: exported.append(time.monotonic()),
+        lambda **_: exported.append(released.is_set()),
     )
-
-    def other_run_finishes() -> None:
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            if any("waiting for another run" in r.getMessage() for r in list(caplog.records)):
-                break
-            time.sleep(0.02)
-        else:
-            return
-        time.sleep(0.2)  # a few more polls
-        data = _state()
-        data["lease_owner"] = data["lease_expires"] = ""
-        s3 = boto3.client("s3", region_name=REGION)
-        s3.put_object(Bucket=BUCKET, Key=STATE_KEY, Body=json.dumps(data).encode())
-        released["at"] = time.monotonic()
-
-    other = threading.Thread(target=other_run_finishes)
-    other.start()
-    try:
-        out = run(["alice", "bob"])
-    finally:
-        other.join()
-    assert "at" in released, "the run never waited"
-    assert exported and exported[0] > released["at"]  # it did nothing before the release
+    out = run(["alice", "bob"])
+    assert polls == [lease.POLL_SECONDS] * 2
+    assert exported == [True]  # it did nothing before the release
     waits = [r for r in caplog.records if "waiting for another run" in r.getMessage()]
-    assert len(waits) >= 2
+    assert len(waits) == 2
     assert out["Data"] == _data(Users=2, Issued=1)
     assert _state()["lease_owner"] == ""
 
