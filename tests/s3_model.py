@@ -113,6 +113,9 @@ def _unquote(etag: str) -> str:
 class ConditionalWrites:
     """The model; :meth:`install` it inside ``mock_aws`` (fixture ``s3_model``)."""
 
+    installed: ConditionalWrites | None = None
+    """The model installed now (set by :meth:`install`, undone with its monkeypatch)."""
+
     def __init__(self) -> None:
         self._commit = threading.Lock()
         self._mutex = threading.Lock()
@@ -149,6 +152,7 @@ class ConditionalWrites:
             return model._put(response, original)
 
         monkeypatch.setattr(S3Response, "put_object", put_object)
+        monkeypatch.setattr(ConditionalWrites, "installed", self)
 
     def _take_gate(self, key: str) -> Gate | None:
         with self._mutex:
