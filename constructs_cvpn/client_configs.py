@@ -190,6 +190,11 @@ class ClientConfigs:
             )
         self._users.add(name)
 
+    @property
+    def user_names(self) -> list[str]:
+        """The users given so far (generated PKI), sorted."""
+        return sorted(self._users)
+
     def user_config_key(self, name: str) -> str:
         """See ``ClientVpn.user_config_key``."""
         if self.user_certificates is None or name not in self._users:

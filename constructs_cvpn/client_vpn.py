@@ -51,6 +51,7 @@ from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
+from .synth_checks import Built, SynthChecks
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
@@ -75,8 +76,10 @@ class ClientVpn(ClientVpnAttributes):
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
     ``ec2.IConnectable``: every CDK API that takes a connectable or an endpoint takes it, e.g.
-    ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))`` or
-    ``ec2.ClientVpnRoute(..., client_vpn_endpoint=vpn)``. It is also an
+    ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))``. Its rules and routes are
+    added with ``add_authorization_rule`` and ``add_route`` only: one made elsewhere (the L2's
+    ``ec2.ClientVpnAuthorizationRule`` / ``ec2.ClientVpnRoute``, ``vpn.endpoint.add_route``)
+    is refused at synth, naming the method (``synth_checks``). It is also an
     ``ITaggable`` for the endpoint: ``Tags.of(scope).add(...)`` reaches the endpoint's
     ``TagSpecifications`` (Client VPN takes tags nowhere else; the L2 drops them).
 
@@ -491,6 +494,21 @@ class ClientVpn(ClientVpnAttributes):
             self.add_route(route.cidr, subnet=route.subnet, description=route.description)
 
         CfnOutput(self, "EndpointId", value=self.endpoint_id, description="Client VPN endpoint id")
+        self.node.add_validation(
+            SynthChecks(
+                self,
+                Built(
+                    endpoint=self.endpoint.node.default_child,  # type: ignore[arg-type]
+                    own_resources=self._network.own_resources,
+                    tags=self._tags,
+                    given_tags=frozenset(tags or {}),
+                    rule_cidrs=self._network.rules.cidrs,
+                    route_cidrs=self._network.routes.cidrs,
+                    users=lambda: self._configs.user_names,
+                    generated_pki=props.generated_pki,
+                ),
+            )
+        )
 
         self._configs.publish(
             endpoint_id=self.endpoint_id,
