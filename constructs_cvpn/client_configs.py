@@ -197,7 +197,15 @@ class ClientConfigs:
 
     def user_config_key(self, name: str) -> str:
         """See ``ClientVpn.user_config_key``."""
-        if self.user_certificates is None or name not in self._users:
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                self._vpn.node.path,
+                "users",
+                f"there are no per-user files (so none for {name!r}): they come from the "
+                "generated PKI; with your own certificates everyone gets the shared file: "
+                "use grant_read_config(grantee)",
+            )
+        if name not in self._users:
             raise ClientVpnConfigError(self._vpn.node.path, "users", f"no user {name!r}")
         return f"{self.user_certificates.prefix}users/{name}.ovpn"
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import jsii
 from aws_cdk import (
     CfnOutput,
+    Duration,
     ITaggable,
     Names,
     Stack,
@@ -39,6 +40,7 @@ from constructs import Construct
 from .access import AuthorizationRule, Route
 from .attributes import ClientVpnAttributes
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
+from .cost import MonthlyCost
 from .endpoint import new_endpoint
 from .ignored_props import (
     DEFAULT_CA_VALIDITY_DAYS,
@@ -118,8 +120,9 @@ class ClientVpn(ClientVpnAttributes):
         dns_servers: Sequence[str] | None = None,
         split_tunnel: bool = False,
         transport_protocol: ec2.TransportProtocol | None = ec2.TransportProtocol.UDP,
-        port: ec2.VpnPort = ec2.VpnPort.HTTPS,
-        session_timeout: ec2.ClientVpnSessionTimeout = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
+        port: ec2.VpnPort | int = ec2.VpnPort.HTTPS,
+        session_timeout: ec2.ClientVpnSessionTimeout
+        | Duration = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
         disconnect_on_session_timeout: bool = True,
         client_login_banner: str | None = None,
         client_connection_handler: ec2.IClientVpnConnectionHandler | None = None,
@@ -209,8 +212,9 @@ class ClientVpn(ClientVpnAttributes):
                 then uses UDP), as the L2 does when it is not set: moving an L2 endpoint
                 that never set it, ``None`` keeps the endpoint (adding the property, even
                 as "udp", would replace it). Default: UDP. *Replaces.*
-            port: 443 or 1194. Default: 443.
-            session_timeout: 8, 10, 12 or 24 hours. Default: 12 hours.
+            port: 443 or 1194, as a number or the L2's ``ec2.VpnPort``. Default: 443.
+            session_timeout: 8, 10, 12 or 24 hours, as a ``Duration`` or the L2's
+                ``ec2.ClientVpnSessionTimeout``. Default: 12 hours.
             disconnect_on_session_timeout: end sessions at the timeout instead of
                 letting clients reconnect silently. Default: True.
             client_login_banner: text shown by the AWS client, at most 1400 characters.
@@ -358,6 +362,8 @@ class ClientVpn(ClientVpnAttributes):
         props = check_props(
             self,
             vpc=vpc,
+            port=port,
+            session_timeout=session_timeout,
             cidr=cidr,
             endpoint_ip_address_type=endpoint_ip_address_type,
             traffic_ip_address_type=traffic_ip_address_type,
@@ -465,9 +471,9 @@ class ClientVpn(ClientVpnAttributes):
             dns_servers=self._network.dns_servers(dns_servers, split_tunnel=split_tunnel),
             split_tunnel=split_tunnel,
             transport_protocol=transport_protocol,
-            port=port,
+            port=props.port,
             security_groups=list(security_groups or filter(None, [self.security_group])),
-            session_timeout=session_timeout,
+            session_timeout=props.session_timeout,
             disconnect_on_session_timeout=disconnect_on_session_timeout,
             client_login_banner=client_login_banner,
             client_connection_handler=client_connection_handler,
@@ -506,6 +512,7 @@ class ClientVpn(ClientVpnAttributes):
                     route_cidrs=self._network.routes.cidrs,
                     users=lambda: self._configs.user_names,
                     generated_pki=props.generated_pki,
+                    monthly_cost=self.monthly_cost,
                 ),
             )
         )
@@ -528,11 +535,17 @@ class ClientVpn(ClientVpnAttributes):
                     Stack.of(self).resolve([a.render() for a in props.user_auths]),
                     sort_keys=True,
                 ),
-                port=port,
+                port=props.port,
                 transport_protocol=transport_protocol,
                 config_version=config_version,
             ),
         )
+
+    def monthly_cost(self) -> MonthlyCost:
+        """The fixed monthly cost at list price: every association's hours (one per subnet,
+        or per AZ with a transit gateway) for a whole month; ``cost.price_note()`` says which
+        price, from where and when. Every synth shows it as an info annotation."""
+        return MonthlyCost(len(self.associations))
 
     # -- grants and users -------------------------------------------------------------
 

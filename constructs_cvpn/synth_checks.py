@@ -18,7 +18,9 @@ after the app had its chance to call ``add_authorization_rule``, ``add_route`` a
   nobody has a certificate), ``constructs-cvpn:noAuthorizationRule`` (users and no rule:
   connected clients reach nothing), ``constructs-cvpn:routeNotAuthorized`` (a route whose
   destination no rule overlaps: AWS sends traffic there only for authorized clients, admin
-  guide "Routes").
+  guide "Routes");
+- an info annotation states the VPN's monthly fixed cost (``cost.MonthlyCost``), with the
+  price it uses, its source and date, in every app's synth output.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from aws_cdk import Annotations, Aspects, Reference, Tag, TagManager, Tokenizati
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct, IValidation
 
+from .cost import MonthlyCost
 from .errors import ClientVpnConfigError
 from .tokens import known
 
@@ -48,6 +51,7 @@ class Built:
     route_cidrs: list[str]
     users: Callable[[], Iterable[str]]
     generated_pki: bool
+    monthly_cost: Callable[[], MonthlyCost]
 
 
 @jsii.implements(IValidation)
@@ -62,6 +66,7 @@ class SynthChecks:
         self._refuse_foreign_rules_and_routes()
         self._warn_inherited_tags()
         self._warn_unusable()
+        Annotations.of(self._vpn).add_info(self._built.monthly_cost().note(self._vpn.node.path))
         return []
 
     # -- rules and routes made elsewhere --------------------------------------------
