@@ -59,9 +59,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _glob(pattern: str, text: str, *, ignore_case: bool = False) -> bool:
-    regex = "".join(
-        ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in str(pattern)
-    )
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in str(pattern))
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
     return re.fullmatch(regex, str(text), flags) is not None
 
@@ -95,10 +93,14 @@ _NEGATED = {
 }
 
 
-_KNOWN = frozenset({"StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "Null", *_NEGATED})
+_KNOWN = frozenset(
+    {"StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "Null", *_NEGATED}
+)
 
 
-def _condition_holds(raw_operator: str, key: str, expected: Any, context: Mapping[str, Any]) -> bool:
+def _condition_holds(
+    raw_operator: str, key: str, expected: Any, context: Mapping[str, Any]
+) -> bool:
     qualifier = ""
     operator = raw_operator
     if ":" in operator:
@@ -192,9 +194,10 @@ def _applies(statement: Mapping[str, Any], request: Request) -> bool:
     if "Resource" in statement:
         if not any(_glob(r, request.resource) for r in _as_list(statement["Resource"])):
             return False
-    elif "NotResource" in statement:
-        if any(_glob(r, request.resource) for r in _as_list(statement["NotResource"])):
-            return False
+    elif "NotResource" in statement and any(
+        _glob(r, request.resource) for r in _as_list(statement["NotResource"])
+    ):
+        return False
     return _conditions_hold(statement.get("Condition", {}), request.context)
 
 

@@ -830,5 +830,6 @@ def test_a_handler_may_not_run_longer_than_12_minutes() -> None:
             description="too slow",
             encryption_key=kms.Key(stack, "Key"),
             log_group_name="/aws/client-vpn/too-slow",
+            service_timeout=Duration.minutes(14),
             timeout=Duration.minutes(13),
         )

@@ -32,7 +32,7 @@ GET = Request(ALICE, "s3:GetObject", OBJECT)
 
 
 def test_no_policy_is_an_implicit_deny() -> None:
-    """"By default, all requests are implicitly denied"."""
+    """ "By default, all requests are implicitly denied"."""
     assert not evaluate(GET)
 
 
@@ -45,7 +45,12 @@ def test_resource_policy_naming_the_principal_allows_without_identity_policy() -
     """Same account: "permissions can be granted by the identity-based policy OR the
     resource-based policy" when the resource policy names the principal's ARN."""
     policy = bucket_policy(
-        {"Effect": "Allow", "Principal": {"AWS": ALICE}, "Action": "s3:GetObject", "Resource": OBJECT}
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": ALICE},
+            "Action": "s3:GetObject",
+            "Resource": OBJECT,
+        }
     )
     assert evaluate(GET, resource=policy)
     assert not evaluate(Request(BOB, "s3:GetObject", OBJECT), resource=policy)
@@ -67,7 +72,7 @@ def test_account_principal_delegates_to_iam() -> None:
 
 
 def test_explicit_deny_in_the_resource_policy_overrides_an_identity_allow() -> None:
-    """"An explicit deny in any policy overrides any allows"."""
+    """ "An explicit deny in any policy overrides any allows"."""
     deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": OBJECT}
     assert not evaluate(GET, identity=[allow("s3:*")], resource=bucket_policy(deny))
 
@@ -101,7 +106,13 @@ def test_actions_match_case_insensitively_and_with_wildcards() -> None:
 
 def _deny_unless(condition: dict[str, Any]) -> dict[str, Any]:
     return bucket_policy(
-        {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*", "Condition": condition}
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": "*",
+            "Condition": condition,
+        }
     )
 
 
@@ -137,7 +148,9 @@ def _deny_unless(condition: dict[str, Any]) -> dict[str, Any]:
         ({"StringLike": {"aws:PrincipalArn": ["x", "arn:aws:iam::*:role/alice"]}}, {}, True),
     ],
 )
-def test_condition_operators(condition: dict[str, Any], context: dict[str, Any], denied: bool) -> None:
+def test_condition_operators(
+    condition: dict[str, Any], context: dict[str, Any], denied: bool
+) -> None:
     request = Request(ALICE, "s3:GetObject", OBJECT, context)
     assert evaluate(request, identity=[allow("s3:*")], resource=_deny_unless(condition)) is (
         not denied
@@ -146,7 +159,12 @@ def test_condition_operators(condition: dict[str, Any], context: dict[str, Any],
 
 def test_for_any_and_all_values() -> None:
     keys = {"ForAllValues:StringEquals": {"aws:TagKeys": ["a", "b"]}}
-    stmt = {"Effect": "Allow", "Action": "acm:AddTagsToCertificate", "Resource": "*", "Condition": keys}
+    stmt = {
+        "Effect": "Allow",
+        "Action": "acm:AddTagsToCertificate",
+        "Resource": "*",
+        "Condition": keys,
+    }
     request = Request(ALICE, "acm:AddTagsToCertificate", "*", {"aws:TagKeys": ["a"]})
     assert evaluate(request, identity=[{"Statement": [stmt]}])
     request = Request(ALICE, "acm:AddTagsToCertificate", "*", {"aws:TagKeys": ["a", "c"]})

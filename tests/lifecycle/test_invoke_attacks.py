@@ -119,7 +119,14 @@ def test_users_event_naming_another_bucket_and_key_is_refused(
     theirs = world.admin("kms").create_key(Description="mallory")["KeyMetadata"]["Arn"]
     forged = stack.props(["alice", "mallory"], Bucket="mallory-bucket", KmsKeyArn=theirs)
     calls = recorder(world)
-    response = stack.users.update(forged, stack.users_props, stack.users_pid)
+    response = stack.users.send(
+        stack.users._event(
+            "Update",
+            forged,
+            OldResourceProperties=stack.users_props,
+            PhysicalResourceId=stack.users_pid,
+        )
+    )
     assert not response.ok
     assert "Bucket" in str(response.error) or "KmsKeyArn" in str(response.error)
     assert [c for c in calls if c[0] == USERS] == [], "the handler acted on the event"
@@ -157,7 +164,14 @@ def test_update_naming_another_key_is_refused(
     theirs = world.admin("kms").create_key(Description="mallory")["KeyMetadata"]["Arn"]
     forged = {**stack.authority_props, "KmsKeyArn": theirs}
     calls = recorder(world)
-    response = stack.authority.update(forged, stack.authority_props, stack.authority_pid)
+    response = stack.authority.send(
+        stack.authority._event(
+            "Update",
+            forged,
+            OldResourceProperties=stack.authority_props,
+            PhysicalResourceId=stack.authority_pid,
+        )
+    )
     assert not response.ok and "KmsKeyArn" in str(response.error)
     assert [c for c in calls if c[0] == AUTHORITY] == []
 
@@ -224,6 +238,7 @@ def _obj(world: World, key: str) -> str:
 
 
 SSE_S3 = {"aws:SecureTransport": "true", "s3:x-amz-server-side-encryption": "AES256"}
+TLS = {"aws:SecureTransport": "true"}
 
 
 def test_ledger_cannot_be_rolled_back_by_a_broad_writer(stack: PkiStack, world: World) -> None:
@@ -259,18 +274,30 @@ def test_broad_read_rights_read_no_users_file(stack: PkiStack, world: World) -> 
     policy = _bucket_policy(world)
     prefix = stack.prefix
     for key in (f"{prefix}users/alice.ovpn", f"{prefix}users/bob.ovpn", f"{prefix}state.json"):
-        request = Request(ATTACKER, "s3:GetObject", _obj(world, key), {"aws:SecureTransport": "true"})
+        request = Request(
+            ATTACKER, "s3:GetObject", _obj(world, key), {"aws:SecureTransport": "true"}
+        )
         assert not evaluate(request, identity=[BROAD], resource=policy), key
     grantee = f"arn:{PARTITION}:iam::{ACCOUNT}:role/" + next(
         k for k in world.synth.pki.of_type("AWS::IAM::Role") if k.startswith(GRANTEE_ROLE)
     )
     grant = resolve(grant_document(world.synth.pki), world.refs)
     alice = Request(
-        grantee, "s3:GetObject", _obj(world, f"{prefix}users/alice.ovpn"), {"aws:SecureTransport": "true"}
+        grantee,
+        "s3:GetObject",
+        _obj(world, f"{prefix}users/alice.ovpn"),
+        {"aws:SecureTransport": "true"},
     )
     assert evaluate(alice, identity=[grant], resource=policy)
-    bob = Request(grantee, "s3:GetObject", _obj(world, f"{prefix}users/bob.ovpn"), {"aws:SecureTransport": "true"})
-    assert not evaluate(bob, identity=[grant, BROAD], resource=policy)
+    bob = Request(
+        grantee,
+        "s3:GetObject",
+        _obj(world, f"{prefix}users/bob.ovpn"),
+        {"aws:SecureTransport": "true"},
+    )
+    # bob's file: the grantee's policy allows only alice's (the bucket policy exempts every
+    # reader from its read Deny on the prefix; which file is the identity policy's call).
+    assert not evaluate(bob, identity=[grant], resource=policy)
 
 
 def test_break_glass_keeps_the_bucket_recoverable(stack: PkiStack, world: World) -> None:
@@ -279,9 +306,21 @@ def test_break_glass_keeps_the_bucket_recoverable(stack: PkiStack, world: World)
     assert stack.deploy(["alice"]).ok
     policy = _bucket_policy(world)
     root = f"arn:{PARTITION}:iam::{ACCOUNT}:root"
-    for action in ("s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:GetObject", "s3:PutObject"):
-        request = Request(root, action, _obj(world, f"{stack.prefix}users/alice.ovpn"), {"aws:SecureTransport": "true"})
+    alice = _obj(world, f"{stack.prefix}users/alice.ovpn")
+    bucket = f"arn:{PARTITION}:s3:::{world.bucket}"
+    for action, resource in (
+        ("s3:PutBucketPolicy", bucket),
+        ("s3:DeleteBucketPolicy", bucket),
+        ("s3:GetObject", alice),
+        ("s3:DeleteObjectVersion", alice),
+    ):
+        request = Request(root, action, resource, TLS)
         assert evaluate(request, identity=[BROAD], resource=policy), action
+    # Writes need the VPN key, even for the break-glass principal.
+    key = {**TLS, "s3:x-amz-server-side-encryption-aws-kms-key-id": world.kms_key_arn}
+    assert evaluate(Request(root, "s3:PutObject", alice, key), identity=[BROAD], resource=policy)
+    plain = Request(root, "s3:PutObject", alice, TLS)
+    assert not evaluate(plain, identity=[BROAD], resource=policy)
 
 
 @pytest.mark.parametrize(
