@@ -212,7 +212,13 @@ def test_config_bucket_settings_with_the_generated_pki(
         "PublicAccessBlockConfiguration": PRIVATE,
         "VersioningConfiguration": {"Status": "Enabled"},
     }
-    assert _policy(resources, config) == [_tls_only(config)]
+    policy = _policy(resources, config)
+    assert policy[0] == _tls_only(config)
+    # The rest close the VPN's prefix (tests/lifecycle/test_invoke_attacks.py evaluates them);
+    # none of them allows anything.
+    assert [s["Effect"] for s in policy] == ["Deny"] * 4
+    names = ("DenyWritesButTheHandlers", "DenyWritesWithoutTheVpnKey", "DenyReadsButTheReaders")
+    assert all(s["Sid"].startswith(n) for s, n in zip(policy[1:], names, strict=True))
 
 
 @pytest.mark.parametrize(
