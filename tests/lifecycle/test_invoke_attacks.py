@@ -12,12 +12,14 @@ since moto evaluates none of them.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from constructs_cvpn.handlers import pinned
+from constructs_cvpn.handlers.pki import index as pki_index
 from constructs_cvpn.handlers.pki.ledger import ledger_key
 
 from ..policy_eval import Request, evaluate
@@ -346,3 +348,62 @@ def test_secret_guard_denies_everyone_but_the_ca_role(
     ca_role = _role_arn(world, AUTHORITY)
     request = Request(ca_role, action, stack.authority_pid)
     assert evaluate(request, identity=[BROAD], resource=policy), "the CA role is denied"
+
+
+# --------------------------------------------------------------------------------------
+# What the template sends passes its own pins
+# --------------------------------------------------------------------------------------
+
+
+def _configured(world: World, type_: str, on_event: Any) -> Any:
+    """``on_event`` run as the function of ``type_`` with its synthesized configuration."""
+    template = world.template_of(type_)
+    function = template.resources[template.handler_function(type_)]["Properties"]
+
+    def run(event: Any, context: Any) -> Any:
+        variables = resolve(function["Environment"]["Variables"], world.refs)
+        os.environ.update({k: str(v) for k, v in variables.items()})
+        pinned.forget()
+        return on_event(event, context)
+
+    return run
+
+
+def _schedule_event(world: World, type_: str) -> dict[str, Any]:
+    """The renewal rule's target input, resolved: what EventBridge sends."""
+    template = world.template_of(type_)
+    function = template.handler_function(type_)
+    (rule,) = [
+        r
+        for r in template.of_type("AWS::Events::Rule").values()
+        if r["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0] == function
+    ]
+    event: dict[str, Any] = json.loads(
+        resolve(rule["Properties"]["Targets"][0]["Input"], world.refs)
+    )
+    return event
+
+
+def test_deploy_update_and_schedule_pass_the_pins(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catches a pinned value that differs from what the template sends (every deploy would
+    fail) and a Renew that needs more than the rule's input."""
+    monkeypatch.setenv(pinned.ENV, "")
+    authority = Cfn(world, AUTHORITY, _configured(world, AUTHORITY, pki_index.on_event))
+    users = Cfn(world, USERS, _configured(world, USERS, pki_index.on_event))
+    stack = PkiStack(world, authority, users)
+    assert stack.deploy(["alice", "bob"]).ok
+    bob = stack.end_state().users()["bob"].serial
+    assert stack.update_users(stack.props(["alice", "carol"])).ok
+    assert bob in stack.end_state().revoked()
+    same = authority.update(stack.authority_props, stack.authority_props, stack.authority_pid)
+    assert same.ok, repr(same.error)
+    world.refs.refs[users.logical_id] = stack.users_pid  # the Users resource's Ref
+    for cfn, type_ in ((authority, AUTHORITY), (users, USERS)):
+        event = _schedule_event(world, type_)
+        assert set(event) == {"RequestType", "PhysicalResourceId"}
+        renewed = cfn.send(event)
+        assert renewed.ok, repr(renewed.error)
+    assert sorted(stack.end_state().users()) == ["alice", "carol"], "a Renew changed the users"
+    assert json.loads(os.environ[pinned.ENV])["BucketOwner"] == ACCOUNT
