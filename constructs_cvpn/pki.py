@@ -50,6 +50,7 @@ from constructs import Construct
 from .handler_function import HandlerFunction
 from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
 from .keys import administration_statement, deny_grants_statement, via_service_statement
+from .lifetimes import check_lifetimes
 
 HANDLER = "handlers.pki.index.handler"
 #: A safe user name (it becomes a certificate CN and part of an S3 key); the handler
@@ -137,8 +138,19 @@ class CertificateAuthority(Construct):
             renew_before_days: the scheduled renewal (and any update) re-issues the server
                 certificate when it expires within this many days, re-imported under the
                 same ACM ARN. Default: 30.
+
+        Raises:
+            ClientVpnConfigError: a server lifetime within the renewal window, or a CA that
+                does not outlive it plus the window (:mod:`.lifetimes`).
         """
+        check_lifetimes(
+            scope.node.path,
+            ca_days=ca_validity_days,
+            signed={"server_certificate_validity_days": server_validity_days},
+            renew_before=renew_before_days,
+        )
         super().__init__(scope, id)
+        self.ca_validity_days = ca_validity_days
         handler = HandlerFunction(
             self,
             "Handler",
@@ -328,7 +340,17 @@ class UserCertificates(Construct):
                 authentication, port, protocol, ``config_version``); sent as the
                 ``Triggers`` property so that each such change reaches the handler as an
                 Update, which re-renders the files (keeping each user's key).
+
+        Raises:
+            ClientVpnConfigError: a client lifetime within the renewal window, or one the
+                authority's CA does not outlive plus the window (:mod:`.lifetimes`).
         """
+        check_lifetimes(
+            scope.node.path,
+            ca_days=authority.ca_validity_days,
+            signed={"client_certificate_validity_days": client_validity_days},
+            renew_before=renew_before_days,
+        )
         super().__init__(scope, id)
         self.prefix = prefix
         handler = HandlerFunction(
