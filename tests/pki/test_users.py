@@ -37,7 +37,6 @@ from .conftest import (
     BUCKET,
     ENDPOINT_ID,
     REGION,
-    REQUEST_ID,
     Clock,
     Ec2Stub,
     KeyPool,
@@ -50,21 +49,6 @@ from .conftest import (
 PREFIX = "cvpn/VpnA1B2C3D4/"
 STATE_KEY = f"{PREFIX}state.json"
 OTHER_ENDPOINT = "cvpn-endpoint-0fedcba9876543210"
-
-
-@pytest.fixture
-def ca_secret(kms_key: str, bucket: str) -> str:
-    event = {
-        "RequestType": "Create",
-        "RequestId": REQUEST_ID,
-        "ResourceProperties": authority_props(kms_key),
-    }
-    return str(index.on_event(event)["PhysicalResourceId"])
-
-
-@pytest.fixture
-def config(ca_secret: str) -> str:
-    return export_config(read_bundle().ca_cert_pem)
 
 
 def _props(kms_key: str, ca_secret: str, names: list[str], **extra: Any) -> dict[str, Any]:
