@@ -13,7 +13,7 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
 UV := .tools/bin/uv
 
-.PHONY: help setup synth test test-compat lint typecheck pytest bench mutate clean
+.PHONY: help setup synth test test-compat lint typecheck pytest bench mutate mutate-changed clean
 
 help:
 	@echo "make synth   synthesize the example app with the CDK CLI (templates in cdk.out/)"
@@ -82,6 +82,12 @@ MODULES ?= handlers,nag,cli,testing,validation
 JOBS ?= 1
 mutate: setup
 	python bench/mutate.py --modules $(MODULES) --jobs $(JOBS) $(MUTATE_ARGS)
+
+# Every source file changed since SINCE (default: the commit of the last recorded run),
+# whole files, no sampling.
+SINCE ?= last
+mutate-changed: setup
+	python bench/mutate.py --changed-since $(SINCE) --jobs $(JOBS) $(MUTATE_ARGS)
 
 clean:
 	rm -rf .venv .tools node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .mutation
