@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,6 +163,26 @@ def test_wheel_grows_by_no_more_than_the_asset(wheel: Path, tmp_path: Path) -> N
     print(f"grown {grown:,} B; asset {asset:,} B")
     # Two more zip entries and two RECORD lines: a few hundred bytes beyond the files.
     assert grown <= asset + 1024
+
+
+def test_a_wheel_built_from_the_sdist_ships_the_same_asset(wheel: Path, tmp_path: Path) -> None:
+    """A second, independent build (the sdist has no .build/): same contents, same hash."""
+    run(UV, "build", "--quiet", "--out-dir", tmp_path, ROOT, cwd=ROOT)
+    (sdist,) = tmp_path.glob("constructs_cvpn-*.tar.gz")
+    (again,) = tmp_path.glob("constructs_cvpn-*.whl")
+
+    def shipped(path: Path) -> tuple[str, dict[str, bytes]]:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read(f"{ASSET}.json"))
+            (tmp_path / "asset.zip").write_bytes(archive.read(f"{ASSET}.zip"))
+        with zipfile.ZipFile(tmp_path / "asset.zip") as asset:
+            return manifest["asset_hash"], {n: asset.read(n) for n in asset.namelist()}
+
+    with tarfile.open(sdist) as tar:
+        names = tar.getnames()
+    assert not [n for n in names if "/.build/" in n or "/_lambda/" in n]
+    assert any(n.endswith("/hatch_build.py") for n in names)
+    assert shipped(again) == shipped(wheel)
 
 
 def _offline_synth(venv: Path, work: Path) -> tuple[dict[str, str], Path]:
