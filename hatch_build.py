@@ -17,7 +17,9 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 
-class LambdaAssetHook(BuildHookInterface):  # type: ignore[type-arg]
+class LambdaAssetHook(BuildHookInterface):
+    """Adds ``constructs_cvpn/_lambda/<target>.zip`` and ``.json`` to every standard wheel."""
+
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
