@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +22,7 @@ from constructs_cvpn.cli.connections import disconnect, list_connections
 from constructs_cvpn.cli.discovery import VpnOutputs, discover
 from constructs_cvpn.cli.errors import EXIT_CODES_HELP, CvpnError, UsageError, error_boundary
 from constructs_cvpn.cli.render import print_connections, print_json, print_status
+from constructs_cvpn.cli.report import collect_report, parse_since, print_report
 from constructs_cvpn.cli.status import collect_status
 from constructs_cvpn.cli.text import plain
 from constructs_cvpn.cli.wait import Clock, Readiness, Sleep, wait_until_ready
@@ -87,8 +89,10 @@ def create_app(
     *,
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> typer.Typer:
-    """Build the ``cvpn`` typer app around the given client factory, sleep and clock."""
+    """Build the ``cvpn`` typer app around the given client factory, sleep and clocks
+    (``now``: the wall clock of reports and status)."""
     app = typer.Typer(
         name="cvpn",
         help=HELP,
@@ -167,6 +171,30 @@ def create_app(
                 print_json({"endpoint_id": endpoint, "connections": rows})
             else:
                 print_connections(Console(), endpoint, rows)
+
+    @app.command(epilog=EXIT_CODES_HELP)
+    def report(
+        stack: Stack = None,
+        endpoint_id: EndpointId = None,
+        vpn: Vpn = None,
+        since: Annotated[
+            str, typer.Option(help="How far back: a number and m, h or d (e.g. 24h, 7d).")
+        ] = "7d",
+        as_json: Json = False,
+        profile: Profile = None,
+        region: Region = None,
+    ) -> None:
+        """Usage from the connection log: sessions and bytes per user, failed
+        authentications, peak concurrent connections, connections per day."""
+        with error_boundary("report usage"):
+            span = parse_since(since)
+            clients = client_factory(profile, region)
+            endpoint = resolve_endpoint(clients, stack, endpoint_id, vpn)
+            group, usage = collect_report(clients.ec2(), clients.logs(), endpoint, span, now())
+            if as_json:
+                print_json({"endpoint_id": endpoint, "log_group": group, **usage.to_json()})
+            else:
+                print_report(Console(), endpoint, group, usage)
 
     @app.command(epilog=EXIT_CODES_HELP)
     def wait(
