@@ -61,6 +61,14 @@ class Clients(Protocol):
         """Return a Lambda client (``cvpn revoke`` / ``rotate``)."""
         ...
 
+    def acm(self) -> Any:
+        """Return an ACM client (``cvpn status``: certificate expiry)."""
+        ...
+
+    def cloudwatch(self) -> Any:
+        """Return a CloudWatch client (``cvpn status``: the last renewal report)."""
+        ...
+
 
 ClientFactory = Callable[[str | None, str | None], Clients]
 """``factory(profile, region) -> Clients``."""
@@ -96,6 +104,14 @@ class SessionClients:
         """Return a Lambda client; no retries: a revocation is invoked once, and waits for
         the function (up to its 12-minute timeout)."""
         return self._session.client("lambda", config=INVOKE_CONFIG)
+
+    def acm(self) -> Any:
+        """Return an ACM client with the CLI's retry configuration."""
+        return self._session.client("acm", config=RETRY_CONFIG)
+
+    def cloudwatch(self) -> Any:
+        """Return a CloudWatch client with the CLI's retry configuration."""
+        return self._session.client("cloudwatch", config=RETRY_CONFIG)
 
 
 def default_client_factory(profile: str | None, region: str | None) -> Clients:
