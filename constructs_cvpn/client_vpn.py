@@ -719,6 +719,17 @@ class ClientVpn(Construct):
         """
         return self._configs.grant_read_user_config(name, grantee)
 
+    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn revoke`` and ``cvpn rotate`` (generated PKI only).
+
+        One statement: ``lambda:InvokeFunction`` on the users function (its unqualified
+        ARN) and nothing else. The function takes a user name, a reason and the caller's
+        self-declared identity from the request, everything else from its configuration:
+        it revokes and re-issues only users of this VPN. The CLI also needs
+        ``cloudformation:DescribeStacks`` on the stack (to find the function).
+        """
+        return self._configs.grant_revoke(grantee)
+
     # -- rules and routes -------------------------------------------------------------
 
     def add_authorization_rule(

@@ -286,6 +286,7 @@ class UserCertificates(Construct):
 
     Attributes:
         prefix: user files are ``<prefix>users/<name>.ovpn``.
+        function: the users function (``cvpn revoke`` / ``rotate`` invoke it).
     """
 
     def __init__(
@@ -341,10 +342,14 @@ class UserCertificates(Construct):
             timeout=USERS_TIMEOUT,
             memory_size=1769,  # one full vCPU: RSA key generation is CPU-bound
         )
+        self.function = handler.function
         handler.allow(
             [
                 "ec2:ExportClientVpnClientConfiguration",
                 "ec2:ImportClientVpnClientCertificateRevocationList",
+                # cvpn revoke / rotate end the user's sessions (handlers/pki/revoke_now.py)
+                "ec2:DescribeClientVpnConnections",
+                "ec2:TerminateClientVpnConnections",
             ],
             [endpoint_arn],
         )

@@ -23,7 +23,6 @@ from constructs_cvpn.cli.connections import disconnect, list_connections
 from constructs_cvpn.cli.discovery import VpnOutputs, discover
 from constructs_cvpn.cli.errors import EXIT_CODES_HELP, CvpnError, UsageError, error_boundary
 from constructs_cvpn.cli.render import print_connections, print_json, print_status
-from constructs_cvpn.cli.report import collect_report, parse_since, print_report
 from constructs_cvpn.cli.status import collect_status
 from constructs_cvpn.cli.text import plain
 from constructs_cvpn.cli.wait import Clock, Readiness, Sleep, wait_until_ready
@@ -197,29 +196,9 @@ def create_app(
             else:
                 print_connections(Console(), endpoint, rows)
 
-    @app.command(epilog=EXIT_CODES_HELP)
-    def report(
-        stack: Stack = None,
-        endpoint_id: EndpointId = None,
-        vpn: Vpn = None,
-        since: Annotated[
-            str, typer.Option(help="How far back: a number and m, h or d (e.g. 24h, 7d).")
-        ] = "7d",
-        as_json: Json = False,
-        profile: Profile = None,
-        region: Region = None,
-    ) -> None:
-        """Usage from the connection log: sessions and bytes per user, failed
-        authentications, peak concurrent connections, connections per day."""
-        with error_boundary("report usage"):
-            span = parse_since(since)
-            clients = client_factory(profile, region)
-            endpoint = resolve_endpoint(clients, stack, endpoint_id, vpn)
-            group, usage = collect_report(clients.ec2(), clients.logs(), endpoint, span, now())
-            if as_json:
-                print_json({"endpoint_id": endpoint, "log_group": group, **usage.to_json()})
-            else:
-                print_report(Console(), endpoint, group, usage)
+    from constructs_cvpn.cli.operate import register_operations  # it imports this module
+
+    register_operations(app, client_factory, now)
 
     @app.command(epilog=EXIT_CODES_HELP)
     def wait(
