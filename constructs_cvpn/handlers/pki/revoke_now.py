@@ -221,15 +221,19 @@ def _revoke(
 def _end_sessions(endpoint_id: str, user: str) -> int:
     """Terminate the user's live connections, by connection id; return how many."""
     ec2 = client("ec2")
-    ids = [
-        connection["ConnectionId"]
-        for page in ec2.get_paginator("describe_client_vpn_connections").paginate(
-            ClientVpnEndpointId=endpoint_id
+    ids: list[str] = []
+    token: dict[str, str] = {}
+    while True:
+        page = ec2.describe_client_vpn_connections(ClientVpnEndpointId=endpoint_id, **token)
+        ids.extend(
+            connection["ConnectionId"]
+            for connection in page.get("Connections", [])
+            if connection.get("Status", {}).get("Code") in _LIVE
+            and user in (connection.get("CommonName"), connection.get("Username"))
         )
-        for connection in page.get("Connections", [])
-        if connection.get("Status", {}).get("Code") in _LIVE
-        and user in (connection.get("CommonName"), connection.get("Username"))
-    ]
+        if not page.get("NextToken"):
+            break
+        token = {"NextToken": page["NextToken"]}
     for connection_id in ids:
         ec2.terminate_client_vpn_connections(
             ClientVpnEndpointId=endpoint_id, ConnectionId=connection_id
