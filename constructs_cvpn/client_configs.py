@@ -241,6 +241,20 @@ class ClientConfigs:
         """See ``ClientVpn.grant_read_user_config``."""
         return self._grant_read(self.user_config_key(name), grantee)
 
+    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """See ``ClientVpn.grant_revoke``."""
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                self._vpn.node.path,
+                "grant_revoke",
+                "revoking a user needs the generated PKI; omit server_certificate_arn",
+            )
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["lambda:InvokeFunction"],
+            resource_arns=[self.user_certificates.function.function_arn],
+        )
+
     # -- internals --------------------------------------------------------------------
 
     def allow_reader(self, grantee: iam.IGrantable) -> None:
@@ -360,6 +374,12 @@ class ClientConfigs:
             "UserConfigPrefix",
             value=f"{self._config_base}users/",
             description="User configurations are <prefix><user>.ovpn in the bucket",
+        )
+        CfnOutput(
+            self._vpn,
+            "UsersFunctionName",
+            value=self.user_certificates.function.function_name,
+            description="The users function: cvpn revoke / rotate invoke it",
         )
 
     def _new_expiry_alarm(self) -> cloudwatch.Alarm:

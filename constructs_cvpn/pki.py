@@ -311,6 +311,7 @@ class UserCertificates(Construct):
     Attributes:
         prefix: user files are ``<prefix>users/<name>.ovpn``.
         role: the handler's role (the only writer under the prefix).
+        function: the users function (``cvpn revoke`` / ``rotate`` invoke it).
     """
 
     def __init__(
@@ -378,10 +379,14 @@ class UserCertificates(Construct):
             memory_size=1769,  # one full vCPU: RSA key generation is CPU-bound
         )
         self.role = handler.role
+        self.function = handler.function
         handler.allow(
             [
                 "ec2:ExportClientVpnClientConfiguration",
                 "ec2:ImportClientVpnClientCertificateRevocationList",
+                # cvpn revoke / rotate end the user's sessions (handlers/pki/revoke_now.py)
+                "ec2:DescribeClientVpnConnections",
+                "ec2:TerminateClientVpnConnections",
             ],
             [endpoint_arn],
         )
