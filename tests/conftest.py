@@ -19,6 +19,7 @@ ONE_WORKER_MODULES = frozenset(
     {
         "test_packaging.py",
         "test_bundling.py",
+        "test_asset_wheels.py",
         "test_control_tower.py",
         "test_example_stacks.py",
         "test_parliament.py",

@@ -127,6 +127,8 @@ def world(
         from moto.s3 import models as s3_models
 
         monkeypatch.setattr(s3_models.S3Backend, "list_object_versions", _patch_moto_s3_versions())
+        # S3 conditional writes as documented: atomic compare-and-set, 412 and 409.
+        ConditionalWrites().install(monkeypatch)
         w = World(synthesized, clock)
         patch_moto_acm_in_use(monkeypatch, w.ec2)
         w.bootstrap_admin()

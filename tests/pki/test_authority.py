@@ -145,7 +145,7 @@ def test_create_guards_the_secret_with_a_resource_policy(kms_key: str) -> None:
     out = _create(kms_key)
     assert [p["BlockPublicPolicy"] for p in sent] == [True]
     got = _sm().get_resource_policy(SecretId=out["PhysicalResourceId"])
-    (statement,) = json.loads(got["ResourcePolicy"])["Statement"]
+    statement, admin = json.loads(got["ResourcePolicy"])["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Principal"] == "*"
     assert sorted(statement["Action"]) == [
@@ -154,6 +154,15 @@ def test_create_guards_the_secret_with_a_resource_policy(kms_key: str) -> None:
         "secretsmanager:UpdateSecret",
     ]
     assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": READER_ROLES}}
+    # Without GuardAdminArns the readers also administer (a function the construct
+    # deploys always sends them: the CA role and the break-glass principal).
+    assert (admin["Effect"], admin["Principal"]) == ("Deny", "*")
+    assert sorted(admin["Action"]) == [
+        "secretsmanager:DeleteResourcePolicy",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:PutResourcePolicy",
+    ]
+    assert admin["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": READER_ROLES}}
 
 
 @pytest.mark.parametrize("readers", [None, [], "arn:aws:iam::123456789012:role/x"])
@@ -635,7 +644,7 @@ def test_update_with_other_reader_roles_rewrites_the_guard(kms_key: str) -> None
     ]
     _update(kms_key, pid, ReaderRoleArns=roles)
     policy = json.loads(_sm().get_resource_policy(SecretId=pid)["ResourcePolicy"])
-    (statement,) = policy["Statement"]
+    statement = policy["Statement"][0]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": roles}}
 
