@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
     from .client_configs import ClientConfigs
     from .network import NetworkAccess
-    from .pki import CertificateAuthority, UserCertificates
+    from .pki import CertificateAuthority
+    from .user_certificates import UserCertificates
 
 
 class ClientVpnAttributes(Construct):

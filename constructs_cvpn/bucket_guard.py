@@ -140,6 +140,20 @@ class ConfigBucketGuard:
         policy still decides which objects it reads. ``grant_read_*`` call this."""
         self._readers.append(principal_arn)
 
+    def allow_grantee(self, grantee: iam.IGrantable) -> None:
+        """:meth:`allow_reader` for a grantee's role or user ARN; a grantee without one (a
+        group) gets a warning: the read Deny cannot exempt it."""
+        arn = reader_arn(grantee)
+        if arn is None:
+            Annotations.of(self._vpn).add_warning_v2(
+                "constructs-cvpn:readerWithoutArn",
+                f"{grantee.grant_principal} has no principal ARN (a group?): the config "
+                "bucket's policy denies it every read under this VPN's prefix; grant a role "
+                "or a user instead",
+            )
+            return
+        self.allow_reader(arn)
+
     def allow_reader_tag(self, key: str, value: str) -> None:
         """Exempt principals tagged ``key=value`` (``aws:PrincipalTag``) from the read Deny:
         for a self-service grant whose principals are not known at synthesis. The tag is

@@ -19,7 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
-from .bucket_guard import ConfigBucketGuard, reader_arn
+from .bucket_guard import ConfigBucketGuard
 from .errors import ClientVpnConfigError
 from .grants import grant_read_object
 from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
 
-    from .pki import CertificateAuthority, UserCertificates
+    from .pki import CertificateAuthority
+    from .user_certificates import UserCertificates
 
 #: The expiry alarm fires when a certificate expires within this many days.
 EXPIRY_ALARM_DAYS = 14
@@ -231,19 +232,9 @@ class ClientConfigs:
     # -- internals --------------------------------------------------------------------
 
     def allow_reader(self, grantee: iam.IGrantable) -> None:
-        """Exempt ``grantee`` from the bucket policy's read Deny on this VPN's prefix (its
-        identity policy still decides which file it reads). Grants call this."""
+        """See ``ConfigBucketGuard.allow_grantee``; grants call this."""
         assert self.bucket_guard is not None
-        arn = reader_arn(grantee)
-        if arn is None:
-            Annotations.of(self._vpn).add_warning_v2(
-                "constructs-cvpn:readerWithoutArn",
-                f"{grantee.grant_principal} has no principal ARN (a group?): the config "
-                "bucket's policy denies it every read under this VPN's prefix; grant a role "
-                "or a user instead",
-            )
-            return
-        self.bucket_guard.allow_reader(arn)
+        self.bucket_guard.allow_grantee(grantee)
 
     def _grant_read(self, object_key: str, grantee: iam.IGrantable) -> iam.Grant:
         assert self.config_bucket is not None
@@ -319,7 +310,7 @@ class ClientConfigs:
         triggers: Mapping[str, str],
     ) -> None:
         """The per-user certificates resource (generated PKI) and its output."""
-        from .pki import UserCertificates
+        from .user_certificates import UserCertificates
 
         assert self.certificate_authority is not None
         self.user_certificates = UserCertificates(
