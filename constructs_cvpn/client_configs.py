@@ -19,7 +19,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
-from .bucket_guard import ConfigBucketGuard
 from .errors import ClientVpnConfigError
 from .grants import grant_read_object
 from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
 
+    from .bucket_guard import ConfigBucketGuard
     from .pki import CertificateAuthority
     from .user_certificates import UserCertificates
 
@@ -82,9 +82,8 @@ class ClientConfigs:
         self.user_certificates: UserCertificates | None = None
         self.expiry_alarm: cloudwatch.Alarm | None = None
         self.bucket_guard: ConfigBucketGuard | None = None
-        stack = Stack.of(vpn)
         #: Who may always repair the bucket and secret policies: the account root.
-        self.break_glass_arn = f"arn:{stack.partition}:iam::{stack.account}:root"
+        self.break_glass_arn = f"arn:{Stack.of(vpn).partition}:iam::{Stack.of(vpn).account}:root"
 
     # -- what it builds ---------------------------------------------------------------
 
@@ -129,16 +128,18 @@ class ClientConfigs:
         """
         if not config_export and self.certificate_authority is None:
             return
+        from .bucket_guard import ConfigBucketGuard
         from .config_export import config_bucket as new_config_bucket
 
         bucket = config_bucket or new_config_bucket(self._vpn, self._key)
         self.config_bucket = bucket
-        self.bucket_guard = ConfigBucketGuard(
+        self.bucket_guard = guard = ConfigBucketGuard(
             self._vpn,
             bucket,
             prefix=self._config_base,
             key_arn=self._key.key_arn,
             break_glass_arn=self.break_glass_arn,
+            vpn_id=self._vpn_id,
         )
         CfnOutput(
             self._vpn,
@@ -147,7 +148,7 @@ class ClientConfigs:
             description="Bucket holding the client configurations",
         )
         if self.certificate_authority is not None:
-            self._issue_user_certificates(
+            writer = self._issue_user_certificates(
                 endpoint_id=endpoint_id,
                 endpoint_arn=endpoint_arn,
                 bucket=bucket,
@@ -161,7 +162,7 @@ class ClientConfigs:
                 self.add_user(name)
             self.expiry_alarm = self._new_expiry_alarm()
         else:
-            self._export_config(
+            writer = self._export_config(
                 endpoint_id=endpoint_id,
                 endpoint_arn=endpoint_arn,
                 bucket=bucket,
@@ -171,6 +172,7 @@ class ClientConfigs:
                 remote_random_label=remote_random_label,
                 block_ipv6_leak=block_ipv6_leak,
             )
+        guard.allow_writer(writer)
         self._warn_if_not_deployable()
 
     # -- users and grants -------------------------------------------------------------
@@ -260,8 +262,8 @@ class ClientConfigs:
         triggers: Mapping[str, str],
         remote_random_label: bool,
         block_ipv6_leak: bool,
-    ) -> None:
-        """The shared-config export custom resource and the outputs that find the file."""
+    ) -> str:
+        """The shared export, the outputs that find the file; returns the handler role."""
         from .config_export import ConfigExport
 
         self.config_object_key = f"{self._config_base}client.ovpn"
@@ -280,8 +282,6 @@ class ClientConfigs:
             triggers=triggers,
         )
         export.resource.node.add_dependency(associated)
-        assert self.bucket_guard is not None
-        self.bucket_guard.allow_writer(export.role.role_arn)
         uri = f"s3://{bucket.bucket_name}/{self.config_object_key}"
         CfnOutput(
             self._vpn,
@@ -296,6 +296,7 @@ class ClientConfigs:
             value=f"aws s3 cp {uri} ./client.ovpn",
             description="Download the client configuration",
         )
+        return export.role.role_arn
 
     def _issue_user_certificates(
         self,
@@ -308,8 +309,8 @@ class ClientConfigs:
         block_ipv6_leak: bool,
         validity_days: int,
         triggers: Mapping[str, str],
-    ) -> None:
-        """The per-user certificates resource (generated PKI) and its output."""
+    ) -> str:
+        """The per-user certificates resource and its output; returns the handler role."""
         from .user_certificates import UserCertificates
 
         assert self.certificate_authority is not None
@@ -331,14 +332,13 @@ class ClientConfigs:
             triggers=triggers,
         )
         self.user_certificates.resource.node.add_dependency(associated)
-        assert self.bucket_guard is not None
-        self.bucket_guard.allow_writer(self.user_certificates.role.role_arn)
         CfnOutput(
             self._vpn,
             "UserConfigPrefix",
             value=f"{self._config_base}users/",
             description="User configurations are <prefix><user>.ovpn in the bucket",
         )
+        return self.user_certificates.role.role_arn
 
     def _new_expiry_alarm(self) -> cloudwatch.Alarm:
         """Alarm when a generated certificate expires within ``EXPIRY_ALARM_DAYS`` days.
