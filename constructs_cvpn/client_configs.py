@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, Annotations, CfnOutput, Duration, Names, Stack, Validations
+from aws_cdk import Annotations, CfnOutput, Names, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
     from .pki import CertificateAuthority
     from .user_certificates import UserCertificates
 
-#: The expiry alarm fires when a certificate expires within this many days.
-EXPIRY_ALARM_DAYS = 14
 
 _PORT_NUMBERS = {ec2.VpnPort.HTTPS: "443", ec2.VpnPort.OPENVPN: "1194"}
 
@@ -160,7 +158,9 @@ class ClientConfigs:
             )
             for name in users:
                 self.add_user(name)
-            self.expiry_alarm = self._new_expiry_alarm()
+            from .expiry_alarm import new_expiry_alarm
+
+            self.expiry_alarm = new_expiry_alarm(self._vpn, self._vpn_id)
         else:
             writer = self._export_config(
                 endpoint_id=endpoint_id,
@@ -206,9 +206,22 @@ class ClientConfigs:
             )
         self._users.add(name)
 
+    @property
+    def user_names(self) -> list[str]:
+        """The users given so far (generated PKI), sorted."""
+        return sorted(self._users)
+
     def user_config_key(self, name: str) -> str:
         """See ``ClientVpn.user_config_key``."""
-        if self.user_certificates is None or name not in self._users:
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                self._vpn.node.path,
+                "users",
+                f"there are no per-user files (so none for {name!r}): they come from the "
+                "generated PKI; with your own certificates everyone gets the shared file: "
+                "use grant_read_config(grantee)",
+            )
+        if name not in self._users:
             raise ClientVpnConfigError(self._vpn.node.path, "users", f"no user {name!r}")
         return f"{self.user_certificates.prefix}users/{name}.ovpn"
 
@@ -230,6 +243,20 @@ class ClientConfigs:
     def grant_read_user_config(self, name: str, grantee: iam.IGrantable) -> iam.Grant:
         """See ``ClientVpn.grant_read_user_config``."""
         return self._grant_read(self.user_config_key(name), grantee)
+
+    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """See ``ClientVpn.grant_revoke``."""
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                self._vpn.node.path,
+                "grant_revoke",
+                "revoking a user needs the generated PKI; omit server_certificate_arn",
+            )
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["lambda:InvokeFunction"],
+            resource_arns=[self.user_certificates.function.function_arn],
+        )
 
     # -- internals --------------------------------------------------------------------
 
@@ -338,49 +365,13 @@ class ClientConfigs:
             value=f"{self._config_base}users/",
             description="User configurations are <prefix><user>.ovpn in the bucket",
         )
-        return self.user_certificates.role.role_arn
-
-    def _new_expiry_alarm(self) -> cloudwatch.Alarm:
-        """Alarm when a generated certificate expires within ``EXPIRY_ALARM_DAYS`` days.
-
-        Both PKI functions log ``DaysToExpiry`` on every run (deploys and the 12-hourly
-        renewal). Missing data counts as breaching: renewal that stopped running is a
-        problem too.
-        """
-        from aws_cdk import aws_cloudwatch as cloudwatch
-
-        from .pki import METRIC_NAME, METRIC_NAMESPACE
-
-        alarm = cloudwatch.Alarm(
+        CfnOutput(
             self._vpn,
-            "CertificateExpiryAlarm",
-            alarm_description=(
-                f"Client VPN {self._vpn.node.path}: a generated certificate (CA, server or "
-                f"user) expires within {EXPIRY_ALARM_DAYS} days, or the 12-hourly renewal "
-                "stopped reporting. Check the logs of the certificate functions."
-            ),
-            metric=cloudwatch.Metric(
-                namespace=METRIC_NAMESPACE,
-                metric_name=METRIC_NAME,
-                dimensions_map={"Vpn": self._vpn_id},
-                statistic=cloudwatch.Stats.MINIMUM,
-                period=Duration.days(1),
-            ),
-            threshold=EXPIRY_ALARM_DAYS,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=2,
-            datapoints_to_alarm=2,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            "UsersFunctionName",
+            value=self.user_certificates.function.function_name,
+            description="The users function: cvpn revoke / rotate invoke it",
         )
-        Validations.of(alarm).acknowledge(
-            Acknowledgment(
-                id="NIST.800.53.R5-CloudWatchAlarmAction",
-                reason="Where the expiry alarm should notify is the application's choice; "
-                "add a topic with expiry_alarm.add_alarm_action(SnsAction(topic)). The "
-                "alarm state is visible in the console and to any EventBridge rule.",
-            )
-        )
-        return alarm
+        return self.user_certificates.role.role_arn
 
     def _warn_if_not_deployable(self) -> None:
         """Handler assets built without their wheels (``CVPN_SKIP_BUNDLING``) cannot run."""

@@ -48,6 +48,7 @@ from constructs import Construct
 from .handler_function import HandlerFunction
 from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
 from .keys import administration_statement, deny_grants_statement, via_service_statement
+from .lifetimes import check_lifetimes
 
 HANDLER = "handlers.pki.index.handler"
 #: A safe user name (it becomes a certificate CN and part of an S3 key); the handler
@@ -128,8 +129,19 @@ class CertificateAuthority(Construct):
             break_glass_arn: besides the CA handler role, the one principal the secret's
                 guard lets delete the secret or change its resource policy. Default: the
                 account root.
+
+        Raises:
+            ClientVpnConfigError: a server lifetime within the renewal window, or a CA that
+                does not outlive it plus the window (:mod:`.lifetimes`).
         """
+        check_lifetimes(
+            scope.node.path,
+            ca_days=ca_validity_days,
+            signed={"server_certificate_validity_days": server_validity_days},
+            renew_before=renew_before_days,
+        )
         super().__init__(scope, id)
+        self.ca_validity_days = ca_validity_days
         handler = HandlerFunction(
             self,
             "Handler",

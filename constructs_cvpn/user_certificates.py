@@ -17,6 +17,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .handler_function import HandlerFunction
+from .lifetimes import check_lifetimes
 from .pki import HANDLER, SERVICE_TIMEOUT, USERS_TIMEOUT, CertificateAuthority, renewal_schedule
 
 __all__ = ["UserCertificates"]
@@ -39,6 +40,7 @@ class UserCertificates(Construct):
     Attributes:
         prefix: user files are ``<prefix>users/<name>.ovpn``.
         role: the handler's role (the only writer under the prefix).
+        function: the users function (``cvpn revoke`` / ``rotate`` invoke it).
     """
 
     def __init__(
@@ -81,8 +83,18 @@ class UserCertificates(Construct):
                 authentication, port, protocol, ``config_version``); sent as the
                 ``Triggers`` property so that each such change reaches the handler as an
                 Update, which re-renders the files (keeping each user's key).
+
+        Raises:
+            ClientVpnConfigError: a client lifetime within the renewal window, or one the
+                authority's CA does not outlive plus the window (:mod:`.lifetimes`).
         """
         super().__init__(scope, id)
+        check_lifetimes(
+            scope.node.path,
+            ca_days=authority.ca_validity_days,
+            signed={"client_certificate_validity_days": client_validity_days},
+            renew_before=renew_before_days,
+        )
         self.prefix = prefix
         handler = HandlerFunction(
             self,
@@ -96,10 +108,14 @@ class UserCertificates(Construct):
             memory_size=1769,  # one full vCPU: RSA key generation is CPU-bound
         )
         self.role = handler.role
+        self.function = handler.function
         handler.allow(
             [
                 "ec2:ExportClientVpnClientConfiguration",
                 "ec2:ImportClientVpnClientCertificateRevocationList",
+                # cvpn revoke / rotate end the user's sessions (handlers/pki/revoke_now.py)
+                "ec2:DescribeClientVpnConnections",
+                "ec2:TerminateClientVpnConnections",
             ],
             [endpoint_arn],
         )

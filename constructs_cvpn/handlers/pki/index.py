@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import cloudformation, pinned
 from ..cloudformation import answering
-from . import authority, users
+from . import authority, revoke_now, users
 from .props import PropertyError
 
 __all__ = ["handler", "on_event"]
@@ -106,6 +106,14 @@ def _check_physical_id(event: Mapping[str, Any]) -> None:
         )
 
 
-#: The Lambda entry point: runs :func:`on_event` and answers CloudFormation (the
-#: renewal schedule's events have no ResponseURL and just run).
-handler = answering(on_event)
+_answering = answering(on_event)
+
+
+def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any] | None:
+    """The Lambda entry point: runs :func:`on_event` and answers CloudFormation (the
+    renewal schedule's events have no ResponseURL and just run); ``Revoke`` / ``Rotate``
+    (``cvpn revoke``, invoked directly) return their result to the caller instead."""
+    if event.get("RequestType") in revoke_now.OPERATIONS:
+        return revoke_now.handle(event, context)
+    _answering(event, context)
+    return None

@@ -81,6 +81,7 @@ from .lease import Lease
 from .limits import MAX_USERS
 from .props import PropertyError, get_bool, get_int, get_str, get_str_list
 from .rendering import user_key
+from .revoke_now import apply_revocations
 from .state import UsersState
 
 __all__ = [
@@ -199,6 +200,7 @@ def create_or_update(
             remote_label=state.remote_label,
             block_ipv6_leak=state.block_ipv6_leak,
         )
+    p = apply_revocations(p, state, request)  # cvpn revoke: blocked users get nothing
     written: set[str] = set()
     try:
         data = reconcile(p, lease, state, deadline, written)
