@@ -39,7 +39,8 @@ from constructs import Construct
 
 from .access import AuthorizationRule, Route
 from .attributes import ClientVpnAttributes
-from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
+from .client_configs import ClientConfigs, config_triggers
+from .expiry_alarm import EXPIRY_ALARM_DAYS
 from .cost import MonthlyCost
 from .endpoint import new_endpoint
 from .errors import ClientVpnConfigError
