@@ -40,10 +40,10 @@ from constructs import Construct
 from .access import AuthorizationRule, Route
 from .attributes import ClientVpnAttributes
 from .client_configs import ClientConfigs, config_triggers
-from .expiry_alarm import EXPIRY_ALARM_DAYS
 from .cost import MonthlyCost
 from .endpoint import new_endpoint
 from .errors import ClientVpnConfigError
+from .expiry_alarm import EXPIRY_ALARM_DAYS
 from .ignored_props import (
     DEFAULT_CA_VALIDITY_DAYS,
     DEFAULT_CERTIFICATE_VALIDITY_DAYS,
