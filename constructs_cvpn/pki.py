@@ -254,11 +254,6 @@ class CertificateAuthority(Construct):
             properties["ServerName"] = server_name
         stack_root = f"arn:{stack.partition}:iam::{stack.account}:root"
         properties["GuardAdminArns"] = [handler.role.role_arn, break_glass_arn or stack_root]
-        handler.pin(
-            pinned={k: properties[k] for k in ("Kind", "CaSecretPrefix", "KmsKeyArn")},
-            imposed={k: properties[k] for k in ("ReaderRoleArns", "GuardAdminArns")},
-            settings=properties,
-        )
         self.resource = CustomResource(
             self,
             "Resource",
@@ -266,6 +261,12 @@ class CertificateAuthority(Construct):
             resource_type="Custom::ClientVpnCertificateAuthority",
             service_timeout=SERVICE_TIMEOUT,
             properties=properties,
+        )
+        handler.pin(
+            self.resource,
+            pinned={k: properties[k] for k in ("Kind", "CaSecretPrefix", "KmsKeyArn")},
+            imposed={k: properties[k] for k in ("ReaderRoleArns", "GuardAdminArns")},
+            settings=properties,
         )
         self.renewal = renewal_schedule(
             self, handler.function, self.resource, "CA and server certificate"

@@ -154,15 +154,6 @@ class UserCertificates(Construct):
             "Triggers": dict(triggers or {}),
         }
         pinned = ("Kind", "Bucket", "Prefix", "StateKey", "KmsKeyArn", "CaSecretArn")
-        handler.pin(
-            pinned={k: properties[k] for k in pinned},
-            # A Renew works on the users the state records, never on a list from an event.
-            settings={
-                **{k: v for k, v in properties.items() if k not in ("Users", "Triggers")},
-                "Users": [],
-            },
-            bucket_owner=bucket.env.account,
-        )
         self.resource = CustomResource(
             self,
             "Resource",
@@ -170,6 +161,16 @@ class UserCertificates(Construct):
             resource_type="Custom::ClientVpnUsers",
             service_timeout=SERVICE_TIMEOUT,
             properties=properties,
+        )
+        handler.pin(
+            self.resource,
+            pinned={k: properties[k] for k in pinned},
+            # A Renew works on the users the state records, never on a list from an event.
+            settings={
+                **{k: v for k, v in properties.items() if k not in ("Users", "Triggers")},
+                "Users": [],
+            },
+            bucket_owner=bucket.env.account,
         )
         self.renewal = renewal_schedule(self, handler.function, self.resource, "user certificates")
 

@@ -134,3 +134,36 @@ def test_every_s3_call_that_takes_it_carries_expected_bucket_owner(
         s3.list_object_versions(Bucket="b", Prefix="p/")
         s3.list_buckets()
         stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("detail", "logical_id", "admitted"),
+    [
+        ({"ResourceStatus": "DELETE_IN_PROGRESS", "PhysicalResourceId": "pid"}, "Users", True),
+        ({"ResourceStatus": "UPDATE_COMPLETE", "PhysicalResourceId": "pid"}, "Users", False),
+        ({"ResourceStatus": "DELETE_IN_PROGRESS", "PhysicalResourceId": "other"}, "Users", False),
+        ({"ResourceStatus": "DELETE_IN_PROGRESS", "PhysicalResourceId": "pid"}, "Other", False),
+        (None, "Users", False),
+    ],
+)
+def test_a_delete_is_obeyed_only_while_cloudformation_deletes_the_resource(
+    monkeypatch: pytest.MonkeyPatch, detail: Any, logical_id: str, admitted: bool
+) -> None:
+    monkeypatch.setenv(pinned.ENV, json.dumps({**CONFIG, "LogicalResourceId": "Users"}))
+    pinned.forget()
+    asked: list[tuple[str, str]] = []
+
+    def describe(stack_id: str, logical: str) -> Any:
+        asked.append((stack_id, logical))
+        return detail
+
+    event = {**_event("Delete"), "LogicalResourceId": logical_id}
+    try:
+        if admitted:
+            pinned.load().admit(event, describe)
+            assert asked == [(STACK, "Users")]
+        else:
+            with pytest.raises(pinned.RefusedEvent):
+                pinned.load().admit(event, describe if detail is not None else None)
+    finally:
+        pinned.forget()

@@ -29,6 +29,7 @@ from .harness import (
     EXPORT,
     PARTITION,
     REGION,
+    STACK_ID,
     USERS,
     Cfn,
     PkiStack,
@@ -407,3 +408,47 @@ def test_deploy_update_and_schedule_pass_the_pins(
         assert renewed.ok, repr(renewed.error)
     assert sorted(stack.end_state().users()) == ["alice", "carol"], "a Renew changed the users"
     assert json.loads(os.environ[pinned.ENV])["BucketOwner"] == ACCOUNT
+
+
+def test_a_forged_delete_is_refused_unless_cloudformation_deletes(
+    stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Delete sent by an invoker (CloudFormation-shaped, with the right StackId): before,
+    the CA secret was scheduled for deletion, the server certificate deleted and every
+    user's file removed. Now a Delete is obeyed only while CloudFormation shows the
+    resource DELETE_IN_PROGRESS (moto has no stack here: DescribeStackResource is faked,
+    and what the handler asks is checked)."""
+    assert stack.deploy(["alice"]).ok
+    asked: list[tuple[str, str]] = []
+    status = {"ResourceStatus": "UPDATE_COMPLETE"}
+
+    def describe(stack_id: str, logical_id: str) -> dict[str, str]:
+        asked.append((stack_id, logical_id))
+        pid = stack.authority_pid if logical_id == stack.authority.logical_id else stack.users_pid
+        return {**status, "PhysicalResourceId": pid}
+
+    monkeypatch.setattr(pki_index, "_describe", describe)
+    sm = world.admin("secretsmanager")
+    alice = f"{stack.prefix}users/alice.ovpn"
+    for cfn, props, pid, type_ in (
+        (stack.users, stack.users_props, stack.users_pid, USERS),
+        (stack.authority, stack.authority_props, stack.authority_pid, AUTHORITY),
+    ):
+        pin(world, type_, monkeypatch)
+        refused = cfn.delete(props, pid)
+        assert not refused.ok and "not deleting" in str(refused.error)
+        assert asked[-1] == (STACK_ID, cfn.logical_id)
+    assert "DeletedDate" not in sm.describe_secret(SecretId=stack.authority_pid)
+    assert alice in _objects(world, world.bucket)
+    assert world.admin("acm").list_certificates()["CertificateSummaryList"]
+
+    status["ResourceStatus"] = "DELETE_IN_PROGRESS"  # the stack is being deleted
+    for cfn, props, pid, type_ in (
+        (stack.users, stack.users_props, stack.users_pid, USERS),
+        (stack.authority, stack.authority_props, stack.authority_pid, AUTHORITY),
+    ):
+        pin(world, type_, monkeypatch)
+        deleted = cfn.delete(props, pid)
+        assert deleted.ok, repr(deleted.error)
+    assert "DeletedDate" in sm.describe_secret(SecretId=stack.authority_pid)
+    assert alice not in _objects(world, world.bucket)
