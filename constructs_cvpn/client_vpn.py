@@ -8,9 +8,11 @@ routes as data, and dependency chaining that keeps CloudFormation within Client 
 limit of concurrent changes per endpoint.
 
 The construct is a list of rooms, each a module named for what it holds: ``props``
-(checks of the props as a whole), ``logs_and_keys``, ``network`` (subnets, associations,
-security group, rules, routes, lanes), ``endpoint`` (the L2 endpoint), ``client_configs``
-(bucket, export or generated PKI, outputs, grants).
+(checks of the props as a whole, with ``prop_checks`` and ``ignored_props``),
+``logs_and_keys``, ``network`` (putting together ``associations``, ``security_group``,
+``rules``, ``routes`` and ``lanes``), ``endpoint`` (the L2 endpoint), ``client_configs``
+(bucket, export or generated PKI, outputs, grants); ``attributes`` holds what a
+``ClientVpn`` offers the CDK's APIs.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from typing import TYPE_CHECKING, Any
 import jsii
 from aws_cdk import (
     CfnOutput,
+    Duration,
     ITaggable,
     Names,
-    RemovalPolicy,
     Stack,
     TagManager,
     TagType,
@@ -33,34 +35,32 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk.interfaces import ResourceEnvironment
-from aws_cdk.interfaces.aws_ec2 import ClientVpnEndpointReference
-from constructs import Construct, IDependable
+from constructs import Construct
 
 from .access import AuthorizationRule, Route
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
+from .cost import MonthlyCost
 from .endpoint import new_endpoint
-from .errors import ClientVpnConfigError
-from .ip_address_type import IpAddressType
-from .logs_and_keys import LogsAndKeys
-from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
-from .posture import AuthorizationPolicy, DeviceTrustProvider
-from .props import (
+from .ignored_props import (
     DEFAULT_CA_VALIDITY_DAYS,
     DEFAULT_CERTIFICATE_VALIDITY_DAYS,
     DEFAULT_CONFIG_PREFIX,
-    check_props,
     check_props_take_effect,
 )
+from .ip_address_type import IpAddressType
+from .logs_and_keys import LogsAndKeys
+from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
+from .operating import ClientVpnOperations
+from .posture import AuthorizationPolicy, DeviceTrustProvider
+from .props import check_props
+from .synth_checks import Built, SynthChecks
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
 if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
 
-    from .pki import CertificateAuthority, UserCertificates
 
 __all__ = [
     "ANYWHERE",
@@ -73,13 +73,15 @@ __all__ = [
 
 
 @jsii.implements(ec2.IClientVpnEndpoint, ITaggable)
-class ClientVpn(Construct):
+class ClientVpn(ClientVpnOperations):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
     ``ec2.IConnectable``: every CDK API that takes a connectable or an endpoint takes it, e.g.
-    ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))`` or
-    ``ec2.ClientVpnRoute(..., client_vpn_endpoint=vpn)``. It is also an
+    ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))``. Its rules and routes are
+    added with ``add_authorization_rule`` and ``add_route`` only: one made elsewhere (the L2's
+    ``ec2.ClientVpnAuthorizationRule`` / ``ec2.ClientVpnRoute``, ``vpn.endpoint.add_route``)
+    is refused at synth, naming the method (``synth_checks``). It is also an
     ``ITaggable`` for the endpoint: ``Tags.of(scope).add(...)`` reaches the endpoint's
     ``TagSpecifications`` (Client VPN takes tags nowhere else; the L2 drops them).
 
@@ -118,8 +120,9 @@ class ClientVpn(Construct):
         dns_servers: Sequence[str] | None = None,
         split_tunnel: bool = False,
         transport_protocol: ec2.TransportProtocol | None = ec2.TransportProtocol.UDP,
-        port: ec2.VpnPort = ec2.VpnPort.HTTPS,
-        session_timeout: ec2.ClientVpnSessionTimeout = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
+        port: ec2.VpnPort | int = ec2.VpnPort.HTTPS,
+        session_timeout: ec2.ClientVpnSessionTimeout
+        | Duration = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
         disconnect_on_session_timeout: bool = True,
         client_login_banner: str | None = None,
         client_connection_handler: ec2.IClientVpnConnectionHandler | None = None,
@@ -209,8 +212,9 @@ class ClientVpn(Construct):
                 then uses UDP), as the L2 does when it is not set: moving an L2 endpoint
                 that never set it, ``None`` keeps the endpoint (adding the property, even
                 as "udp", would replace it). Default: UDP. *Replaces.*
-            port: 443 or 1194. Default: 443.
-            session_timeout: 8, 10, 12 or 24 hours. Default: 12 hours.
+            port: 443 or 1194, as a number or the L2's ``ec2.VpnPort``. Default: 443.
+            session_timeout: 8, 10, 12 or 24 hours, as a ``Duration`` or the L2's
+                ``ec2.ClientVpnSessionTimeout``. Default: 12 hours.
             disconnect_on_session_timeout: end sessions at the timeout instead of
                 letting clients reconnect silently. Default: True.
             client_login_banner: text shown by the AWS client, at most 1400 characters.
@@ -358,6 +362,8 @@ class ClientVpn(Construct):
         props = check_props(
             self,
             vpc=vpc,
+            port=port,
+            session_timeout=session_timeout,
             cidr=cidr,
             endpoint_ip_address_type=endpoint_ip_address_type,
             traffic_ip_address_type=traffic_ip_address_type,
@@ -465,9 +471,9 @@ class ClientVpn(Construct):
             dns_servers=self._network.dns_servers(dns_servers, split_tunnel=split_tunnel),
             split_tunnel=split_tunnel,
             transport_protocol=transport_protocol,
-            port=port,
+            port=props.port,
             security_groups=list(security_groups or filter(None, [self.security_group])),
-            session_timeout=session_timeout,
+            session_timeout=props.session_timeout,
             disconnect_on_session_timeout=disconnect_on_session_timeout,
             client_login_banner=client_login_banner,
             client_connection_handler=client_connection_handler,
@@ -494,6 +500,22 @@ class ClientVpn(Construct):
             self.add_route(route.cidr, subnet=route.subnet, description=route.description)
 
         CfnOutput(self, "EndpointId", value=self.endpoint_id, description="Client VPN endpoint id")
+        self.node.add_validation(
+            SynthChecks(
+                self,
+                Built(
+                    endpoint=self.endpoint.node.default_child,  # type: ignore[arg-type]
+                    own_resources=self._network.own_resources,
+                    tags=self._tags,
+                    given_tags=frozenset(tags or {}),
+                    rule_cidrs=self._network.rules.cidrs,
+                    route_cidrs=self._network.routes.cidrs,
+                    users=lambda: self._configs.user_names,
+                    generated_pki=props.generated_pki,
+                    monthly_cost=self.monthly_cost,
+                ),
+            )
+        )
 
         self._configs.publish(
             endpoint_id=self.endpoint_id,
@@ -513,171 +535,19 @@ class ClientVpn(Construct):
                     Stack.of(self).resolve([a.render() for a in props.user_auths]),
                     sort_keys=True,
                 ),
-                port=port,
+                port=props.port,
                 transport_protocol=transport_protocol,
                 config_version=config_version,
             ),
         )
 
-    # -- attributes -------------------------------------------------------------------
+    def monthly_cost(self) -> MonthlyCost:
+        """The fixed monthly cost at list price: every association's hours (one per subnet,
+        or per AZ with a transit gateway) for a whole month; ``cost.price_note()`` says which
+        price, from where and when. Every synth shows it as an info annotation."""
+        return MonthlyCost(len(self.associations))
 
-    @property
-    def tags(self) -> TagManager:
-        """The endpoint's tags (``tags`` and what ``Tags.of(...)`` adds): its TagSpecifications.
-
-        Client VPN takes tags only at creation: a tag added, changed or removed here
-        replaces the endpoint.
-        """
-        return self._tags
-
-    @property
-    def stack(self) -> Stack:
-        """The stack the endpoint is in (``IResource``)."""
-        return Stack.of(self)
-
-    @property
-    def env(self) -> ResourceEnvironment:
-        """The endpoint's account and region (``IResource``)."""
-        return self.endpoint.env
-
-    @property
-    def client_vpn_endpoint_ref(self) -> ClientVpnEndpointReference:
-        """A reference to the endpoint, for CDK APIs that take one."""
-        return self.endpoint.client_vpn_endpoint_ref
-
-    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
-        """Apply ``policy`` to the endpoint (``IResource``). The key, log group and buckets
-        keep their own (retained)."""
-        self.endpoint.apply_removal_policy(policy)
-
-    @property
-    def endpoint_id(self) -> str:
-        """The endpoint id (``cvpn-endpoint-...``)."""
-        return self.endpoint.endpoint_id
-
-    @property
-    def endpoint_arn(self) -> str:
-        """The endpoint ARN, for IAM policies scoped to this endpoint."""
-        return Stack.of(self).format_arn(
-            service="ec2", resource="client-vpn-endpoint", resource_name=self.endpoint_id
-        )
-
-    @property
-    def connections(self) -> ec2.Connections:
-        """For security group rules: ``db.connections.allow_from(vpn, ec2.Port.tcp(5432))``.
-
-        The endpoint's security group; for a transit gateway endpoint, which has none and
-        keeps the clients' addresses ("SNAT is not applied", admin guide cvpn-tgw.html),
-        the client CIDR (the IPv4 clients only: IPv6 client addresses are Amazon's, not
-        known at synth).
-        """
-        if self._vpc is None:
-            if self._cidr is None:
-                raise ClientVpnConfigError(
-                    self.node.path,
-                    "connections",
-                    "a transit gateway endpoint with IPv6-only traffic keeps the clients' "
-                    "IPv6 addresses, which Amazon assigns and synth cannot name: allow them "
-                    "in the target's security group yourself",
-                )
-            return ec2.Connections(peer=ec2.Peer.ipv4(self._cidr))
-        return self.endpoint.connections
-
-    @property
-    def target_networks_associated(self) -> IDependable:
-        """Depend on this to wait until every target network association exists."""
-        return self._network.associated
-
-    @property
-    def associated_subnets(self) -> list[ec2.ISubnet]:
-        """The target networks, one subnet per AZ."""
-        return self._network.associated_subnets
-
-    @property
-    def associations(self) -> dict[str, ec2.CfnClientVpnTargetNetworkAssociation]:
-        """The target network associations, by subnet path (by AZ name or id for a transit
-        gateway endpoint)."""
-        return self._network.associations
-
-    @property
-    def config_bucket(self) -> s3.IBucket | None:
-        """The bucket holding the client configurations (``None`` with the export off and
-        given certificates)."""
-        return self._configs.config_bucket
-
-    @property
-    def config_object_key(self) -> str | None:
-        """The shared ``.ovpn``'s object key (export with given certificates only)."""
-        return self._configs.config_object_key
-
-    @property
-    def certificate_authority(self) -> CertificateAuthority | None:
-        """The generated CA (``None`` with given certificates)."""
-        return self._configs.certificate_authority
-
-    @property
-    def user_certificates(self) -> UserCertificates | None:
-        """The per-user certificates resource (generated PKI only)."""
-        return self._configs.user_certificates
-
-    @property
-    def expiry_alarm(self) -> cloudwatch.Alarm | None:
-        """Alarm on the days left before a generated certificate expires (``None`` without
-        the generated PKI). It has no action: add yours with
-        ``vpn.expiry_alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))``."""
-        return self._configs.expiry_alarm
-
-    @property
-    def alarms(self) -> dict[str, cloudwatch.Alarm]:
-        """The VPN's alarms by name, none with an action: ``CertificateExpiry`` (generated
-        PKI), and after ``add_dashboard()`` also ``AuthenticationFailures``,
-        ``HandlerErrors`` and ``RenewalNotRunning`` (see ``constructs_cvpn.monitoring``)."""
-        monitoring = self.node.try_find_child("Monitoring")
-        if monitoring is not None:
-            return dict(monitoring.alarms)  # type: ignore[attr-defined]
-        expiry = self.expiry_alarm
-        return {"CertificateExpiry": expiry} if expiry is not None else {}
-
-    def add_dashboard(
-        self,
-        *,
-        dashboard_name: str | None = None,
-        authentication_failures_threshold: int = 20,
-    ) -> cloudwatch.Dashboard:
-        """Add a CloudWatch dashboard, the alarms of ``alarms`` and the usage-report queries
-        (Logs Insights query definitions on the connection log). Opt-in; at most once.
-
-        Args:
-            dashboard_name: Default: generated by CloudFormation.
-            authentication_failures_threshold: the ``AuthenticationFailures`` alarm fires at
-                this many failures within 5 minutes. Default: 20.
-
-        Adds resources only (no change to the endpoint). Details and the documentation
-        each metric comes from: ``constructs_cvpn.monitoring``.
-        """
-        from .monitoring import Monitoring
-
-        if self.node.try_find_child("Monitoring") is not None:
-            raise ClientVpnConfigError(
-                self.node.path, "add_dashboard", "was already called; call it once per VPN"
-            )
-        if authentication_failures_threshold < 1:
-            raise ClientVpnConfigError(
-                self.node.path,
-                "authentication_failures_threshold",
-                f"must be at least 1, got {authentication_failures_threshold}",
-            )
-        return Monitoring(
-            self,
-            "Monitoring",
-            endpoint_id=self.endpoint_id,
-            vpn_id=self.vpn_id,
-            log_group=self.log_group,
-            expiry_alarm=self.expiry_alarm,
-            generated_pki=self.certificate_authority is not None,
-            dashboard_name=dashboard_name,
-            authentication_failures_threshold=authentication_failures_threshold,
-        ).dashboard
+    # -- grants and users -------------------------------------------------------------
 
     def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` download the exported ``.ovpn`` and nothing else.
@@ -718,17 +588,6 @@ class ClientVpn(Construct):
         Keys off, or KMS sees the bucket's ARN as the context and the decrypt is refused.
         """
         return self._configs.grant_read_user_config(name, grantee)
-
-    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` run ``cvpn revoke`` and ``cvpn rotate`` (generated PKI only).
-
-        One statement: ``lambda:InvokeFunction`` on the users function (its unqualified
-        ARN) and nothing else. The function takes a user name, a reason and the caller's
-        self-declared identity from the request, everything else from its configuration:
-        it revokes and re-issues only users of this VPN. The CLI also needs
-        ``cloudformation:DescribeStacks`` on the stack (to find the function).
-        """
-        return self._configs.grant_revoke(grantee)
 
     # -- rules and routes -------------------------------------------------------------
 

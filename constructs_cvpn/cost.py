@@ -3,7 +3,9 @@
 Client VPN bills two meters (AWS price list usage types ``ClientVPN-EndpointHours`` and
 ``ClientVPN-ConnectionHours``): every hour each target network association (one per subnet or,
 with a transit gateway, one per AZ) exists, and every hour each client is connected. The
-associations are the fixed part: this module states it for a synthesized template.
+associations are the fixed part: this module states it for a synthesized template
+(``make synth``) and for each ``ClientVpn`` (``vpn.monthly_cost()``, and an info annotation
+every app's synth shows).
 
 The prices are US East (N. Virginia) list prices from https://aws.amazon.com/vpn/pricing/, as
 read on ``PRICE_DATE``; other regions cost more (e.g. Asia Pacific (Tokyo): $0.15 per
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -31,14 +34,50 @@ HOURS_PER_MONTH = 730
 """Hours in a month as AWS's pricing calculator counts them (8,760 / 12)."""
 
 
+@dataclass(frozen=True)
+class MonthlyCost:
+    """The fixed monthly part of one endpoint's bill: its associations' hours at list price.
+
+    ``hours_per_association`` is how long each association exists in a month: all month
+    (``HOURS_PER_MONTH``) unless a schedule removes them part of the time. Connection hours,
+    data transfer and taxes are not included (see ``price_note``).
+    """
+
+    associations: int
+    hours_per_association: int = HOURS_PER_MONTH
+
+    @property
+    def association_hours(self) -> int:
+        """Association-hours billed in a month."""
+        return self.associations * self.hours_per_association
+
+    @property
+    def usd(self) -> Decimal:
+        """Their list price in USD (``ASSOCIATION_HOUR_USD`` per association-hour)."""
+        return self.association_hours * ASSOCIATION_HOUR_USD
+
+    def line(self, endpoint: str) -> str:
+        """One report line: ``<endpoint>: 2 associations x 730 h = ... = $146.00/month``."""
+        n = self.associations
+        return (
+            f"{endpoint}: {n} association{'s' if n != 1 else ''} x "
+            f"{self.hours_per_association} h = {self.association_hours:,} "
+            f"association-hours/month = ${self.usd:,.2f}/month"
+        )
+
+    def note(self, endpoint: str) -> str:
+        """The line and the price it uses, with its source and date (the synth annotation)."""
+        return f"monthly fixed cost: {self.line(endpoint)}, {price_note()}"
+
+
 def association_hours_per_month(associations: int) -> int:
     """Association-hours billed in a month for ``associations`` kept all month."""
-    return associations * HOURS_PER_MONTH
+    return MonthlyCost(associations).association_hours
 
 
 def association_cost_per_month(associations: int) -> Decimal:
     """Their list price in USD (``ASSOCIATION_HOUR_USD`` per association-hour)."""
-    return association_hours_per_month(associations) * ASSOCIATION_HOUR_USD
+    return MonthlyCost(associations).usd
 
 
 def associations_by_endpoint(template: Mapping[str, Any]) -> dict[str, int]:
@@ -64,12 +103,7 @@ def associations_by_endpoint(template: Mapping[str, Any]) -> dict[str, int]:
 
 def monthly_line(endpoint: str, associations: int) -> str:
     """One report line: association-hours per month and their list price."""
-    hours = association_hours_per_month(associations)
-    cost = association_cost_per_month(associations)
-    return (
-        f"{endpoint}: {associations} association{'s' if associations != 1 else ''} x "
-        f"{HOURS_PER_MONTH} h = {hours:,} association-hours/month = ${cost:,.2f}/month"
-    )
+    return MonthlyCost(associations).line(endpoint)
 
 
 def price_note() -> str:

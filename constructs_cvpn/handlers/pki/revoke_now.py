@@ -37,12 +37,11 @@ no certificate is issued until ``cvpn rotate`` or until the name is removed from
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .. import pinned
 from . import certs, clock, store
 from .aws import client
 from .clock import Deadline
@@ -62,8 +61,6 @@ __all__ = ["OPERATIONS", "apply_revocations", "handle"]
 LOG = logging.getLogger(__name__)
 OPERATIONS = ("Revoke", "Rotate")
 MAX_TEXT = 256
-#: The pinned configuration's environment variable (``handlers/pinned.py``).
-CONFIGURATION_ENV = "CVPN_PINNED"
 _LIVE = ("pending-authorize", "active")
 
 
@@ -80,21 +77,20 @@ def _text(event: Mapping[str, Any], name: str, *, required: bool) -> str:
 
 
 def configured_properties() -> dict[str, Any]:
-    """The users resource's properties from the function's configuration (not the event).
+    """The users resource's properties from the function's configuration (not the event):
+    what a ``Renew`` would run with (:meth:`..pinned.Pinned.admit`).
 
     Raises:
         PropertyError: the function has no pinned configuration, or is not a users function.
     """
-    raw = os.environ.get(CONFIGURATION_ENV, "")
-    if not raw:
+    configuration = pinned.load()
+    if not configuration.active:
         raise PropertyError(
             "Revoke and Rotate read where the users live from the function's pinned "
-            f"configuration ({CONFIGURATION_ENV}), which this function does not have: deploy "
-            "the construct's current version"
+            f"configuration ({pinned.ENV}), which this function does not have: deploy the "
+            "construct's current version"
         )
-    data = json.loads(raw)
-    props = {**(data.get("Settings") or {}), **(data.get("Pinned") or {})}
-    props.update(data.get("Imposed") or {})
+    props = dict(configuration.admit({"RequestType": "Renew"})["ResourceProperties"])
     if props.get("Kind") != "Users":
         raise PropertyError("Revoke and Rotate are operations of the users function only")
     return props

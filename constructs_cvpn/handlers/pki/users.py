@@ -188,13 +188,14 @@ def create_or_update(
     if state is None:
         LOG.info("no users state: nothing to renew (the resource was deleted)")
         return physical_id(p), {}
+    if request == "Renew":
+        # A renewal never adds or removes users nor moves to another endpoint: it works on
+        # what the last deploy left (a Renew's properties come from the function's pinned
+        # configuration, which holds no user list).
+        p = dataclasses.replace(p, users=sorted(state.users))
     if request == "Renew" and state.endpoint_id:
-        # The schedule's copy of the properties may predate the last deploy (the rule is
-        # updated after the resource): a renewal never adds or removes users nor moves to
-        # another endpoint; it works on what the last deploy left.
         p = dataclasses.replace(
             p,
-            users=sorted(state.users),
             endpoint_id=state.endpoint_id,
             remote_label=state.remote_label,
             block_ipv6_leak=state.block_ipv6_leak,
