@@ -48,7 +48,7 @@ class RefusedEvent(ValueError):
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return sorted(map(str, a)) == sorted(map(str, b))
-    return a == b
+    return bool(a == b)
 
 
 @dataclass(frozen=True)
