@@ -3,8 +3,8 @@
 Driven through the function's Lambda entry point (``handlers.pki.index.handler``, as
 ``lambda:Invoke`` runs it) under the lifecycle harness: moto with IAM enforcement and the
 users role's *synthesized* policy checked on every call, the fake Client VPN for the EC2
-calls. The function's pinned configuration (``CVPN_PINNED``, issue 18's format: the
-template's Users properties) is what tells it where things are; the event names only the
+calls. The function's pinned configuration (``CVPN_PINNED``, issue 18: the synthesized
+environment, resolved) is what tells it where things are; the event names only the
 user. A real ``openvpn`` client then tries the files against a server that presents the
 generated server certificate and checks the CRL the endpoint received: the revoked
 certificate is refused, the rotated one (and, as the control, another user's) accepted.
@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
+from constructs_cvpn.handlers import pinned
 from constructs_cvpn.handlers.pki import index
 from tests.openvpn_harness import handshake, require_openvpn
 
-from .harness import USERS, Cfn, FakeEc2Client, LambdaContext, PkiStack, World
+from .harness import USERS, Cfn, FakeEc2Client, LambdaContext, PkiStack, World, resolve
 
 ALICE_SESSION = "cvpn-connection-0a11ce0000000000a"
 BOB_SESSION = "cvpn-connection-0b0b000000000000b"
@@ -46,8 +47,7 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     terminated: list[str] = []
 
     def describe(self: FakeEc2Client, *, ClientVpnEndpointId: str, **_: Any) -> dict[str, Any]:
-        op = "DescribeClientVpnConnections"
-        self._endpoint(op, op, ClientVpnEndpointId)
+        self._endpoint("DescribeClientVpnConnections", {"ClientVpnEndpointId": ClientVpnEndpointId})
         return {
             "Connections": [
                 {"ConnectionId": cid, "ClientVpnEndpointId": ClientVpnEndpointId, **c}
@@ -58,8 +58,9 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     def terminate(
         self: FakeEc2Client, *, ClientVpnEndpointId: str, ConnectionId: str, **_: Any
     ) -> dict[str, Any]:
-        op = "TerminateClientVpnConnections"
-        self._endpoint(op, op, ClientVpnEndpointId)
+        self._endpoint(
+            "TerminateClientVpnConnections", {"ClientVpnEndpointId": ClientVpnEndpointId}
+        )
         live[ConnectionId]["Status"] = {"Code": "terminated"}
         terminated.append(ConnectionId)
         return {"ClientVpnEndpointId": ClientVpnEndpointId, "ConnectionStatuses": []}
@@ -69,14 +70,23 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     yield {"live": live, "terminated": terminated}
 
 
-def pin(monkeypatch: pytest.MonkeyPatch, stack: PkiStack) -> None:
-    """The function's configuration as the template pins it (issue 18): no user list."""
-    props = {k: v for k, v in stack.users_props.items() if k not in ("ServiceToken", "Triggers")}
-    pinned = {k: props[k] for k in ("Kind", "Bucket", "Prefix", "StateKey", "KmsKeyArn")}
-    pinned["CaSecretArn"] = props["CaSecretArn"]
-    monkeypatch.setenv(
-        "CVPN_PINNED", json.dumps({"Pinned": pinned, "Settings": {**props, "Users": []}})
-    )
+@pytest.fixture(autouse=True)
+def _fresh_configuration() -> Iterator[None]:
+    pinned.forget()
+    yield
+    pinned.forget()
+
+
+def pin(monkeypatch: pytest.MonkeyPatch, world: World) -> None:
+    """The users function's environment as synthesized (its pinned configuration, issue
+    18), resolved against the deployed references: no user list, nothing from an event."""
+    template = world.template_of(USERS)
+    function = template.resources[template.handler_function(USERS)]["Properties"]
+    variables = resolve(function.get("Environment", {}).get("Variables", {}), world.refs)
+    assert pinned.ENV in variables
+    for name, value in variables.items():
+        monkeypatch.setenv(name, str(value))
+    pinned.forget()
 
 
 def invoke(world: World, operation: str, user: str, **extra: Any) -> dict[str, Any]:
@@ -144,7 +154,7 @@ def test_revoke_now_refuses_the_certificate_and_survives_deploy_and_renewal(
 ) -> None:
     require_openvpn()
     assert stack.deploy(["alice", "bob"]).ok
-    pin(monkeypatch, stack)
+    pin(monkeypatch, world)
     alice_file, bob_file = file_of(stack, "alice"), file_of(stack, "bob")
     alice_serial = serial_of(stack, "alice")
     key = f"{stack.prefix}users/alice.ovpn"
@@ -224,7 +234,7 @@ def test_rotate_now_issues_a_new_certificate_that_connects(
 ) -> None:
     require_openvpn()
     assert stack.deploy(["alice", "bob"]).ok
-    pin(monkeypatch, stack)
+    pin(monkeypatch, world)
     old_file, old_serial = file_of(stack, "alice"), serial_of(stack, "alice")
 
     result = invoke(world, "Rotate", "alice")
@@ -265,7 +275,7 @@ def test_only_users_of_this_vpn(
     world: World, stack: PkiStack, sessions: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert stack.deploy(["alice"]).ok
-    pin(monkeypatch, stack)
+    pin(monkeypatch, world)
     imports = len(world.endpoint.crls)  # type: ignore[union-attr]
     with pytest.raises(ValueError, match="'mallory' is not a user of this VPN"):
         invoke(world, "Revoke", "mallory")
@@ -282,7 +292,7 @@ def test_without_a_pinned_configuration_nothing_happens(
     world: World, stack: PkiStack, sessions: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert stack.deploy(["alice"]).ok
-    monkeypatch.delenv("CVPN_PINNED", raising=False)
+    monkeypatch.delenv(pinned.ENV, raising=False)
     with pytest.raises(ValueError, match="pinned configuration"):
         invoke(world, "Revoke", "alice")
     assert sorted(stack.end_state().users()) == ["alice"]
