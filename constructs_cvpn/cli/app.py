@@ -62,8 +62,9 @@ Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.
 
 HELP = (
     "Inspect and use AWS Client VPN endpoints deployed with constructs-cvpn: status, "
-    "client configs, connections, and waiting for a fresh endpoint. Uses your normal AWS "
-    "profile and region (--profile / --region, or the usual environment and config files)."
+    "client configs, connections, usage reports, revoking a user now, and waiting for a "
+    "fresh endpoint. Uses your normal AWS profile and region (--profile / --region, or the "
+    "usual environment and config files)."
 )
 
 

@@ -97,18 +97,27 @@ def configured_properties() -> dict[str, Any]:
 
 
 def handle(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
-    """Run a ``Revoke`` or ``Rotate`` event; return what was done (no key material)."""
+    """Run a ``Revoke`` or ``Rotate`` event; return what was done (no key material).
+
+    A request this function will not act on (unknown user, unsafe name, no configuration)
+    comes back as ``{"Refused": reason}`` rather than as a function error: an operator's
+    typo must not fire the ``HandlerErrors`` alarm. Failures of AWS calls raise.
+    """
     operation = event.get("RequestType")
-    if operation not in OPERATIONS:
-        raise PropertyError(f"RequestType must be one of {', '.join(OPERATIONS)}")
-    return run(
-        configured_properties(),
-        user=certs.check_user_name(event.get("User")),
-        reason=_text(event, "Reason", required=True),
-        requested_by=_text(event, "RequestedBy", required=False),
-        rotate=operation == "Rotate",
-        context=context,
-    )
+    try:
+        if operation not in OPERATIONS:
+            raise PropertyError(f"RequestType must be one of {', '.join(OPERATIONS)}")
+        return run(
+            configured_properties(),
+            user=certs.check_user_name(event.get("User")),
+            reason=_text(event, "Reason", required=True),
+            requested_by=_text(event, "RequestedBy", required=False),
+            rotate=operation == "Rotate",
+            context=context,
+        )
+    except (PropertyError, certs.InvalidUserNameError) as err:
+        LOG.warning("refused %s: %s", operation, err)
+        return {"Refused": str(err)}
 
 
 def run(
