@@ -85,4 +85,15 @@ class ClientVpnOperations(ClientVpnAttributes):
         it revokes and re-issues only users of this VPN. The CLI also needs
         ``cloudformation:DescribeStacks`` on the stack (to find the function).
         """
-        return self._configs.grant_revoke(grantee)
+        users = self._configs.user_certificates
+        if users is None:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "grant_revoke",
+                "revoking a user needs the generated PKI; omit server_certificate_arn",
+            )
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["lambda:InvokeFunction"],
+            resource_arns=[users.function.function_arn],
+        )
