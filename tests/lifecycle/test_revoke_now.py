@@ -14,10 +14,11 @@ A later deploy and a renewal keep the revocation.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from constructs_cvpn.handlers import pinned
 from constructs_cvpn.handlers.pki import index
@@ -295,3 +296,36 @@ def test_without_a_pinned_configuration_nothing_happens(
     assert "pinned configuration" in invoke(world, "Revoke", "alice")["Refused"]
     assert sorted(stack.end_state().users()) == ["alice"]
     assert sessions["terminated"] == []
+
+
+def test_a_failed_update_and_its_rollback_keep_the_revocation(
+    world: World, stack: PkiStack, sessions: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CloudFormation's rollback Update carries the old properties, which list alice: she
+    stays blocked through the failed Update and the rollback."""
+    assert stack.deploy(["alice", "bob"]).ok
+    pin(monkeypatch, world)
+    alice_serial = serial_of(stack, "alice")
+    assert invoke(world, "Revoke", "alice")["CrlImported"] is True
+    prefix = stack.prefix
+    fired: list[str] = []
+
+    def fail_after_dave(type_: str, op: str, params: Mapping[str, Any]) -> None:
+        if type_ == USERS and op == "PutObject" and params["Key"].endswith("users/dave.ovpn"):
+            fired.append("dave")
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "test"}}, op)
+
+    with world.fault(fail_after_dave):
+        response = stack.update_users(
+            stack.props(["alice", "bob", "dave"]), before_rollback=world.faults.clear
+        )
+    assert fired and not response.ok
+    rollback = response.data["Rollback"]
+    assert rollback.ok, repr(rollback.error)
+    end = stack.end_state()
+    assert sorted(end.users()) == ["bob"]
+    assert end.versions_of(f"{prefix}users/alice.ovpn") == []
+    assert int(alice_serial, 16) in end.revoked()
+    assert world.endpoint is not None and int(alice_serial, 16) in world.endpoint.crls[-1].serials
+    state = end.state
+    assert state is not None and state["revoked"]["alice"]["blocked"] is True
