@@ -329,3 +329,23 @@ def test_a_failed_update_and_its_rollback_keep_the_revocation(
     assert world.endpoint is not None and int(alice_serial, 16) in world.endpoint.crls[-1].serials
     state = end.state
     assert state is not None and state["revoked"]["alice"]["blocked"] is True
+
+
+def test_revoke_covers_every_certificate_the_user_holds(
+    world: World, stack: PkiStack, sessions: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a renewal alice holds two valid certificates (the renewal revokes nothing): a
+    revoke puts both into the CRL."""
+    assert stack.deploy(["alice"]).ok
+    pin(monkeypatch, world)
+    first = serial_of(stack, "alice")
+    world.clock.advance(days=800)  # within RenewBeforeDays of the 795-825-day lifetime
+    assert stack.users.renew(stack.users_props, stack.users_pid).ok
+    second = serial_of(stack, "alice")
+    assert second != first, "the renewal did not re-issue"
+
+    result = invoke(world, "Revoke", "alice")
+
+    assert sorted(result["RevokedSerials"]) == sorted([first, second])
+    assert world.endpoint is not None
+    assert {int(first, 16), int(second, 16)} <= world.endpoint.crls[-1].serials
