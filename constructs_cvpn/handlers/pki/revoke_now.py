@@ -25,7 +25,10 @@ A revoke, under the state's lease (one run at a time, as for a deploy):
 3. every version of the user's ``.ovpn`` is deleted.
 
 A rotate does the same, leaves the user unblocked, and then runs the ordinary users run with
-the user added back: a new key, certificate and file (``cvpn config get --user``).
+the user added back: a new key, certificate and file (``cvpn config get --user``). If that
+run fails (a function error), the revocation stands and the user is unblocked but has no
+certificate: ``cvpn rotate`` again, or the next deploy, issues it (a renewal does not: it
+works on the users the state holds).
 
 Durability: the serials stay in the ledger until they expire, so every later CRL import
 (deploy, renewal, rollback, a replaced endpoint) carries them. While a revoked user is still
