@@ -52,6 +52,7 @@ from .props import (
     check_props,
     check_props_take_effect,
 )
+from .schedule import OffHoursSchedule, OfficeHours
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
@@ -158,6 +159,7 @@ class ClientVpn(Construct):
         device_trust_providers: Sequence[DeviceTrustProvider] = (),
         authorization_policy: AuthorizationPolicy | None = None,
         log_authorization_policy_context: bool | None = None,
+        schedule: OfficeHours | None = None,
     ) -> None:
         """Create the endpoint.
 
@@ -348,6 +350,14 @@ class ClientVpn(Construct):
                 signals, user, connection) to the connection logs; needs an
                 ``authorization_policy``. Default: on with an ``authorization_policy``
                 (shadow mode is judged from those logs), else off. Changes in place.
+            schedule: associate the target networks only in office hours
+                (``OfficeHours(time_zone=..., days="MON-FRI", start="07:00",
+                stop="20:00")``); see ``constructs_cvpn.schedule`` and the README's
+                "Off-hours schedule". Associations and routes are then kept by a reconciler
+                function instead of CloudFormation (rules stay CloudFormation's);
+                ``add_route`` returns no ``ClientVpnRoute`` and ``associations`` is empty.
+                Not with a ``transit_gateway``. Default: none (associated around the
+                clock). Turning it on or off on a deployed VPN: see the README.
         """
         super().__init__(scope, id)
         self._vpc = vpc
@@ -474,6 +484,8 @@ class ClientVpn(Construct):
             client_route_enforcement_options=props.route_enforcement,
             description=description or f"Client VPN {self.node.path}",
         )
+        if schedule is not None:
+            self._network.schedule = self._new_schedule(schedule, logs_and_keys.log_group_base)
         self._network.associate(self.endpoint, self.endpoint_id)
 
         if authorize_all_users_to_vpc_cidr and vpc is not None:
@@ -518,6 +530,35 @@ class ClientVpn(Construct):
                 config_version=config_version,
             ),
         )
+
+    def _new_schedule(self, office_hours: OfficeHours, log_group_base: str) -> OffHoursSchedule:
+        if self._vpc is None:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "schedule",
+                "a transit gateway endpoint's associations are by Availability Zone; the "
+                "schedule keeps subnet associations only: leave schedule out",
+            )
+        return OffHoursSchedule(
+            self,
+            "OffHours",
+            office_hours=office_hours,
+            vpn_id=self.vpn_id,
+            endpoint_id=self.endpoint_id,
+            endpoint_arn=self.endpoint_arn,
+            subnets=self._network.associated_subnets,
+            encryption_key=self.encryption_key,
+            log_group_name=f"{log_group_base}/schedule",
+        )
+
+    def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn wake`` (``lambda:InvokeFunction`` on the reconciler,
+        which takes only a number of hours); needs a ``schedule``."""
+        if self._network.schedule is None:
+            raise ClientVpnConfigError(
+                self.node.path, "schedule", "grant_wake needs a schedule; there is none"
+            )
+        return self._network.schedule.grant_wake(grantee)
 
     # -- attributes -------------------------------------------------------------------
 
@@ -585,7 +626,12 @@ class ClientVpn(Construct):
 
     @property
     def target_networks_associated(self) -> IDependable:
-        """Depend on this to wait until every target network association exists."""
+        """Depend on this to wait until every target network association exists.
+
+        With a ``schedule``: the reconciler's custom resource, done when the endpoint
+        matches the phase of the deploy: in office hours every subnet associated (routes
+        follow), off hours the desired set stored and nothing associated until the wake.
+        """
         return self._network.associated
 
     @property

@@ -30,6 +30,7 @@ from constructs import Construct, DependencyGroup, IConstruct
 from . import quotas, validation
 from .errors import ClientVpnConfigError, checked
 from .props import CheckedProps
+from .schedule import LOCAL, OffHoursSchedule, ScheduledRoute
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, display, id_part, known, slug, stable
 
 #: The route key's "subnet" part for a transit gateway endpoint's routes (no target subnet).
@@ -93,6 +94,8 @@ class NetworkAccess:
         self.security_group: ec2.ISecurityGroup | None = None
         self._owns_security_group = False
         self._endpoint: ec2.ClientVpnEndpoint | None = None
+        #: With ``ClientVpn(schedule=...)``: the reconciler keeps associations and routes.
+        self.schedule: OffHoursSchedule | None = None
 
     # -- what it builds ---------------------------------------------------------------
 
@@ -125,6 +128,9 @@ class NetworkAccess:
     def associate(self, endpoint: ec2.ClientVpnEndpoint, endpoint_id: str) -> None:
         """One target network association per subnet, keyed by its AZ (or per AZ)."""
         self._endpoint = endpoint
+        if self.schedule is not None:
+            self.associated.add(self.schedule.resource)
+            return
         by_id = self._transit_gateway is not None and self._transit_gateway.by_id
         for zone in self.zones:
             association = ec2.CfnClientVpnTargetNetworkAssociation(
@@ -173,6 +179,9 @@ class NetworkAccess:
         )
         key = (stable(self._vpn, client_cidr), "local")
         self._route_keys.add(key)
+        if self.schedule is not None:
+            self.schedule.add_route(ScheduledRoute(client_cidr, LOCAL, description))
+            return
         route = self._the_endpoint().add_route(
             f"Route-{id_part(self._vpn, client_cidr)}-local",
             cidr=client_cidr,
@@ -295,6 +304,9 @@ class NetworkAccess:
                     "remove it",
                 )
             self._route_keys.add(key)
+            if self.schedule is not None:
+                self.schedule.add_route(ScheduledRoute(cidr, target.subnet_id, description or ""))
+                continue
             route = self._the_endpoint().add_route(
                 f"Route-{id_part(self._vpn, cidr)}-"
                 f"{slug(Names.stack_relative_construct_path(target))}",
