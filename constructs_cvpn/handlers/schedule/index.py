@@ -7,10 +7,12 @@ configuration (:mod:`.config`) with the phase of the clock (:mod:`.hours`):
   Create and Update reconcile now and return the endpoint id as the physical id and
   ``Phase``/``Complete``/``Associated`` as ``Data``. A deploy does not wake the VPN: in the
   off phase the desired set is stored (it is the configuration) and associated at the next
-  wake. Delete disassociates everything only when the stack itself is being deleted (an
-  endpoint cannot be deleted with target networks associated; EC2 API reference,
-  DeleteClientVpnEndpoint): when the schedule is removed by an update the associations are
-  CloudFormation's again. A Delete for another endpoint (replacement clean-up) is a no-op.
+  wake. Delete disassociates everything only when the stack itself goes away (deletion, or
+  the rollback of its creation): an endpoint cannot be deleted with target networks
+  associated (EC2 API reference, DeleteClientVpnEndpoint). Any other Delete (the schedule
+  removed by an update, the clean-up after a replacement, an update's rollback) leaves the
+  associations alone: they are CloudFormation's again, or the new resource's. A Create
+  that fails while the stack is being created disassociates what it did before failing.
 - EventBridge Scheduler (``{"schedule": "wake" | "sleep" | "check"}``, no ``ResponseURL``):
   reconcile. The name is logged and otherwise ignored: the phase comes from the clock.
 - ``cvpn wake`` (``{"wake_hours": N}``, 0 < N <= ``max_wake_hours``): extend the
@@ -50,7 +52,7 @@ for _ours in (__package__, cloudformation.__name__):
     logging.getLogger(_ours).setLevel(logging.INFO)
 
 #: The stack states in which a Delete means "the stack is going away".
-STACK_DELETING = frozenset({"DELETE_IN_PROGRESS"})
+STACK_DELETING = frozenset({"DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
 SCHEDULES = frozenset({"wake", "sleep", "check"})
 
 
@@ -75,24 +77,31 @@ def _run(cfg: config.Config, context: object, *, release: bool = False) -> Outco
     return reconcile(ec2, cfg, phase_now, time_left=deadline.seconds_left, sleep=time.sleep)
 
 
-def _stack_deleting(stack_id: str) -> bool:
+def _stack_status(stack_id: str) -> str:
     stacks = aws.client("cloudformation").describe_stacks(StackName=stack_id)["Stacks"]
-    return bool(stacks) and stacks[0].get("StackStatus") in STACK_DELETING
+    return str(stacks[0].get("StackStatus", "")) if stacks else ""
 
 
 def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
     """Handle one invocation; raise on failure."""
     cfg = config.load()
     request_type = event.get("RequestType")
-    if request_type in ("Create", "Update"):
+    if request_type == "Create":
+        try:
+            outcome = _run(cfg, context)
+        except Exception:
+            # The rollback's Delete of a failed Create never reaches this handler
+            # (handlers/cloudformation.py): clean up here when the stack is being created.
+            if _stack_status(cfg.stack_id) == "CREATE_IN_PROGRESS":
+                _run(cfg, context, release=True)
+            raise
+        return {"PhysicalResourceId": cfg.endpoint_id, "Data": outcome.data()}
+    if request_type == "Update":
         outcome = _run(cfg, context)
         return {"PhysicalResourceId": cfg.endpoint_id, "Data": outcome.data()}
     if request_type == "Delete":
         physical_id = str(event.get("PhysicalResourceId", ""))
-        if physical_id != cfg.endpoint_id:
-            LOG.info("Delete of %s: not this function's endpoint, nothing to do", physical_id)
-            return {"PhysicalResourceId": physical_id}
-        if not _stack_deleting(cfg.stack_id):
+        if _stack_status(cfg.stack_id) not in STACK_DELETING:
             LOG.info("Delete without stack deletion: associations left in place")
             return {"PhysicalResourceId": physical_id}
         outcome = _run(cfg, context, release=True)
