@@ -22,6 +22,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import (
+    Acknowledgment,
     Aws,
     CfnOutput,
     CustomResource,
@@ -29,6 +30,7 @@ from aws_cdk import (
     IStableStringProducer,
     Lazy,
     Stack,
+    Validations,
 )
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -175,6 +177,9 @@ class OffHoursSchedule(Construct):
             service_timeout=SERVICE_TIMEOUT,
             properties={
                 "EndpointId": endpoint_id,
+                # Read by the cost report (constructs_cvpn.cost.schedules_by_endpoint).
+                "Subnets": subnet_ids,
+                "Hours": hours_doc,
                 "Desired": Lazy.string(_Json(stack, desired)),
             },
         )
@@ -238,6 +243,13 @@ class OffHoursSchedule(Construct):
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["lambda:InvokeFunction"], resources=[self.handler.function.function_arn]
+            )
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="NIST.800.53.R5-IAMNoInlinePolicy",
+                reason="The scheduler role's one statement invokes this reconciler function "
+                "and nothing else; it belongs to this role alone.",
             )
         )
         for name, expression, zone in (
