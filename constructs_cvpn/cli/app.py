@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,10 +17,17 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from constructs_cvpn.cli import config as config_files
+from constructs_cvpn.cli import wake as wake_cli
 from constructs_cvpn.cli.clients import ClientFactory, Clients, default_client_factory
 from constructs_cvpn.cli.connections import disconnect, list_connections
 from constructs_cvpn.cli.discovery import VpnOutputs, discover
-from constructs_cvpn.cli.errors import EXIT_CODES_HELP, CvpnError, UsageError, error_boundary
+from constructs_cvpn.cli.errors import (
+    EXIT_CODES_HELP,
+    CvpnError,
+    NotFoundError,
+    UsageError,
+    error_boundary,
+)
 from constructs_cvpn.cli.render import print_connections, print_json, print_status
 from constructs_cvpn.cli.status import collect_status
 from constructs_cvpn.cli.text import plain
@@ -116,12 +124,49 @@ def create_app(
         """Show the endpoint: state, DNS name, CIDR, auth, networks, rules, routes, connections."""
         with error_boundary("show the endpoint status"):
             clients = client_factory(profile, region)
-            endpoint = resolve_endpoint(clients, stack, endpoint_id, vpn)
+            found = None
+            if stack is not None and endpoint_id is None:
+                found = discover(clients.cloudformation(), stack, vpn)
+            endpoint = (
+                found.endpoint_id
+                if found is not None
+                else resolve_endpoint(clients, stack, endpoint_id, vpn)
+            )
             data = collect_status(clients.ec2(), endpoint)
+            if found is not None and found.schedule is not None:
+                data["schedule"] = wake_cli.status_of(clients, found.schedule, datetime.now(UTC))
             if as_json:
                 print_json(data)
             else:
                 print_status(Console(), data)
+                wake_cli.print_schedule(data.get("schedule"))
+
+    @app.command(name="wake", epilog=EXIT_CODES_HELP)
+    def wake_command(
+        stack: RequiredStack,
+        for_: Annotated[
+            str, typer.Option("--for", help="How long to stay awake: 2h, 90m, 1h30m.")
+        ] = "2h",
+        vpn: Vpn = None,
+        as_json: Json = False,
+        profile: Profile = None,
+        region: Region = None,
+    ) -> None:
+        """Associate a scheduled VPN now, for a while (it sleeps again at the first check after)."""
+        with error_boundary("wake the VPN"):
+            clients = client_factory(profile, region)
+            hours = wake_cli.parse_duration(for_)
+            found = discover(clients.cloudformation(), stack, vpn)
+            if found.schedule is None:
+                raise NotFoundError(
+                    f"the VPN {found.label} in stack '{stack}' has no off-hours schedule "
+                    "(ClientVpn(schedule=...))"
+                )
+            result = wake_cli.wake(clients.lambda_(), json.loads(found.schedule), hours)
+            if as_json:
+                print_json(result)
+            else:
+                typer.echo(plain(wake_cli.wake_message(result)))
 
     @app.command(epilog=EXIT_CODES_HELP)
     def connections(

@@ -7,7 +7,7 @@ A :data:`ClientFactory` takes the ``--profile`` and ``--region`` values (``None`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.config import Config
@@ -50,6 +50,14 @@ class Clients(Protocol):
         """Return an STS client."""
         ...
 
+    def lambda_(self) -> Any:
+        """Return a Lambda client (``cvpn wake``: long read timeout, no retries)."""
+        ...
+
+    def ssm(self) -> Any:
+        """Return an SSM client."""
+        ...
+
 
 ClientFactory = Callable[[str | None, str | None], Clients]
 """``factory(profile, region) -> Clients``."""
@@ -76,6 +84,16 @@ class SessionClients:
     def sts(self) -> STSClient:
         """Return an STS client with the CLI's retry configuration."""
         return self._session.client("sts", config=RETRY_CONFIG)
+
+    def lambda_(self) -> Any:
+        """Return a Lambda client that waits up to 15 minutes and never retries."""
+        from constructs_cvpn.cli.wake import INVOKE_CONFIG
+
+        return self._session.client("lambda", config=INVOKE_CONFIG)
+
+    def ssm(self) -> Any:
+        """Return an SSM client with the CLI's retry configuration."""
+        return self._session.client("ssm", config=RETRY_CONFIG)
 
 
 def default_client_factory(profile: str | None, region: str | None) -> Clients:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 OUTPUT_KEY = re.compile(
     r"^(?P<vpn>[A-Za-z0-9]*?)"
-    r"(?P<name>EndpointId|ConfigBucketName|ConfigKey|UserConfigPrefix)"
+    r"(?P<name>EndpointId|ConfigBucketName|ConfigKey|UserConfigPrefix|OffHoursSchedule)"
     r"(?P<hash>[0-9A-F]{8})$"
 )
 """Matches the output keys of a ``ClientVpn``; ``vpn`` is the construct path prefix."""
@@ -48,6 +48,8 @@ class VpnOutputs:
     user_config_prefix: str | None = None
     account: str | None = None
     """The AWS account that holds the stack (from its ARN): the config bucket's owner."""
+    schedule: str | None = None
+    """The off-hours schedule (JSON; ``cli.wake``), with ``ClientVpn(schedule=...)``."""
 
     @property
     def label(self) -> str:
@@ -85,6 +87,7 @@ def parse_outputs(
             config_key=values.get("ConfigKey"),
             user_config_prefix=values.get("UserConfigPrefix"),
             account=account,
+            schedule=values.get("OffHoursSchedule"),
         )
         for prefix, values in sorted(groups.items())
         if "EndpointId" in values
