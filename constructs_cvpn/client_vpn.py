@@ -8,9 +8,11 @@ routes as data, and dependency chaining that keeps CloudFormation within Client 
 limit of concurrent changes per endpoint.
 
 The construct is a list of rooms, each a module named for what it holds: ``props``
-(checks of the props as a whole), ``logs_and_keys``, ``network`` (subnets, associations,
-security group, rules, routes, lanes), ``endpoint`` (the L2 endpoint), ``client_configs``
-(bucket, export or generated PKI, outputs, grants).
+(checks of the props as a whole, with ``prop_checks`` and ``ignored_props``),
+``logs_and_keys``, ``network`` (putting together ``associations``, ``security_group``,
+``rules``, ``routes`` and ``lanes``), ``endpoint`` (the L2 endpoint), ``client_configs``
+(bucket, export or generated PKI, outputs, grants); ``attributes`` holds what a
+``ClientVpn`` offers the CDK's APIs.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from aws_cdk import (
     CfnOutput,
     ITaggable,
     Names,
-    RemovalPolicy,
     Stack,
     TagManager,
     TagType,
@@ -33,35 +34,32 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
-from aws_cdk.interfaces import ResourceEnvironment
-from aws_cdk.interfaces.aws_ec2 import ClientVpnEndpointReference
-from constructs import Construct, IDependable
+from constructs import Construct
 
 from .access import AuthorizationRule, Route
+from .attributes import ClientVpnAttributes
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
 from .endpoint import new_endpoint
 from .errors import ClientVpnConfigError
+from .ignored_props import (
+    DEFAULT_CA_VALIDITY_DAYS,
+    DEFAULT_CERTIFICATE_VALIDITY_DAYS,
+    DEFAULT_CONFIG_PREFIX,
+    check_props_take_effect,
+)
 from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
 from .posture import AuthorizationPolicy, DeviceTrustProvider
-from .props import (
-    DEFAULT_CA_VALIDITY_DAYS,
-    DEFAULT_CERTIFICATE_VALIDITY_DAYS,
-    DEFAULT_CONFIG_PREFIX,
-    check_props,
-    check_props_take_effect,
-)
-from .schedule import OffHoursSchedule, OfficeHours
+from .props import check_props
+from .schedule import OffHoursSchedule, OfficeHours, new_schedule
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
 if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
 
-    from .pki import CertificateAuthority, UserCertificates
 
 __all__ = [
     "ANYWHERE",
@@ -74,7 +72,7 @@ __all__ = [
 
 
 @jsii.implements(ec2.IClientVpnEndpoint, ITaggable)
-class ClientVpn(Construct):
+class ClientVpn(ClientVpnAttributes):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
@@ -484,8 +482,11 @@ class ClientVpn(Construct):
             client_route_enforcement_options=props.route_enforcement,
             description=description or f"Client VPN {self.node.path}",
         )
+        #: The off-hours reconciler (``None`` without a ``schedule``).
+        self.off_hours: OffHoursSchedule | None = None
         if schedule is not None:
-            self._network.schedule = self._new_schedule(schedule, logs_and_keys.log_group_base)
+            self.off_hours = new_schedule(self, schedule, logs_and_keys.log_group_base)
+            self._network.schedule(self.off_hours)
         self._network.associate(self.endpoint, self.endpoint_id)
 
         if authorize_all_users_to_vpc_cidr and vpc is not None:
@@ -531,147 +532,16 @@ class ClientVpn(Construct):
             ),
         )
 
-    def _new_schedule(self, office_hours: OfficeHours, log_group_base: str) -> OffHoursSchedule:
-        if self._vpc is None:
-            raise ClientVpnConfigError(
-                self.node.path,
-                "schedule",
-                "a transit gateway endpoint's associations are by Availability Zone; the "
-                "schedule keeps subnet associations only: leave schedule out",
-            )
-        return OffHoursSchedule(
-            self,
-            "OffHours",
-            office_hours=office_hours,
-            vpn_id=self.vpn_id,
-            endpoint_id=self.endpoint_id,
-            endpoint_arn=self.endpoint_arn,
-            subnets=self._network.associated_subnets,
-            encryption_key=self.encryption_key,
-            log_group_name=f"{log_group_base}/schedule",
-        )
+    # -- grants and users -------------------------------------------------------------
 
     def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` run ``cvpn wake`` (``lambda:InvokeFunction`` on the reconciler,
         which takes only a number of hours); needs a ``schedule``."""
-        if self._network.schedule is None:
+        if self.off_hours is None:
             raise ClientVpnConfigError(
                 self.node.path, "schedule", "grant_wake needs a schedule; there is none"
             )
-        return self._network.schedule.grant_wake(grantee)
-
-    # -- attributes -------------------------------------------------------------------
-
-    @property
-    def tags(self) -> TagManager:
-        """The endpoint's tags (``tags`` and what ``Tags.of(...)`` adds): its TagSpecifications.
-
-        Client VPN takes tags only at creation: a tag added, changed or removed here
-        replaces the endpoint.
-        """
-        return self._tags
-
-    @property
-    def stack(self) -> Stack:
-        """The stack the endpoint is in (``IResource``)."""
-        return Stack.of(self)
-
-    @property
-    def env(self) -> ResourceEnvironment:
-        """The endpoint's account and region (``IResource``)."""
-        return self.endpoint.env
-
-    @property
-    def client_vpn_endpoint_ref(self) -> ClientVpnEndpointReference:
-        """A reference to the endpoint, for CDK APIs that take one."""
-        return self.endpoint.client_vpn_endpoint_ref
-
-    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
-        """Apply ``policy`` to the endpoint (``IResource``). The key, log group and buckets
-        keep their own (retained)."""
-        self.endpoint.apply_removal_policy(policy)
-
-    @property
-    def endpoint_id(self) -> str:
-        """The endpoint id (``cvpn-endpoint-...``)."""
-        return self.endpoint.endpoint_id
-
-    @property
-    def endpoint_arn(self) -> str:
-        """The endpoint ARN, for IAM policies scoped to this endpoint."""
-        return Stack.of(self).format_arn(
-            service="ec2", resource="client-vpn-endpoint", resource_name=self.endpoint_id
-        )
-
-    @property
-    def connections(self) -> ec2.Connections:
-        """For security group rules: ``db.connections.allow_from(vpn, ec2.Port.tcp(5432))``.
-
-        The endpoint's security group; for a transit gateway endpoint, which has none and
-        keeps the clients' addresses ("SNAT is not applied", admin guide cvpn-tgw.html),
-        the client CIDR (the IPv4 clients only: IPv6 client addresses are Amazon's, not
-        known at synth).
-        """
-        if self._vpc is None:
-            if self._cidr is None:
-                raise ClientVpnConfigError(
-                    self.node.path,
-                    "connections",
-                    "a transit gateway endpoint with IPv6-only traffic keeps the clients' "
-                    "IPv6 addresses, which Amazon assigns and synth cannot name: allow them "
-                    "in the target's security group yourself",
-                )
-            return ec2.Connections(peer=ec2.Peer.ipv4(self._cidr))
-        return self.endpoint.connections
-
-    @property
-    def target_networks_associated(self) -> IDependable:
-        """Depend on this to wait until every target network association exists.
-
-        With a ``schedule``: the reconciler's custom resource, done when the endpoint
-        matches the phase of the deploy: in office hours every subnet associated (routes
-        follow), off hours the desired set stored and nothing associated until the wake.
-        """
-        return self._network.associated
-
-    @property
-    def associated_subnets(self) -> list[ec2.ISubnet]:
-        """The target networks, one subnet per AZ."""
-        return self._network.associated_subnets
-
-    @property
-    def associations(self) -> dict[str, ec2.CfnClientVpnTargetNetworkAssociation]:
-        """The target network associations, by subnet path (by AZ name or id for a transit
-        gateway endpoint)."""
-        return self._network.associations
-
-    @property
-    def config_bucket(self) -> s3.IBucket | None:
-        """The bucket holding the client configurations (``None`` with the export off and
-        given certificates)."""
-        return self._configs.config_bucket
-
-    @property
-    def config_object_key(self) -> str | None:
-        """The shared ``.ovpn``'s object key (export with given certificates only)."""
-        return self._configs.config_object_key
-
-    @property
-    def certificate_authority(self) -> CertificateAuthority | None:
-        """The generated CA (``None`` with given certificates)."""
-        return self._configs.certificate_authority
-
-    @property
-    def user_certificates(self) -> UserCertificates | None:
-        """The per-user certificates resource (generated PKI only)."""
-        return self._configs.user_certificates
-
-    @property
-    def expiry_alarm(self) -> cloudwatch.Alarm | None:
-        """Alarm on the days left before a generated certificate expires (``None`` without
-        the generated PKI). It has no action: add yours with
-        ``vpn.expiry_alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))``."""
-        return self._configs.expiry_alarm
+        return self.off_hours.grant_wake(grantee)
 
     def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` download the exported ``.ovpn`` and nothing else.

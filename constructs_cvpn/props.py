@@ -1,10 +1,11 @@
 """The props of ``ClientVpn`` checked as a whole, before anything is built.
 
-One function, ``check_props``: each rule is one ``ClientVpnConfigError`` naming the prop
-and what would be valid (values known only at deploy time are skipped, with a warning
-where it matters). It returns the normalised values the rooms build from: structs given
-as dicts become structs, user-based authentication becomes a list, the client CIDR a
-network. Checks that need the VPC's CIDRs and subnets live with them in ``network``.
+One function, ``check_props`` (with the single-rule checks of ``prop_checks``): each rule
+is one ``ClientVpnConfigError`` naming the prop and what would be valid (values known only
+at deploy time are skipped, with a warning where it matters). It returns the normalised
+values the rooms build from: structs given as dicts become structs, user-based
+authentication becomes a list, the client CIDR a network. Checks that need the VPC's CIDRs
+and subnets live with them in ``network``'s rooms (``vpc_cidrs``, ``associations``).
 """
 
 from __future__ import annotations
@@ -14,18 +15,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aws_cdk import Annotations, Arn, ArnFormat, Stack, Token
+from aws_cdk import Annotations, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from . import posture, validation
+from . import prop_checks, validation
 from .errors import ClientVpnConfigError, checked
 from .ip_address_type import IpAddressType
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .tokens import display, is_lookup_placeholder, known
 from .transit_gateway import TransitGatewayAttachment
-from .transit_gateway import check as check_attachment
 
 T = TypeVar("T")
 
@@ -112,7 +112,7 @@ def check_props(
 ) -> CheckedProps:
     """Check every prop rule that needs no VPC lookup; see the module docstring."""
     path = scope.node.path
-    _check_network(
+    prop_checks.check_network(
         scope,
         vpc=vpc,
         transit_gateway=transit_gateway,
@@ -121,7 +121,7 @@ def check_props(
         max_azs=max_azs,
         authorize_all_users_to_vpc_cidr=authorize_all_users_to_vpc_cidr,
     )
-    overrides = _posture_overrides(
+    overrides = prop_checks.posture_overrides(
         scope,
         device_trust_providers=device_trust_providers,
         authorization_policy=authorization_policy,
@@ -151,7 +151,7 @@ def check_props(
     )
     user_auths = _user_auths(path, user_based_authentication)
     generated_pki = server_certificate_arn is None
-    _check_authentication(
+    prop_checks.check_authentication(
         path,
         generated_pki=generated_pki,
         user_based=bool(user_auths),
@@ -200,7 +200,7 @@ def check_props(
     if handler_name is not None:
         checked(path, "client_connection_handler", validation.connect_handler_name, handler_name)
     if client_connection_handler is not None:
-        _check_handler_home(scope, client_connection_handler)
+        prop_checks.check_handler_home(scope, client_connection_handler)
     if split_tunnel and enforcement and enforcement.enforced is True:
         raise ClientVpnConfigError(
             path,
@@ -222,14 +222,14 @@ def check_props(
         )
     if internet_access_group_id is not None and not internet_access:
         raise ClientVpnConfigError(path, "internet_access_group_id", "needs internet_access=True")
-    _check_client_to_client(
+    prop_checks.check_client_to_client(
         path,
         enabled=client_to_client,
         group_id=client_to_client_group_id,
         traffic=traffic,
         user_based=bool(user_auths),
     )
-    block_ipv6_leak = _ipv6_leak_protection(
+    block_ipv6_leak = prop_checks.ipv6_leak_protection(
         path, ipv6_leak_protection, split_tunnel=split_tunnel, traffic=traffic
     )
     if config_export or generated_pki:
@@ -259,216 +259,8 @@ def check_props(
     )
 
 
-def _check_network(
-    scope: Construct,
-    *,
-    vpc: ec2.IVpc | None,
-    transit_gateway: TransitGatewayAttachment | None,
-    security_groups: Sequence[ec2.ISecurityGroup] | None,
-    vpc_subnets: object | None,
-    max_azs: int | None,
-    authorize_all_users_to_vpc_cidr: bool,
-) -> None:
-    """A VPC or a transit gateway, never both, and the props that only make sense with one.
-
-    EC2 API reference, CreateClientVpnEndpoint: "You cannot specify both
-    TransitGatewayConfiguration and VpcId/SecurityGroupIds"; admin guide (cvpn-tgw.html):
-    "You cannot mix VPC subnet associations and Transit Gateway associations".
-    """
-    path = scope.node.path
-    if max_azs is not None and (isinstance(max_azs, bool) or max_azs < 1):
-        raise ClientVpnConfigError(
-            path, "max_azs", f"is {max_azs!r}; give a number of AZs of 1 or more, or None for all"
-        )
-    if transit_gateway is None:
-        if vpc is None:
-            raise ClientVpnConfigError(
-                path,
-                "vpc",
-                "is required: give the VPC whose subnets the endpoint is associated with, or "
-                "transit_gateway=TransitGatewayAttachment(...) to attach it to a transit gateway",
-            )
-        return
-    given = {
-        "vpc": vpc is not None,
-        "security_groups": bool(security_groups),
-        "vpc_subnets": vpc_subnets is not None,
-        "max_azs": max_azs is not None,
-        "authorize_all_users_to_vpc_cidr": authorize_all_users_to_vpc_cidr,
-    }
-    for prop, is_given in given.items():
-        if is_given:
-            raise ClientVpnConfigError(
-                path,
-                prop,
-                "does not apply with transit_gateway: a transit gateway endpoint has no VPC, "
-                "security groups or subnets (Client VPN refuses VpcId and SecurityGroupIds "
-                "with TransitGatewayConfiguration); choose the AZs in "
-                "TransitGatewayAttachment(availability_zones=...) and authorize the networks "
-                "behind the transit gateway with authorization_rules",
-            )
-    region = Stack.of(scope).region
-    checked(path, "transit_gateway", check_attachment, transit_gateway, region)
-
-
-def _posture_overrides(
-    scope: Construct,
-    *,
-    device_trust_providers: Sequence[DeviceTrustProvider],
-    authorization_policy: AuthorizationPolicy | None,
-    log_authorization_policy_context: bool | None,
-) -> dict[str, Any]:
-    """Device posture, the Cedar policy and the policy context in the connection logs."""
-    path = scope.node.path
-    overrides: dict[str, Any] = {}
-    providers = list(device_trust_providers)
-    if providers:
-        checked(path, "device_trust_providers", posture.trust_providers, providers)
-        overrides["DevicePostureOptions"] = posture.device_posture_options(providers)
-    if authorization_policy is None:
-        if log_authorization_policy_context:
-            raise ClientVpnConfigError(
-                path,
-                "log_authorization_policy_context",
-                "logs the evaluation context of the authorization policy, and there is none; "
-                "give authorization_policy, or leave this prop out",
-            )
-        return overrides
-    text = checked(path, "authorization_policy", posture.policy_text, authorization_policy)
-    checked(path, "authorization_policy", posture.policy_document, text)
-    missing = posture.unconfigured_providers(text, providers)
-    if missing:
-        Annotations.of(scope).add_warning_v2(
-            "constructs-cvpn:policyReadsUnconfiguredProvider",
-            f"authorization_policy reads device signals of {', '.join(missing)} "
-            "(context." + ", context.".join(missing) + "), but device_trust_providers has no "
-            "such provider: those values never exist, so conditions on them never hold. Add "
-            "the provider, or change the policy",
-        )
-    overrides["AuthorizationPolicy"] = posture.authorization_policy(authorization_policy, text)
-    if log_authorization_policy_context is not False:
-        overrides["ConnectionLogOptions.IncludeAuthorizationPolicyContext"] = True
-    return overrides
-
-
-def _check_handler_home(scope: Construct, handler: ec2.IClientVpnConnectionHandler) -> None:
-    """The connect handler must be in the endpoint's account and region.
-
-    Admin guide, "Connection authorization": "The Lambda function must be in the same AWS
-    Region and the same AWS account as the Client VPN endpoint" (qualified functions, a
-    version or an alias, are supported). Checked when the handler's ARN and the stack's
-    environment are known.
-    """
-    arn = handler.function_arn
-    if not known(arn) or not arn.startswith("arn:"):
-        return
-    parts = Arn.split(arn, ArnFormat.COLON_RESOURCE_NAME)
-    stack = Stack.of(scope)
-    for what, theirs, ours in (
-        ("region", parts.region, stack.region),
-        ("account", parts.account, stack.account),
-    ):
-        if theirs and known(theirs) and known(ours) and theirs != ours:
-            raise ClientVpnConfigError(
-                scope.node.path,
-                "client_connection_handler",
-                f"the function {arn} is in {what} {theirs}, the endpoint in {ours}; Client "
-                "VPN only invokes a connect handler in its own account and region",
-            )
-
-
 def _address_type(path: str, prop: str, value: IpAddressType | str | None) -> IpAddressType | None:
     return None if value is None else checked(path, prop, validation.ip_address_type, value)
-
-
-def _check_client_to_client(
-    path: str,
-    *,
-    enabled: bool,
-    group_id: str | None,
-    traffic: IpAddressType,
-    user_based: bool,
-) -> None:
-    """Client-to-client needs an IPv4 client CIDR to route; a group needs AD or SAML."""
-    if group_id is not None and not enabled:
-        raise ClientVpnConfigError(path, "client_to_client_group_id", "needs client_to_client=True")
-    if enabled and not traffic.carries_ipv4:
-        raise ClientVpnConfigError(
-            path,
-            "client_to_client",
-            "routes the client CIDR to the clients, and IPv6-only traffic has none (Amazon "
-            "assigns the clients' IPv6 addresses): use traffic_ip_address_type 'dual-stack' "
-            "with a cidr, or drop client_to_client",
-        )
-    if group_id is not None and not user_based:
-        raise ClientVpnConfigError(
-            path,
-            "client_to_client_group_id",
-            f"names group {group_id!r}, but groups need user-based authentication (Active "
-            "Directory or SAML); omit it to let every client reach the others",
-        )
-
-
-def _ipv6_leak_protection(
-    path: str, value: bool | None, *, split_tunnel: bool, traffic: IpAddressType
-) -> bool:
-    """On by default where it applies: a full tunnel that carries IPv4 only."""
-    applies = not split_tunnel and not traffic.carries_ipv6
-    if value is None:
-        return applies
-    if value and split_tunnel:
-        raise ClientVpnConfigError(
-            path,
-            "ipv6_leak_protection",
-            "applies to full tunnel only: with split_tunnel=True clients send only the "
-            "routed networks through the VPN by design; drop ipv6_leak_protection=True",
-        )
-    if value and traffic.carries_ipv6:
-        raise ClientVpnConfigError(
-            path,
-            "ipv6_leak_protection",
-            f"applies to IPv4-only traffic: with traffic_ip_address_type {traffic.value!r} the "
-            "tunnel carries IPv6 itself; route it with routes and authorization_rules "
-            "(internet_access adds ::/0) and drop ipv6_leak_protection=True",
-        )
-    return value
-
-
-def _check_authentication(
-    path: str,
-    *,
-    generated_pki: bool,
-    user_based: bool,
-    client_certificate_arn: str | None,
-    client_credentials_secret: object | None,
-    users: Sequence[str],
-) -> None:
-    """Certificates given or generated, never a mix; AD/SAML needs a given server cert."""
-    if generated_pki and (client_certificate_arn or client_credentials_secret):
-        prop = "client_certificate_arn" if client_certificate_arn else "client_credentials_secret"
-        raise ClientVpnConfigError(
-            path,
-            prop,
-            "is generated when server_certificate_arn is omitted; give both certificate "
-            "ARNs (and the secret) or neither",
-        )
-    if user_based and generated_pki:
-        raise ClientVpnConfigError(
-            path,
-            "server_certificate_arn",
-            "is required with user_based_authentication (Active Directory or SAML): "
-            "without it the generated PKI would add mutual authentication with per-user "
-            "certificates, and nobody without one could connect; give the ACM ARN of a "
-            "server certificate (and client_certificate_arn for AD or SAML together with "
-            "mutual authentication)",
-        )
-    if users and not generated_pki:
-        raise ClientVpnConfigError(
-            path,
-            "users",
-            "per-user certificates come from the generated PKI; omit "
-            "server_certificate_arn to use it",
-        )
 
 
 def _struct(path: str, prop: str, struct: type[T], value: T | Mapping[str, Any] | None) -> T | None:
@@ -512,80 +304,3 @@ def _function_name(handler: ec2.IClientVpnConnectionHandler | None) -> str | Non
     cfn = handler.node.default_child if isinstance(handler, Construct) else None
     name = getattr(cfn, "function_name", None) or handler.function_name
     return name if isinstance(name, str) and known(name) else None
-
-
-#: Defaults of the props below (``ClientVpn``'s signature uses them).
-DEFAULT_CONFIG_PREFIX = "client-config"
-DEFAULT_CA_VALIDITY_DAYS = 3650
-DEFAULT_CERTIFICATE_VALIDITY_DAYS = 825
-
-
-def check_props_take_effect(
-    scope: Construct,
-    *,
-    generated_pki: bool,
-    config_export: bool,
-    remote_random_label: bool,
-    config_version: str | None,
-    config_bucket: object | None,
-    config_prefix: str,
-    client_credentials_secret: object | None,
-    ca_validity_days: int,
-    server_certificate_validity_days: int,
-    client_certificate_validity_days: int,
-    log_group: logs.ILogGroup | None,
-    log_stream: logs.ILogStream | None,
-) -> None:
-    """Refuse a prop that would be silently ignored: the user believes it applies.
-
-    With given certificates and ``config_export=False`` no file is written, so the props
-    that shape the files do nothing; with given certificates nothing is generated, so the
-    validity props do nothing (a value other than the default is refused). A ``log_stream``
-    must be a stream of the ``log_group`` you bring: the group this construct creates is
-    new, and Client VPN refuses a stream of another group at deploy.
-    """
-    path = scope.node.path
-    if not generated_pki and not config_export:
-        ignored = {
-            "remote_random_label": remote_random_label,
-            "config_version": config_version is not None,
-            "config_bucket": config_bucket is not None,
-            "config_prefix": config_prefix != DEFAULT_CONFIG_PREFIX,
-            "client_credentials_secret": client_credentials_secret is not None,
-        }
-        for prop, given in ignored.items():
-            if given:
-                raise ClientVpnConfigError(
-                    path,
-                    prop,
-                    "shapes the exported configuration file, but config_export=False "
-                    "(with your own certificates) writes none; drop it or turn the export on",
-                )
-    if not generated_pki:
-        defaults = {
-            "ca_validity_days": (ca_validity_days, DEFAULT_CA_VALIDITY_DAYS),
-            "server_certificate_validity_days": (
-                server_certificate_validity_days,
-                DEFAULT_CERTIFICATE_VALIDITY_DAYS,
-            ),
-            "client_certificate_validity_days": (
-                client_certificate_validity_days,
-                DEFAULT_CERTIFICATE_VALIDITY_DAYS,
-            ),
-        }
-        for prop, (value, default) in defaults.items():
-            if value != default:
-                raise ClientVpnConfigError(
-                    path,
-                    prop,
-                    "sets the lifetime of a generated certificate, but server_certificate_arn "
-                    "is given, so nothing is generated; drop it (your certificates' lifetimes "
-                    "are set where you issue them) or omit the certificate ARNs",
-                )
-    if log_stream is not None and log_group is None:
-        raise ClientVpnConfigError(
-            path,
-            "log_stream",
-            "must be a stream of the log_group you bring; with the log group this construct "
-            "creates, leave it out (Client VPN writes to a stream of its own)",
-        )

@@ -43,7 +43,14 @@ from .handler_function import HandlerFunction
 from .handlers.schedule.config import ENV, LOCAL
 from .handlers.schedule.hours import Hours, HoursError
 
-__all__ = ["CHECK_EVERY", "LOCAL", "OffHoursSchedule", "OfficeHours", "ScheduledRoute"]
+__all__ = [
+    "CHECK_EVERY",
+    "LOCAL",
+    "OffHoursSchedule",
+    "OfficeHours",
+    "ScheduledRoute",
+    "new_schedule",
+]
 
 #: How often the check runs: it finishes a run that was cut short and ends a wake.
 CHECK_EVERY = Duration.minutes(15)
@@ -318,3 +325,25 @@ def _placeholders(value: Any) -> Any:
     if isinstance(value, list):
         return [_placeholders(v) for v in value]
     return value
+
+
+def new_schedule(vpn: Any, office_hours: OfficeHours, log_group_base: str) -> OffHoursSchedule:
+    """The reconciler of a ``ClientVpn`` (``vpn``); refused for a transit gateway endpoint."""
+    if not vpn.associated_subnets:
+        raise ClientVpnConfigError(
+            vpn.node.path,
+            "schedule",
+            "a transit gateway endpoint's associations are by Availability Zone; the "
+            "schedule keeps subnet associations only: leave schedule out",
+        )
+    return OffHoursSchedule(
+        vpn,
+        "OffHours",
+        office_hours=office_hours,
+        vpn_id=vpn.vpn_id,
+        endpoint_id=vpn.endpoint_id,
+        endpoint_arn=vpn.endpoint_arn,
+        subnets=vpn.associated_subnets,
+        encryption_key=vpn.encryption_key,
+        log_group_name=f"{log_group_base}/schedule",
+    )

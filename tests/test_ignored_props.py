@@ -3,7 +3,7 @@
 Each of these once built without an error or a warning: most had no effect on the template
 at all (a user who sets the prop believes it applies); ``log_stream`` without ``log_group``
 failed only at deploy. Each is now refused with a ``ClientVpnConfigError`` naming the prop
-(``props.check_props_take_effect``). Each test also checks, if the refusal were removed,
+(``ignored_props.check_props_take_effect``). Each test also checks, if the refusal were removed,
 that the prop really is ignored (the template with and without it is the same), so the
 test documents a real gap, not a guess.
 """

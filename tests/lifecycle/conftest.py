@@ -29,6 +29,7 @@ from .harness import (
     Synthesized,
     World,
     patch_moto_acm,
+    patch_moto_acm_in_use,
     synthesize,
 )
 
@@ -124,6 +125,7 @@ def world(
 
         monkeypatch.setattr(s3_models.S3Backend, "list_object_versions", _patch_moto_s3_versions())
         w = World(synthesized, clock)
+        patch_moto_acm_in_use(monkeypatch, w.ec2)
         w.bootstrap_admin()
         from moto.core.authorization import enable_iam_authentication
 

@@ -103,9 +103,16 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from constructs_cvpn.handlers import cloudformation
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"
-PARTITION = "aws"
+from .client_vpn import ACCOUNT as ACCOUNT
+from .client_vpn import CONFIG_TEMPLATE as CONFIG_TEMPLATE
+from .client_vpn import PARTITION as PARTITION
+from .client_vpn import REGION as REGION
+from .client_vpn import CrlImport as CrlImport
+from .client_vpn import Endpoint as Endpoint
+from .client_vpn import FakeClientVpn as FakeClientVpn
+from .client_vpn import FakeEc2Client as FakeEc2Client
+from .client_vpn import endpoint_not_found as endpoint_not_found
+
 URL_SUFFIX = "amazonaws.com"
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Lifecycle/" + str(uuid.UUID(int=1))
 #: Our handlers' physical id for a failed Create (written here, not imported).
@@ -483,169 +490,6 @@ class KeyPool:
 
 
 # --------------------------------------------------------------------------------------
-# Fake EC2 Client VPN
-# --------------------------------------------------------------------------------------
-
-CONFIG_TEMPLATE = """client
-dev tun
-proto {proto}
-remote {endpoint}.prod.clientvpn.{region}.amazonaws.com {port}
-remote-random-hostname
-resolv-retry infinite
-nobind
-remote-cert-tls server
-cipher AES-256-GCM
-verb 3
-<ca>
-{ca}
-</ca>
-
-
-reneg-sec 0
-"""
-
-
-@dataclass
-class CrlImport:
-    pem: str
-    serials: frozenset[int]
-    number: int | None
-    at: dt.datetime
-
-
-@dataclass
-class Endpoint:
-    endpoint_id: str
-    ca_pem: Callable[[], str]
-    port: int = 443
-    proto: str = "udp"
-    crls: list[CrlImport] = field(default_factory=list)
-    exports: int = 0
-
-    @property
-    def host(self) -> str:
-        return f"{self.endpoint_id}.prod.clientvpn.{REGION}.amazonaws.com"
-
-    @property
-    def arn(self) -> str:
-        return f"arn:{PARTITION}:ec2:{REGION}:{ACCOUNT}:client-vpn-endpoint/{self.endpoint_id}"
-
-
-def endpoint_not_found(operation: str, endpoint_id: str) -> ClientError:
-    return ClientError(
-        {
-            "Error": {
-                "Code": "InvalidClientVpnEndpointId.NotFound",
-                "Message": f"Endpoint {endpoint_id} does not exist",
-            },
-            "ResponseMetadata": {"HTTPStatusCode": 400},
-        },
-        operation,
-    )
-
-
-class FakeClientVpn:
-    """The Client VPN endpoints of the account (moto has no Client VPN)."""
-
-    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
-        self.endpoints: dict[str, Endpoint] = {}
-        self.deleted: dict[str, Endpoint] = {}
-        self._clock = clock
-        self._counter = 0
-        self.lock = threading.Lock()
-
-    def create(self, ca_pem: Callable[[], str], *, port: int = 443, proto: str = "udp") -> Endpoint:
-        self._counter += 1
-        endpoint_id = f"cvpn-endpoint-{self._counter:017x}"
-        endpoint = Endpoint(endpoint_id, ca_pem, port=port, proto=proto)
-        self.endpoints[endpoint_id] = endpoint
-        return endpoint
-
-    def delete(self, endpoint_id: str) -> None:
-        self.deleted[endpoint_id] = self.endpoints.pop(endpoint_id)
-
-    def get(self, endpoint_id: str) -> Endpoint:
-        found = self.endpoints.get(endpoint_id) or self.deleted.get(endpoint_id)
-        assert found is not None, endpoint_id
-        return found
-
-    def client_for(self, checker: Callable[[str, Request], None]) -> FakeEc2Client:
-        return FakeEc2Client(self, checker)
-
-
-class FakeEc2Client:
-    """What a handler sees as ``client("ec2")``: the two Client VPN calls, IAM-checked."""
-
-    def __init__(self, fake: FakeClientVpn, checker: Callable[[str, Request], None]) -> None:
-        self._fake = fake
-        self._check = checker
-
-    def _endpoint(self, operation: str, action: str, endpoint_id: str) -> Endpoint:
-        arn = f"arn:{PARTITION}:ec2:{REGION}:{ACCOUNT}:client-vpn-endpoint/{endpoint_id}"
-        self._check(operation, Request(f"ec2:{action}", arn))
-        found = self._fake.endpoints.get(endpoint_id)
-        if found is None:
-            raise endpoint_not_found(operation, endpoint_id)
-        return found
-
-    def export_client_vpn_client_configuration(
-        self, *, ClientVpnEndpointId: str, **_: Any
-    ) -> dict[str, Any]:
-        op = "ExportClientVpnClientConfiguration"
-        endpoint = self._endpoint(op, op, ClientVpnEndpointId)
-        with self._fake.lock:
-            endpoint.exports += 1
-        text = CONFIG_TEMPLATE.format(
-            proto=endpoint.proto,
-            endpoint=endpoint.endpoint_id,
-            region=REGION,
-            port=endpoint.port,
-            ca=endpoint.ca_pem().strip(),
-        )
-        return {"ClientConfiguration": text, "ResponseMetadata": {"HTTPStatusCode": 200}}
-
-    def import_client_vpn_client_certificate_revocation_list(
-        self,
-        *,
-        ClientVpnEndpointId: str,
-        CertificateRevocationList: str,
-        **_: Any,
-    ) -> dict[str, Any]:
-        op = "ImportClientVpnClientCertificateRevocationList"
-        endpoint = self._endpoint(op, op, ClientVpnEndpointId)
-        crl = x509.load_pem_x509_crl(CertificateRevocationList.encode())
-        ca = x509.load_pem_x509_certificate(endpoint.ca_pem().encode())
-        if crl.issuer != ca.subject or not crl.is_signature_valid(ca.public_key()):  # type: ignore[arg-type]
-            raise ClientError(
-                {
-                    "Error": {
-                        "Code": "InvalidParameterValue",
-                        "Message": "The CRL is not signed by the endpoint's client root CA",
-                    }
-                },
-                op,
-            )
-        try:
-            number: int | None = crl.extensions.get_extension_for_class(
-                x509.CRLNumber
-            ).value.crl_number
-        except x509.ExtensionNotFound:
-            number = None
-        record = CrlImport(
-            pem=CertificateRevocationList,
-            serials=frozenset(r.serial_number for r in crl),
-            number=number,
-            at=self._fake._clock(),
-        )
-        with self._fake.lock:
-            endpoint.crls.append(record)
-        return {"Return": True, "ResponseMetadata": {"HTTPStatusCode": 200}}
-
-    def __getattr__(self, name: str) -> Any:
-        raise NotModelledError(f"the fake EC2 client has no {name}")
-
-
-# --------------------------------------------------------------------------------------
 # The .ovpn files and the end state
 # --------------------------------------------------------------------------------------
 
@@ -837,6 +681,44 @@ Fault = Callable[[str, str, Mapping[str, Any]], None]
 """``fault(handler type, operation, params)``: raise to make that call fail."""
 
 
+class Killed(BaseException):
+    """The Lambda run was killed (timeout, out of memory): a ``BaseException`` the handlers'
+    ``except Exception`` cannot catch. Raised by :class:`Killer`, at the chosen call and at
+    every later call of the same run, so that no clean-up reaches AWS either."""
+
+
+class Killer:
+    """A fault that kills a run of ``type_`` at its ``at``-th AWS call (1-based).
+
+    That call does not happen, nor does any later call of the run (each raises
+    :class:`Killed` again; ``after`` lists them: the clean-up a real kill never runs).
+    :attr:`fired` names the call killed; :meth:`stop` ends the kill (the next run lives).
+    """
+
+    def __init__(self, type_: str, at: int) -> None:
+        self.type_, self.at = type_, at
+        self.seen = 0
+        self.fired = ""
+        self.after: list[str] = []
+        self.active = True
+        self._lock = threading.Lock()
+
+    def __call__(self, type_: str, op: str, params: Mapping[str, Any]) -> None:
+        if type_ != self.type_ or not self.active:
+            return
+        with self._lock:
+            if self.fired:
+                self.after.append(op)
+                raise Killed(op)
+            self.seen += 1
+            if self.seen == self.at:
+                self.fired = op
+                raise Killed(op)
+
+    def stop(self) -> None:
+        self.active = False
+
+
 class Clock:
     """The handlers' time, movable and virtual.
 
@@ -892,7 +774,7 @@ class World:
     def __init__(self, synthesized: Synthesized, clock: Clock) -> None:
         self.synth = synthesized
         self.clock = clock
-        self.ec2 = FakeClientVpn(clock.now)
+        self.ec2 = FakeClientVpn(clock.now, acm=lambda: self.admin("acm"))
         self.refs = Refs()
         self.faults: list[Fault] = []
         self.handlers: dict[str, Handler] = {}
@@ -991,7 +873,13 @@ class World:
                 )
 
     def create_endpoint(self, ca_pem: Callable[[], str], **kwargs: Any) -> Endpoint:
-        """A new endpoint; every template's endpoint ``Ref`` now resolves to it."""
+        """A new endpoint; every template's endpoint ``Ref`` now resolves to it. With an
+        Authority deployed, its server certificate ARN (also the client root chain) is the
+        endpoint's, and the fake Client VPN reads both from ACM."""
+        logical_id, _ = self.synth.pki.custom_resource(AUTHORITY)
+        arn = self.refs.attrs.get((logical_id, "ServerCertificateArn"))
+        if arn and "server_arn" not in kwargs:
+            kwargs = {**kwargs, "server_arn": arn, "root_arn": arn}
         endpoint = self.ec2.create(ca_pem, **kwargs)
         self.use_endpoint(endpoint)
         return endpoint
@@ -1090,7 +978,16 @@ class World:
     def _new_client(self, type_: str, service: str) -> Any:
         handler = self.handlers[type_]
         if service == "ec2":
-            return self.ec2.client_for(lambda op, req: self._check(handler, op, req))
+
+            def ec2_fault(op: str, params: Mapping[str, Any]) -> None:
+                with self._lock:
+                    handler.calls.append(f"ec2:{op}")
+                for fault in list(self.faults):
+                    fault(type_, op, params)
+
+            return self.ec2.client_for(
+                lambda op, action, arn: self._check(handler, op, Request(action, arn)), ec2_fault
+            )
         c = boto3.client(
             service,
             region_name=REGION,
@@ -1403,6 +1300,27 @@ def patch_moto_acm(monkeypatch: Any, clock: Clock) -> None:
     monkeypatch.setattr(models, "utcnow", lambda: clock.now().replace(tzinfo=None))
 
 
+def patch_moto_acm_in_use(monkeypatch: Any, fake: FakeClientVpn) -> None:
+    """ACM refuses to delete a certificate a live endpoint uses (moto deletes it):
+    ``ResourceInUseException`` (ACM API reference, DeleteCertificate)."""
+    from moto.acm import models
+    from moto.acm.exceptions import AWSError
+
+    class InUse(AWSError):
+        TYPE = "ResourceInUseException"
+
+    original = models.AWSCertificateManagerBackend.delete_certificate
+
+    def delete_certificate(self: Any, arn: str) -> None:
+        if fake.uses(arn):
+            raise InUse(message=f"Certificate {arn} is in use")
+        original(self, arn)
+
+    monkeypatch.setattr(
+        models.AWSCertificateManagerBackend, "delete_certificate", delete_certificate
+    )
+
+
 # --------------------------------------------------------------------------------------
 # The CloudFormation driver (through the handlers' own answering code)
 # --------------------------------------------------------------------------------------
@@ -1417,6 +1335,8 @@ class Response:
     physical_id: str
     data: dict[str, Any] = field(default_factory=dict)
     error: BaseException | None = None
+    killed: bool = False
+    """The run was killed: no answer reached CloudFormation."""
 
     def __post_init__(self) -> None:
         if self.ok:
@@ -1487,6 +1407,8 @@ class Cfn:
         if "ResponseURL" not in event:
             try:
                 out = recording(event, self.context_factory())
+            except Killed as err:
+                return Response(request_type, False, "", error=err, killed=True)
             except Exception as err:
                 pid = str(event.get("PhysicalResourceId"))
                 return Response(request_type, False, pid, error=err)
@@ -1498,7 +1420,11 @@ class Cfn:
         answer_with = cloudformation.answering(
             recording, put=lambda _url, body: answers.append(json.loads(body))
         )
-        answer_with(copy.deepcopy(dict(event)), self.context_factory())
+        try:
+            answer_with(copy.deepcopy(dict(event)), self.context_factory())
+        except Killed as err:
+            assert not answers, "a killed run answered CloudFormation"
+            return Response(request_type, False, "", error=err, killed=True)
         if len(self.events) == before:
             self.events.append(
                 {
@@ -1524,9 +1450,17 @@ class Cfn:
     def create(self, props: Mapping[str, Any]) -> Response:
         """A Create; if it fails, CloudFormation's rollback Delete of its physical id."""
         response = self.send(self._event("Create", props))
-        if not response.ok:
+        if response.killed:
+            # No answer: after ServiceTimeout CloudFormation fails the Create and sends a
+            # Delete with a physical id it generated (cloudformation-coverage-roadmap#1814).
+            self.delete(props, self.generated_id())
+        elif not response.ok:
             self.delete(props, response.physical_id)
         return response
+
+    def generated_id(self) -> str:
+        """A physical id as CloudFormation generates one (stack, logical id, random)."""
+        return f"Lifecycle-{self.logical_id}-{uuid.uuid4().hex[:12].upper()}"
 
     def update(
         self,

@@ -32,7 +32,15 @@ from constructs_cvpn.handlers.schedule import aws as schedule_aws
 from constructs_cvpn.handlers.schedule import index
 
 from .fake_network import FakeCloudFormation, FakeEc2, FakeEndpoint, FakeSsm, Fault
-from .harness import STACK_ID, Clock, LambdaContext, PolicyChecker, Refs, StackTemplate, resolve
+from .harness import (
+    STACK_ID,
+    Clock,
+    LambdaContext,
+    PolicyChecker,
+    Refs,
+    StackTemplate,
+    resolve,
+)
 
 SCHEDULE = "Custom::ClientVpnSchedule"
 ENDPOINT_ID = "cvpn-endpoint-0000000000000000a"
@@ -169,10 +177,6 @@ class VirtualClock(Clock):
     def set(self, when: dt.datetime) -> None:
         assert when >= self.now(), "the clock only moves forward"
         self.offset = when - self.start
-
-
-class Killed(BaseException):
-    """The Lambda dies here: no ``except Exception`` sees it, nothing after it runs."""
 
 
 @dataclass

@@ -616,6 +616,8 @@ def test_foreign_certificate_with_our_tag_is_neither_reused_nor_deleted(
     assert stack.authority.renew(stack.authority_props, stack.authority_pid).ok
     unchanged()
     assert stack.users.delete(stack.users_props, stack.users_pid).ok
+    assert world.endpoint is not None
+    world.ec2.delete(world.endpoint.endpoint_id)  # before the CA, as CloudFormation does
     deleted = stack.authority.delete(stack.authority_props, stack.authority_pid)
     assert deleted.ok, repr(deleted.error)
     left = {c["CertificateArn"] for c in admin.list_certificates()["CertificateSummaryList"]}

@@ -267,6 +267,8 @@ def test_delete(stack: PkiStack, world: World) -> None:
     assert end.user_keys_in_any_version() == set()
     assert end.versions_holding_a_private_key() == []
     assert end.revoked() == revoked, "the ledger lives with the CA: a Users delete keeps it"
+    assert world.endpoint is not None
+    world.ec2.delete(world.endpoint.endpoint_id)  # CloudFormation deletes it before the CA
     deleted = stack.authority.delete(stack.authority_props, stack.authority_pid)
     assert deleted.ok, repr(deleted.error)
     described = world.admin("secretsmanager").describe_secret(SecretId=stack.authority_pid)
@@ -312,8 +314,8 @@ def test_destroy_then_deploy(stack: PkiStack, world: World, authority: Cfn, user
     old_files = first.users()
     old_secret = stack.authority_pid
     assert stack.users.delete(stack.users_props, stack.users_pid).ok
-    assert stack.authority.delete(stack.authority_props, stack.authority_pid).ok
     world.ec2.delete(world.endpoint.endpoint_id if world.endpoint else "")
+    assert stack.authority.delete(stack.authority_props, stack.authority_pid).ok
     again = PkiStack(world, authority, users)
     response = again.deploy(["alice", "bob"])
     assert response.ok, repr(response.error)

@@ -21,11 +21,11 @@ from botocore.exceptions import ClientError
 from constructs_cvpn.handlers.schedule.index import EventError
 
 from .fake_network import CONCURRENT_LIMIT, error
+from .harness import Killed
 from .schedule_world import (
     ENDPOINT_ID,
     SUBNETS,
     V2_CIDR,
-    Killed,
     ScheduleWorld,
     Versions,
     VirtualClock,

@@ -39,6 +39,8 @@ from constructs_cvpn.handlers.pki import aws, certs
 from constructs_cvpn.handlers.pki import clock as pki_clock
 from constructs_cvpn.handlers.pki.state import CaBundle
 
+from ..s3_model import ConditionalWrites
+
 REGION: Final = "eu-west-1"
 ENDPOINT_ID = "cvpn-endpoint-0123456789abcdef0"
 BUCKET = "cvpn-configs"
@@ -234,6 +236,14 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, clock: Clock, fast_keys: KeyPool) -
 
 
 @pytest.fixture
+def s3_model(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> ConditionalWrites:
+    """S3 conditional writes made atomic, with 409s and a pause point (tests/s3_model.py)."""
+    model = ConditionalWrites()
+    model.install(monkeypatch)
+    return model
+
+
+@pytest.fixture
 def kms_key(aws_env: None) -> str:
     return str(boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"])
 
@@ -299,6 +309,25 @@ def ec2(aws_env: None) -> Iterator[Ec2Stub]:
     with stub.stubber:
         yield stub
     stub.stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def ca_secret(kms_key: str, bucket: str) -> str:
+    """The physical id (secret ARN) of a created ``Kind=Authority`` resource."""
+    from constructs_cvpn.handlers.pki import index
+
+    event = {
+        "RequestType": "Create",
+        "RequestId": REQUEST_ID,
+        "ResourceProperties": authority_props(kms_key),
+    }
+    return str(index.on_event(event)["PhysicalResourceId"])
+
+
+@pytest.fixture
+def config(ca_secret: str) -> str:
+    """What the endpoint's export returns, with the CA of ``ca_secret``."""
+    return export_config(read_bundle().ca_cert_pem)
 
 
 READER_ROLES = [

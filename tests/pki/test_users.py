@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from constructs_cvpn.handlers.pki import aws, certs, index, users
+from constructs_cvpn.handlers.pki import aws, certs, index, lease, store, users
 from constructs_cvpn.handlers.pki import clock as pki_clock
 from constructs_cvpn.handlers.pki.ledger import Ledger, LedgerFullError
 
@@ -37,7 +37,6 @@ from .conftest import (
     BUCKET,
     ENDPOINT_ID,
     REGION,
-    REQUEST_ID,
     Clock,
     Ec2Stub,
     KeyPool,
@@ -50,21 +49,6 @@ from .conftest import (
 PREFIX = "cvpn/VpnA1B2C3D4/"
 STATE_KEY = f"{PREFIX}state.json"
 OTHER_ENDPOINT = "cvpn-endpoint-0fedcba9876543210"
-
-
-@pytest.fixture
-def ca_secret(kms_key: str, bucket: str) -> str:
-    event = {
-        "RequestType": "Create",
-        "RequestId": REQUEST_ID,
-        "ResourceProperties": authority_props(kms_key),
-    }
-    return str(index.on_event(event)["PhysicalResourceId"])
-
-
-@pytest.fixture
-def config(ca_secret: str) -> str:
-    return export_config(read_bundle().ca_cert_pem)
 
 
 def _props(kms_key: str, ca_secret: str, names: list[str], **extra: Any) -> dict[str, Any]:
@@ -818,7 +802,7 @@ def test_a_run_waits_while_another_run_holds_the_lease(
 ) -> None:
     run(["alice"], request="Create")
     _hold_lease("another-run", clock.now() + dt.timedelta(minutes=10))
-    monkeypatch.setattr(users, "POLL_SECONDS", 0.05)
+    monkeypatch.setattr(lease, "POLL_SECONDS", 0.05)
     caplog.set_level(logging.INFO)
     released: dict[str, float] = {}
     exported: list[float] = []
@@ -920,7 +904,7 @@ def _deadline_after(monkeypatch: pytest.MonkeyPatch, calls: int) -> None:
         seen["n"] += 1
         return seen["n"] > calls
 
-    monkeypatch.setattr(users, "_S3_THREADS", 1)
+    monkeypatch.setattr(store, "S3_THREADS", 1)
     monkeypatch.setattr(pki_clock.Deadline, "near", near)
 
 

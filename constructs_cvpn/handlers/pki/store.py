@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -22,11 +25,14 @@ __all__ = [
     "ConflictError",
     "Object",
     "delete_all_versions",
+    "parallel",
     "purge_older_versions",
     "read",
     "write",
 ]
 
+S3_THREADS = 16
+"""How many S3 calls :func:`parallel` makes at once."""
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 _CONFLICT = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 
@@ -107,6 +113,13 @@ def write(
             ) from None
         raise
     return Object(body=body, etag=str(out.get("ETag", "")))
+
+
+def parallel(fn: Callable[[str], Any], names: Iterable[str]) -> dict[str, Any]:
+    """``{name: fn(name)}``, with up to :data:`S3_THREADS` calls at once."""
+    names = list(names)
+    with ThreadPoolExecutor(S3_THREADS) as pool:
+        return dict(zip(names, pool.map(fn, names), strict=True))
 
 
 def _versions(bucket: str, key: str) -> list[tuple[str, bool]]:

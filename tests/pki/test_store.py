@@ -1,0 +1,181 @@
+"""Conditional writes of the PKI handlers (store.write, the revocation ledger) against S3's
+documented semantics (tests/s3_model.py: atomic compare-and-set, 412, 409, 404).
+
+Oracles: what S3 documents for PutObject with ``If-Match`` / ``If-None-Match``, and the
+bytes a second, independent client reads back. The model's log shows which condition each
+write carried, without trusting the code under test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from typing import Any
+
+import boto3
+import pytest
+
+from constructs_cvpn.handlers.pki import store
+from constructs_cvpn.handlers.pki.ledger import Ledger
+
+from ..s3_model import ConditionalWrites
+from .conftest import BUCKET, REGION
+
+KEY = "cvpn/p/state.json"
+LEDGER_KEY = "cvpn/p/revocations/0123456789abcdef.json"
+CA_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ca-0123456789abcdef-AbCdEf"
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+
+
+def _s3() -> Any:
+    return boto3.client("s3", region_name=REGION)
+
+
+def _body(key: str = KEY) -> bytes:
+    return bytes(_s3().get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def _write(body: bytes, kms_key: str, **condition: Any) -> store.Object:
+    return store.write(
+        BUCKET, KEY, body, kms_key_arn=kms_key, content_type="application/json", **condition
+    )
+
+
+# -- store.write -------------------------------------------------------------------------
+
+
+def test_a_write_on_a_stale_etag_loses_and_keeps_the_newer_object(
+    s3_model: ConditionalWrites, bucket: str, kms_key: str
+) -> None:
+    first = _write(b"v1", kms_key, if_none_match=True)
+    _s3().put_object(Bucket=BUCKET, Key=KEY, Body=b"another run's")  # another writer
+    with pytest.raises(store.ConflictError, match="changed by another run"):
+        _write(b"stale", kms_key, if_match=first.etag)
+    assert _body() == b"another run's"
+    mine = [p for p in s3_model.puts(KEY) if p.if_match]
+    assert [(p.if_match, p.outcome) for p in mine] == [(first.etag, "412")]
+
+
+def test_a_create_on_an_existing_object_loses(
+    s3_model: ConditionalWrites, bucket: str, kms_key: str
+) -> None:
+    _s3().put_object(Bucket=BUCKET, Key=KEY, Body=b"there first")
+    with pytest.raises(store.ConflictError):
+        _write(b"mine", kms_key, if_none_match=True)
+    assert _body() == b"there first"
+    assert [p.outcome for p in s3_model.puts(KEY) if p.if_none_match == "*"] == ["412"]
+
+
+def test_an_update_of_a_deleted_object_loses(
+    s3_model: ConditionalWrites, bucket: str, kms_key: str
+) -> None:
+    first = _write(b"v1", kms_key, if_none_match=True)
+    _s3().delete_object(Bucket=BUCKET, Key=KEY)
+    with pytest.raises(store.ConflictError):
+        _write(b"v2", kms_key, if_match=first.etag)  # S3: 404 NoSuchKey
+    assert "Contents" not in _s3().list_objects_v2(Bucket=BUCKET)
+
+
+def test_a_409_conflict_is_a_lost_race_too(
+    s3_model: ConditionalWrites, bucket: str, kms_key: str
+) -> None:
+    first = _write(b"v1", kms_key, if_none_match=True)
+    s3_model.conflict(KEY)
+    with pytest.raises(store.ConflictError):
+        _write(b"v2", kms_key, if_match=first.etag)
+    assert _body() == b"v1"
+    assert _write(b"v2", kms_key, if_match=first.etag).etag  # the retry S3 asks for works
+    assert _body() == b"v2"
+
+
+def test_two_writers_in_flight_on_one_etag_one_wins(
+    s3_model: ConditionalWrites, bucket: str, kms_key: str
+) -> None:
+    first = _write(b"v1", kms_key, if_none_match=True)
+    gate = s3_model.pause(KEY)
+    outcome: dict[str, str] = {}
+
+    def slow_writer() -> None:
+        try:
+            _write(b"slow", kms_key, if_match=first.etag)
+            outcome["slow"] = "written"
+        except store.ConflictError:
+            outcome["slow"] = "lost"
+
+    worker = threading.Thread(target=slow_writer)
+    worker.start()
+    gate.wait_reached(worker)  # it read v1's ETag and is uploading
+    _write(b"fast", kms_key, if_match=first.etag)
+    gate.release()
+    worker.join()
+    assert outcome == {"slow": "lost"}
+    assert _body() == b"fast"
+
+
+# -- the revocation ledger -----------------------------------------------------------------
+
+
+def _ledger() -> Ledger:
+    return Ledger.load(BUCKET, LEDGER_KEY, CA_ARN)
+
+
+def _revoke(ledger: Ledger, serial: str) -> None:
+    later = (NOW + dt.timedelta(days=90)).isoformat()
+    ledger.revoke(serial, not_after=later, user=f"user-{serial}", now=NOW)
+
+
+def _stored_serials() -> set[str]:
+    data = json.loads(_body(LEDGER_KEY))
+    return {e["serial"] for e in data["entries"]}
+
+
+def test_two_runs_creating_the_ledger_at_once_lose_no_revocation(
+    s3_model: ConditionalWrites, bucket: str, kms_key: str
+) -> None:
+    """Both read "no ledger"; the second to finish must not overwrite the first's ledger."""
+    a, b = _ledger(), _ledger()
+    assert a.etag is None and b.etag is None
+    _revoke(a, "0a")
+    _revoke(b, "0b")
+    gate = s3_model.pause(LEDGER_KEY)
+    lost: list[BaseException] = []
+
+    def save_a() -> None:
+        try:
+            a.save(BUCKET, LEDGER_KEY, kms_key)
+        except store.ConflictError as err:
+            lost.append(err)
+
+    worker = threading.Thread(target=save_a)
+    worker.start()
+    gate.wait_reached(worker)
+    b.save(BUCKET, LEDGER_KEY, kms_key)
+    gate.release()
+    worker.join()
+    assert len(lost) == 1, "the second first-save overwrote the ledger"
+    assert _stored_serials() == {"0b"}
+    # The loser starts again from what is stored: both revocations are kept.
+    again = _ledger()
+    _revoke(again, "0a")
+    again.save(BUCKET, LEDGER_KEY, kms_key)
+    assert _stored_serials() == {"0a", "0b"}
+    first_saves = [p for p in s3_model.puts(LEDGER_KEY)][:2]
+    assert all(p.if_none_match == "*" and not p.if_match for p in first_saves)
+
+
+def test_an_update_of_the_ledger_on_a_stale_read_loses(
+    s3_model: ConditionalWrites, bucket: str, kms_key: str
+) -> None:
+    seed = _ledger()
+    _revoke(seed, "01")
+    seed.save(BUCKET, LEDGER_KEY, kms_key)
+    a, b = _ledger(), _ledger()
+    _revoke(a, "0a")
+    _revoke(b, "0b")
+    a.save(BUCKET, LEDGER_KEY, kms_key)
+    with pytest.raises(store.ConflictError):
+        b.save(BUCKET, LEDGER_KEY, kms_key)
+    assert _stored_serials() == {"01", "0a"}
+    updates = [p for p in s3_model.puts(LEDGER_KEY) if p.if_match]
+    assert [p.outcome for p in updates] == ["200", "412"]
