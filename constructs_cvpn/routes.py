@@ -20,7 +20,7 @@ from . import quotas, validation
 from .errors import ClientVpnConfigError, checked
 from .ip_address_type import IpAddressType
 from .lanes import Mutations
-from .schedule import LOCAL, OffHoursSchedule, ScheduledRoute
+from .schedule import LOCAL_INDEX, OffHoursSchedule, ScheduledRoute
 from .security_group import ANYWHERE
 from .tokens import id_part, slug, stable
 from .transit_gateway import TransitGatewayAttachment
@@ -98,7 +98,8 @@ class Routes:
                 )
             self._keys.add(key)
             if self.schedule is not None:
-                self.schedule.add_route(ScheduledRoute(cidr, target.subnet_id, description or ""))
+                index = self.schedule.subnet_index(target.subnet_id)
+                self.schedule.add_route(ScheduledRoute(cidr, index, description or ""))
                 continue
             route = self._mutations.endpoint.add_route(
                 f"Route-{id_part(self._vpn, cidr)}-"
@@ -126,7 +127,7 @@ class Routes:
         key = (stable(self._vpn, client_cidr), "local")
         self._keys.add(key)
         if self.schedule is not None:
-            self.schedule.add_route(ScheduledRoute(client_cidr, LOCAL, description))
+            self.schedule.add_route(ScheduledRoute(client_cidr, LOCAL_INDEX, description))
             return
         route = self._mutations.endpoint.add_route(
             f"Route-{id_part(self._vpn, client_cidr)}-local",

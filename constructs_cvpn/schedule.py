@@ -40,12 +40,12 @@ from constructs import Construct
 
 from .errors import ClientVpnConfigError
 from .handler_function import HandlerFunction
-from .handlers.schedule.config import ENV, LOCAL
+from .handlers.schedule.config import ENV
 from .handlers.schedule.hours import Hours, HoursError
 
 __all__ = [
     "CHECK_EVERY",
-    "LOCAL",
+    "LOCAL_INDEX",
     "OffHoursSchedule",
     "OfficeHours",
     "ScheduledRoute",
@@ -60,6 +60,8 @@ HANDLER_TIMEOUT = Duration.minutes(12)
 SERVICE_TIMEOUT = Duration.minutes(14)
 #: Lambda's limit on the environment (all variables together).
 ENV_LIMIT_BYTES = 4096
+#: ``ScheduledRoute.subnet`` of the client-to-client route (target ``local``).
+LOCAL_INDEX = -1
 #: The longest wake ``max_wake_hours`` allows.
 MAX_WAKE_HOURS = 24
 
@@ -104,10 +106,11 @@ class OfficeHours:
 
 @dataclass(frozen=True)
 class ScheduledRoute:
-    """A route the reconciler keeps: ``cidr`` through ``subnet_id`` (or ``"local"``)."""
+    """A route the reconciler keeps: ``cidr`` through ``subnet`` (an index into the
+    subnets, or ``LOCAL_INDEX`` for the client CIDR's ``local`` target)."""
 
     cidr: str
-    subnet_id: str
+    subnet: int
     description: str = ""
 
 
@@ -158,16 +161,14 @@ class OffHoursSchedule(Construct):
             "stop": hours.stop,
         }
         subnet_ids = [s.subnet_id for s in subnets]
+        self._subnet_keys = [stack.resolve(s) for s in subnet_ids]
 
         def desired() -> dict[str, Any]:
             return {
                 "endpoint_id": endpoint_id,
                 "stack_id": Aws.STACK_ID,
                 "subnets": subnet_ids,
-                "routes": [
-                    {"cidr": r.cidr, "subnet": r.subnet_id, "description": r.description}
-                    for r in self.routes
-                ],
+                "routes": [[r.cidr, r.subnet, r.description] for r in self.routes],
                 "hours": hours_doc,
                 "wake_parameter": self.wake_parameter,
                 "max_wake_hours": office_hours.max_wake_hours,
@@ -281,6 +282,10 @@ class OffHoursSchedule(Construct):
                     ),
                 ),
             )
+
+    def subnet_index(self, subnet_id: str) -> int:
+        """The index of an associated subnet (by its resolved id or token)."""
+        return self._subnet_keys.index(Stack.of(self).resolve(subnet_id))
 
     def add_route(self, route: ScheduledRoute) -> None:
         """Keep ``route`` too; a ``ClientVpnConfigError`` when the desired set outgrows

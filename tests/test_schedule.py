@@ -104,8 +104,8 @@ def test_the_desired_set_holds_no_phase_and_equals_the_functions_configuration(
         "stop": "20:00",
     }
     assert len(desired["subnets"]) == 2
-    routes = {(r["cidr"], r["subnet"]) for r in desired["routes"]}
     subnets = desired["subnets"]
+    routes = {(cidr, "local" if i == -1 else subnets[i]) for cidr, i, _ in desired["routes"]}
     assert routes == {("10.100.0.0/22", "local")} | {
         (cidr, subnet) for cidr in ("172.16.0.0/16", "192.168.0.0/16") for subnet in subnets
     }

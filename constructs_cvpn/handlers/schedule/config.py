@@ -7,8 +7,9 @@ and ``cvpn wake`` all reconcile this one desired set (``cvpn wake`` may only say
 hours, at most ``max_wake_hours``).
 
 Fields: ``endpoint_id``; ``stack_id`` (the stack the endpoint is in); ``subnets`` (the
-target networks, one per AZ); ``routes`` (each ``{"cidr", "subnet", "description"}``,
-``subnet`` one of ``subnets`` or ``"local"`` for the client-to-client route); ``hours``
+target networks, one per AZ); ``routes`` (each ``[cidr, subnet, description]``, ``subnet``
+an index into ``subnets`` or ``-1`` for the client-to-client route's ``local``: compact,
+since Lambda's environment holds 4 KB); ``hours``
 (``time_zone``, ``days``, ``start``, ``stop``, see :class:`.hours.Hours`);
 ``wake_parameter`` (the SSM parameter holding the wake-until time); ``max_wake_hours``.
 """
@@ -60,8 +61,12 @@ class Config:
                 stack_id=str(raw["stack_id"]),
                 subnets=tuple(str(s) for s in raw["subnets"]),
                 routes=tuple(
-                    Route(str(r["cidr"]), str(r["subnet"]), str(r.get("description") or ""))
-                    for r in raw["routes"]
+                    Route(
+                        str(cidr),
+                        LOCAL if index == -1 else str(raw["subnets"][int(index)]),
+                        str(description or ""),
+                    )
+                    for cidr, index, description in raw["routes"]
                 ),
                 hours=Hours(
                     str(hours["time_zone"]),
@@ -72,7 +77,7 @@ class Config:
                 wake_parameter=str(raw["wake_parameter"]),
                 max_wake_hours=int(raw["max_wake_hours"]),
             )
-        except (KeyError, TypeError, ValueError) as err:
+        except (KeyError, IndexError, TypeError, ValueError) as err:
             raise ConfigError(f"{ENV} is not a valid schedule configuration: {err}") from None
         for route in config.routes:
             if route.subnet != LOCAL and route.subnet not in config.subnets:
