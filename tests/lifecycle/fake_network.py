@@ -319,7 +319,7 @@ class FakeCloudFormation:
 
     def __init__(self, stack_id: str, policy: PolicyChecker) -> None:
         self.stack_id = stack_id
-        self.status = "UPDATE_IN_PROGRESS"
+        self.status = "UPDATE_COMPLETE"
         self.policy = policy
 
     def describe_stacks(self, *, StackName: str) -> dict[str, Any]:

@@ -224,9 +224,18 @@ class ScheduleWorld:
         return LambdaContext(self.deployed.timeout, self.clock.monotonic)
 
     def request(
-        self, request_type: str, *, old: Deployed | None = None, physical_id: str | None = None
+        self,
+        request_type: str,
+        *,
+        old: Deployed | None = None,
+        physical_id: str | None = None,
+        stack_status: str | None = None,
     ) -> dict[str, Any] | None:
-        """A CloudFormation request; returns the response PUT (None if the run died)."""
+        """A CloudFormation request; returns the response PUT (None if the run died).
+
+        The stack is ``stack_status`` during the request (default: ``UPDATE_IN_PROGRESS``
+        for Create and Update, as set by the test for Delete) and ``UPDATE_COMPLETE``
+        after a Create or Update that answered."""
         assert self.deployed is not None
         event: dict[str, Any] = {
             "RequestType": request_type,
@@ -241,9 +250,15 @@ class ScheduleWorld:
             event["OldResourceProperties"] = old.properties
         if request_type != "Create":
             event["PhysicalResourceId"] = physical_id or ENDPOINT_ID
+        if stack_status is not None or request_type != "Delete":
+            self.cfn.status = stack_status or "UPDATE_IN_PROGRESS"
         before = len(self.responses)
         index.handler(event, self.context())
-        return self.responses[-1] if len(self.responses) > before else None
+        if len(self.responses) == before:
+            return None
+        if request_type != "Delete":
+            self.cfn.status = "UPDATE_COMPLETE"
+        return self.responses[-1]
 
     def scheduled(self, name: str) -> Any:
         """EventBridge Scheduler delivers the template's Input for schedule ``name``."""

@@ -144,7 +144,8 @@ def test_route_removed_by_a_deploy_is_deleted(world: ScheduleWorld, versions: Ve
 
 def test_schedule_flip_during_a_deploy_follows_the_clock(world: ScheduleWorld) -> None:
     """A Create starts at 19:58; associating takes 4 minutes; at 20:00 the sleep schedule
-    runs while the Create still waits. The Create sees the new phase and sleeps too."""
+    runs while the Create still waits (and leaves the stack to the deploy). The Create sees
+    the new phase and sleeps."""
     world.clock.set(berlin(8, 19, 58))
     fired = []
 
@@ -299,23 +300,62 @@ def test_a_failure_at_any_call_of_a_flip_is_repaired_by_the_next_check(
         assert w.is_awake() if flip == "wake" else w.is_asleep(), (flip, how, fail_at)
 
 
-@pytest.mark.parametrize("fail_at", range(1, 10))
-def test_a_killed_deploy_is_finished_by_the_next_check(world: ScheduleWorld, fail_at: int) -> None:
-    calls = []
+def _kill_at(fail_at: int) -> tuple[list[str], Any]:
+    calls: list[str] = []
 
     def kill(operation: str, params: dict[str, Any]) -> None:
         calls.append(operation)
-        if len(calls) == fail_at:
-            raise Killed
+        if len(calls) >= fail_at:  # this call and every later one of the run: it is dead
+            raise Killed(operation)
 
+    return calls, kill
+
+
+@pytest.mark.parametrize("fail_at", range(1, 10))
+def test_a_killed_update_is_rolled_back_to_the_old_set(
+    world: ScheduleWorld, versions: Versions, fail_at: int
+) -> None:
+    """An Update adding a route dies at its n-th AWS call: no answer; after the custom
+    resource's ServiceTimeout CloudFormation rolls back (the function's configuration first,
+    then an Update with the old properties). The end: awake with the old set."""
+    world.request("Create")
+    world.use(versions.v2)
+    calls, kill = _kill_at(fail_at)
     world.faults.append(kill)
     with pytest.raises(Killed):
-        world.request("Create")
-    assert world.responses == [], "a killed run answers nothing"
+        world.request("Update", old=versions.v1)
+    assert world.responses[-1]["Status"] == "SUCCESS"  # only the Create's answer
+    assert len(world.responses) == 1, "a killed run answers nothing"
+    assert len(calls) == fail_at, "no call reached AWS after the kill"
     world.faults.clear()
-    world.clock.advance(minutes=15)
-    world.scheduled("check")
-    assert world.is_awake()
+    world.clock.advance(minutes=14)  # ServiceTimeout
+    world.use(versions.v1)
+    response = world.request("Update", old=versions.v2, stack_status="UPDATE_ROLLBACK_IN_PROGRESS")
+    assert response is not None and response["Status"] == "SUCCESS"
+    world.settle()
+    assert world.is_awake()  # v1's routes exactly: the v2 route, if created, is gone
+
+
+@pytest.mark.parametrize("fail_at", range(1, 10))
+def test_a_killed_create_of_a_new_stack_is_released_by_the_rollback(
+    world: ScheduleWorld, fail_at: int
+) -> None:
+    """The Create dies; the new stack rolls back and CloudFormation sends a Delete with an
+    id it made up: the reconciler releases whatever the dead run associated, so that the
+    endpoint can be deleted."""
+    calls, kill = _kill_at(fail_at)
+    world.faults.append(kill)
+    with pytest.raises(Killed):
+        world.request("Create", stack_status="CREATE_IN_PROGRESS")
+    assert world.responses == [], "a killed run answers nothing"
+    assert len(calls) == fail_at, "no call reached AWS after the kill"
+    world.faults.clear()
+    world.clock.advance(minutes=14)
+    world.cfn.status = "ROLLBACK_IN_PROGRESS"
+    response = world.request("Delete", physical_id="VpnOffHours-1A2B3C4D5E6F")
+    assert response is not None and response["Status"] == "SUCCESS"
+    world.settle()
+    assert world.is_asleep()
 
 
 def test_stack_deletion_disassociates_everything_and_removes_the_wake(
@@ -349,14 +389,13 @@ def test_a_failed_create_of_a_new_stack_cleans_up(world: ScheduleWorld) -> None:
     """The rollback's Delete of a failed Create never reaches the handler: the Create
     disassociates what it associated before failing (an endpoint with associations cannot
     be deleted)."""
-    world.cfn.status = "CREATE_IN_PROGRESS"
 
     def routes_refused(operation: str, params: dict[str, Any]) -> None:
         if operation == "CreateClientVpnRoute":
             raise error(operation, "InvalidClientVpnRouteNotFound", "refused")
 
     world.faults.append(routes_refused)
-    response = world.request("Create")
+    response = world.request("Create", stack_status="CREATE_IN_PROGRESS")
     assert response is not None and response["Status"] == "FAILED"
     assert "create route" in response["Reason"]
     world.settle()
@@ -378,3 +417,53 @@ def test_the_iam_policy_reaches_only_this_endpoint_and_parameter(versions: Versi
     parameter = "arn:aws:ssm:eu-west-1:123456789012:parameter" + environment["wake_parameter"]
     assert policy.allowed(Request("ssm:PutParameter", parameter))
     assert not policy.allowed(Request("ssm:PutParameter", parameter + "-other"))
+
+
+def test_scheduled_runs_wait_while_cloudformation_changes_the_stack(
+    world: ScheduleWorld,
+) -> None:
+    world.request("Create")
+    world.clock.set(berlin(8, 20))
+    world.cfn.status = "UPDATE_IN_PROGRESS"  # someone deploys at 20:00
+    assert world.scheduled("sleep") is None  # the Lambda entry point returns nothing
+    assert world.is_awake()
+    world.cfn.status = "UPDATE_COMPLETE"
+    world.clock.set(berlin(8, 20, 15))
+    world.scheduled("check")
+    world.settle()
+    assert world.is_asleep()
+
+
+def test_removing_the_schedule_while_asleep_keeps_cloudformations_new_associations(
+    world: ScheduleWorld,
+) -> None:
+    """The schedule is removed at night: CloudFormation creates association resources (and
+    routes) while the reconciler's schedules still exist, then deletes the reconciler in the
+    clean-up. Neither a check during the update nor the Delete takes them away."""
+    world.clock.set(berlin(8, 22))
+    world.request("Create")
+    assert world.is_asleep()
+    world.cfn.status = "UPDATE_IN_PROGRESS"
+    for subnet in SUBNETS:  # CloudFormation's AWS::EC2::ClientVpnTargetNetworkAssociation
+        world.endpoint.associate(subnet)
+    world.clock.advance(minutes=5)
+    world.scheduled("check")
+    world.settle()
+    assert world.endpoint.associated_subnets() == set(SUBNETS)
+    world.cfn.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+    world.scheduled("check")
+    response = world.request("Delete")
+    assert response is not None and response["Status"] == "SUCCESS"
+    assert world.endpoint.associated_subnets() == set(SUBNETS)
+
+
+def test_a_check_during_stack_deletion_does_not_associate_again(world: ScheduleWorld) -> None:
+    """The reconciler's Delete released everything so that the endpoint can be deleted; a
+    check that fires before its schedule is deleted must not associate again."""
+    world.request("Create")
+    world.cfn.status = "DELETE_IN_PROGRESS"
+    world.request("Delete")
+    world.clock.advance(minutes=15)
+    world.scheduled("check")
+    world.settle()
+    assert world.is_asleep()

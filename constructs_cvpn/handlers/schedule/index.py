@@ -14,7 +14,9 @@ configuration (:mod:`.config`) with the phase of the clock (:mod:`.hours`):
   associations alone: they are CloudFormation's again, or the new resource's. A Create
   that fails while the stack is being created disassociates what it did before failing.
 - EventBridge Scheduler (``{"schedule": "wake" | "sleep" | "check"}``, no ``ResponseURL``):
-  reconcile. The name is logged and otherwise ignored: the phase comes from the clock.
+  reconcile, unless the stack is ``*_IN_PROGRESS`` (a deploy or deletion: the associations
+  may be CloudFormation's again, or released for the endpoint's deletion; the first check
+  after it acts). The name is logged and otherwise ignored: the phase comes from the clock.
 - ``cvpn wake`` (``{"wake_hours": N}``, 0 < N <= ``max_wake_hours``): extend the
   wake-until time (:mod:`.wake`) and reconcile; returns ``{"phase", "wake_until",
   "complete"}``.
@@ -115,6 +117,13 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     if request_type is not None:
         raise EventError(f"unsupported RequestType {request_type!r}")
     if set(event) == {"schedule"} and event["schedule"] in SCHEDULES:
+        status = _stack_status(cfg.stack_id)
+        if status.endswith("_IN_PROGRESS"):
+            # CloudFormation is changing the stack: creating the associations of a VPN whose
+            # schedule is being removed, deleting the stack after the reconciler released
+            # everything, or running the reconciler itself. The first check after it acts.
+            LOG.info("schedule %s: stack %s, left to the next check", event["schedule"], status)
+            return {"phase": None, "complete": False, "stack": status}
         LOG.info("schedule %s", event["schedule"])
         outcome = _run(cfg, context)
         return {"phase": outcome.phase, "complete": outcome.complete}
