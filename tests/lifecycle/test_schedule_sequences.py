@@ -67,7 +67,13 @@ def test_deploy_in_office_hours_associates_and_routes(world: ScheduleWorld) -> N
     response = world.request("Create")
     assert response is not None and response["Status"] == "SUCCESS", response
     assert response["PhysicalResourceId"] == ENDPOINT_ID
-    assert response["Data"] == {"Phase": "awake", "Complete": "true", "Associated": "2"}
+    assert world.deployed is not None
+    assert response["Data"] == {
+        "Phase": "awake",
+        "Complete": "true",
+        "Associated": "2",
+        "Routes": str(len(world.deployed.expected_routes)),
+    }
     assert world.is_awake()
     assert world.endpoint.max_in_flight <= CONCURRENT_LIMIT
 

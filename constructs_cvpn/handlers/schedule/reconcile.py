@@ -64,7 +64,6 @@ class Outcome:
     complete: bool
     associated: list[str] = field(default_factory=list)
     routes: int = 0
-    mutations: int = 0
 
     def data(self) -> dict[str, str]:
         """For the custom resource's ``Data`` (strings, a few bytes)."""
@@ -72,6 +71,7 @@ class Outcome:
             "Phase": self.phase,
             "Complete": "true" if self.complete else "false",
             "Associated": str(len(self.associated)),
+            "Routes": str(self.routes),
         }
 
 
@@ -96,7 +96,6 @@ class _Run:
         self.time_left = time_left
         self.sleep = sleep
         self.failures: dict[str, int] = {}
-        self.mutations = 0
         self.budget = 0
 
     # -- reading ----------------------------------------------------------------------
@@ -155,14 +154,12 @@ class _Run:
                 raise ReconcileError(f"{key} failed {MAX_FAILURES} times: {err}") from None
             return
         self.failures.pop(key, None)
-        self.mutations += 1
         LOG.info("%s", key)
 
     # -- one step ---------------------------------------------------------------------
 
     def step(self, phase: str) -> Outcome:
         """Look, change at most ``BATCH`` things, and say whether the endpoint is done."""
-        self.budget = BATCH
         networks = self.networks()
         in_flight = sum(
             1 for n in networks if n["Status"]["Code"] in ("associating", "disassociating")
@@ -178,7 +175,7 @@ class _Run:
                 done, routes = self.release(networks), 0
         except _Busy:
             done, routes = False, 0
-        return Outcome(phase, done, associated, routes, self.mutations)
+        return Outcome(phase, done, associated, routes)
 
     def release(self, networks: list[dict[str, Any]]) -> bool:
         for network in networks:
