@@ -137,6 +137,17 @@ def test_status_shows_the_phase_and_the_next_change(waws: WakeAws) -> None:
     }
 
 
+def test_status_table_has_a_schedule_line(waws: WakeAws) -> None:
+    waws.expect_stack(scheduled_outputs())
+    expect_status_calls(waws)
+    waws.ssm_stub.add_client_error("get_parameter", "ParameterNotFound", expected_params=None)
+    result = waws.run("status", "--stack", "VpnStack")
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.output.splitlines() if x.startswith("Schedule: ")]
+    assert line.startswith("Schedule: a")  # awake or asleep, by the wall clock
+    assert "(MON-FRI 07:00-20:00 Europe/Berlin); next change 20" in line
+
+
 @pytest.mark.parametrize(
     ("text", "hours"), [("2h", 2.0), ("90m", 1.5), ("1h30m", 1.5), ("1.5h", 1.5), ("45m", 0.75)]
 )
