@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import jsii
 from aws_cdk import (
     CfnOutput,
+    Duration,
     ITaggable,
     Names,
     Stack,
@@ -39,6 +40,7 @@ from constructs import Construct
 from .access import AuthorizationRule, Route
 from .attributes import ClientVpnAttributes
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
+from .cost import MonthlyCost
 from .endpoint import new_endpoint
 from .errors import ClientVpnConfigError
 from .ignored_props import (
@@ -53,10 +55,12 @@ from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
 from .schedule import OffHoursSchedule, OfficeHours, new_schedule
+from .synth_checks import Built, SynthChecks
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_cloudwatch as cloudwatch
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
 
@@ -77,8 +81,10 @@ class ClientVpn(ClientVpnAttributes):
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
     ``ec2.IConnectable``: every CDK API that takes a connectable or an endpoint takes it, e.g.
-    ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))`` or
-    ``ec2.ClientVpnRoute(..., client_vpn_endpoint=vpn)``. It is also an
+    ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))``. Its rules and routes are
+    added with ``add_authorization_rule`` and ``add_route`` only: one made elsewhere (the L2's
+    ``ec2.ClientVpnAuthorizationRule`` / ``ec2.ClientVpnRoute``, ``vpn.endpoint.add_route``)
+    is refused at synth, naming the method (``synth_checks``). It is also an
     ``ITaggable`` for the endpoint: ``Tags.of(scope).add(...)`` reaches the endpoint's
     ``TagSpecifications`` (Client VPN takes tags nowhere else; the L2 drops them).
 
@@ -117,8 +123,9 @@ class ClientVpn(ClientVpnAttributes):
         dns_servers: Sequence[str] | None = None,
         split_tunnel: bool = False,
         transport_protocol: ec2.TransportProtocol | None = ec2.TransportProtocol.UDP,
-        port: ec2.VpnPort = ec2.VpnPort.HTTPS,
-        session_timeout: ec2.ClientVpnSessionTimeout = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
+        port: ec2.VpnPort | int = ec2.VpnPort.HTTPS,
+        session_timeout: ec2.ClientVpnSessionTimeout
+        | Duration = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
         disconnect_on_session_timeout: bool = True,
         client_login_banner: str | None = None,
         client_connection_handler: ec2.IClientVpnConnectionHandler | None = None,
@@ -209,8 +216,9 @@ class ClientVpn(ClientVpnAttributes):
                 then uses UDP), as the L2 does when it is not set: moving an L2 endpoint
                 that never set it, ``None`` keeps the endpoint (adding the property, even
                 as "udp", would replace it). Default: UDP. *Replaces.*
-            port: 443 or 1194. Default: 443.
-            session_timeout: 8, 10, 12 or 24 hours. Default: 12 hours.
+            port: 443 or 1194, as a number or the L2's ``ec2.VpnPort``. Default: 443.
+            session_timeout: 8, 10, 12 or 24 hours, as a ``Duration`` or the L2's
+                ``ec2.ClientVpnSessionTimeout``. Default: 12 hours.
             disconnect_on_session_timeout: end sessions at the timeout instead of
                 letting clients reconnect silently. Default: True.
             client_login_banner: text shown by the AWS client, at most 1400 characters.
@@ -366,6 +374,8 @@ class ClientVpn(ClientVpnAttributes):
         props = check_props(
             self,
             vpc=vpc,
+            port=port,
+            session_timeout=session_timeout,
             cidr=cidr,
             endpoint_ip_address_type=endpoint_ip_address_type,
             traffic_ip_address_type=traffic_ip_address_type,
@@ -473,9 +483,9 @@ class ClientVpn(ClientVpnAttributes):
             dns_servers=self._network.dns_servers(dns_servers, split_tunnel=split_tunnel),
             split_tunnel=split_tunnel,
             transport_protocol=transport_protocol,
-            port=port,
+            port=props.port,
             security_groups=list(security_groups or filter(None, [self.security_group])),
-            session_timeout=session_timeout,
+            session_timeout=props.session_timeout,
             disconnect_on_session_timeout=disconnect_on_session_timeout,
             client_login_banner=client_login_banner,
             client_connection_handler=client_connection_handler,
@@ -507,6 +517,22 @@ class ClientVpn(ClientVpnAttributes):
             self.add_route(route.cidr, subnet=route.subnet, description=route.description)
 
         CfnOutput(self, "EndpointId", value=self.endpoint_id, description="Client VPN endpoint id")
+        self.node.add_validation(
+            SynthChecks(
+                self,
+                Built(
+                    endpoint=self.endpoint.node.default_child,  # type: ignore[arg-type]
+                    own_resources=self._network.own_resources,
+                    tags=self._tags,
+                    given_tags=frozenset(tags or {}),
+                    rule_cidrs=self._network.rules.cidrs,
+                    route_cidrs=self._network.routes.cidrs,
+                    users=lambda: self._configs.user_names,
+                    generated_pki=props.generated_pki,
+                    monthly_cost=self.monthly_cost,
+                ),
+            )
+        )
 
         self._configs.publish(
             endpoint_id=self.endpoint_id,
@@ -526,13 +552,74 @@ class ClientVpn(ClientVpnAttributes):
                     Stack.of(self).resolve([a.render() for a in props.user_auths]),
                     sort_keys=True,
                 ),
-                port=port,
+                port=props.port,
                 transport_protocol=transport_protocol,
                 config_version=config_version,
             ),
         )
 
+    def monthly_cost(self) -> MonthlyCost:
+        """The fixed monthly cost at list price: every association's hours (one per subnet,
+        or per AZ with a transit gateway) for a whole month, or with a ``schedule`` for its
+        hours only (24/7 beside it); ``cost.price_note()`` says which price, from where and
+        when. Every synth shows it as an info annotation."""
+        if self.off_hours is not None:
+            return self.off_hours.monthly_cost()
+        return MonthlyCost(len(self.associations))
+
     # -- grants and users -------------------------------------------------------------
+
+    @property
+    def alarms(self) -> dict[str, cloudwatch.Alarm]:
+        """The VPN's alarms by name, none with an action: ``CertificateExpiry`` (generated
+        PKI), and after ``add_dashboard()`` also ``AuthenticationFailures``,
+        ``HandlerErrors`` and ``RenewalNotRunning`` (see ``constructs_cvpn.monitoring``)."""
+        monitoring = self.node.try_find_child("Monitoring")
+        if monitoring is not None:
+            return dict(monitoring.alarms)  # type: ignore[attr-defined]
+        expiry = self.expiry_alarm
+        return {"CertificateExpiry": expiry} if expiry is not None else {}
+
+    def add_dashboard(
+        self,
+        *,
+        dashboard_name: str | None = None,
+        authentication_failures_threshold: int = 20,
+    ) -> cloudwatch.Dashboard:
+        """Add a CloudWatch dashboard, the alarms of ``alarms`` and the usage-report queries
+        (Logs Insights query definitions on the connection log). Opt-in; at most once.
+
+        Args:
+            dashboard_name: Default: generated by CloudFormation.
+            authentication_failures_threshold: the ``AuthenticationFailures`` alarm fires at
+                this many failures within 5 minutes. Default: 20.
+
+        Adds resources only (no change to the endpoint). Details and the documentation
+        each metric comes from: ``constructs_cvpn.monitoring``.
+        """
+        from .monitoring import Monitoring
+
+        if self.node.try_find_child("Monitoring") is not None:
+            raise ClientVpnConfigError(
+                self.node.path, "add_dashboard", "was already called; call it once per VPN"
+            )
+        if authentication_failures_threshold < 1:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "authentication_failures_threshold",
+                f"must be at least 1, got {authentication_failures_threshold}",
+            )
+        return Monitoring(
+            self,
+            "Monitoring",
+            endpoint_id=self.endpoint_id,
+            vpn_id=self.vpn_id,
+            log_group=self.log_group,
+            expiry_alarm=self.expiry_alarm,
+            generated_pki=self.certificate_authority is not None,
+            dashboard_name=dashboard_name,
+            authentication_failures_threshold=authentication_failures_threshold,
+        ).dashboard
 
     def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` run ``cvpn wake`` (``lambda:InvokeFunction`` on the reconciler,
@@ -582,6 +669,17 @@ class ClientVpn(ClientVpnAttributes):
         Keys off, or KMS sees the bucket's ARN as the context and the decrypt is refused.
         """
         return self._configs.grant_read_user_config(name, grantee)
+
+    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn revoke`` and ``cvpn rotate`` (generated PKI only).
+
+        One statement: ``lambda:InvokeFunction`` on the users function (its unqualified
+        ARN) and nothing else. The function takes a user name, a reason and the caller's
+        self-declared identity from the request, everything else from its configuration:
+        it revokes and re-issues only users of this VPN. The CLI also needs
+        ``cloudformation:DescribeStacks`` on the stack (to find the function).
+        """
+        return self._configs.grant_revoke(grantee)
 
     # -- rules and routes -------------------------------------------------------------
 

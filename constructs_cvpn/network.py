@@ -186,6 +186,11 @@ class NetworkAccess:
             return None
         return [str(ipaddress.IPv4Network(primary, strict=False).network_address + 2)]
 
+    @property
+    def own_resources(self) -> set[str]:
+        """Paths of the rule and route resources made here (``synth_checks``)."""
+        return self._mutations.resource_paths
+
     # -- rules and routes -------------------------------------------------------------
 
     def add_authorization_rule(

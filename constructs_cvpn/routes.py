@@ -59,6 +59,8 @@ class Routes:
         self._associated = associated
         self._subnets = subnets
         self._keys: set[tuple[str, str]] = set()
+        #: The destination of every route (one entry per ``add``), as given.
+        self.cidrs: list[str] = []
         #: With ``ClientVpn(schedule=...)``: routes go to the reconciler, not the template.
         self.schedule: OffHoursSchedule | None = None
 
@@ -85,10 +87,8 @@ class Routes:
         if subnet is not None:
             self._check_associated(subnet, cidr)
         targets = [subnet] if subnet is not None else self._subnets
-        created = []
-        for target in targets:
-            key = (stable(self._vpn, cidr), stable(self._vpn, target.subnet_id))
-            if key in self._keys:
+        for target in targets:  # all checked before any is created: a refusal adds nothing
+            if self._key(cidr, target) in self._keys:
                 raise ClientVpnConfigError(
                     path,
                     prop,
@@ -96,7 +96,10 @@ class Routes:
                     f"{target.node.path}; Client VPN refuses the second one at deploy: "
                     "remove it",
                 )
-            self._keys.add(key)
+        self.cidrs.append(cidr)
+        created = []
+        for target in targets:
+            self._keys.add(self._key(cidr, target))
             if self.schedule is not None:
                 index = self.schedule.subnet_index(target.subnet_id)
                 self.schedule.add_route(ScheduledRoute(cidr, index, description or ""))
@@ -126,6 +129,7 @@ class Routes:
         """The client CIDR's ``local`` route (client-to-client), through no subnet."""
         key = (stable(self._vpn, client_cidr), "local")
         self._keys.add(key)
+        self.cidrs.append(client_cidr)
         if self.schedule is not None:
             self.schedule.add_route(ScheduledRoute(client_cidr, LOCAL_INDEX, description))
             return
@@ -160,6 +164,7 @@ class Routes:
                 "one at deploy: remove it",
             )
         self._keys.add(key)
+        self.cidrs.append(cidr)
         # The L2 route needs a target; "local" stands in and its TargetVpcSubnetId is
         # deleted: "For Transit Gateway-based endpoints, this parameter is not required"
         # (EC2 API reference, CreateClientVpnRoute).
@@ -182,6 +187,9 @@ class Routes:
             "routes, each through every associated Availability Zone",
         )
         return route
+
+    def _key(self, cidr: str, subnet: ec2.ISubnet) -> tuple[str, str]:
+        return (stable(self._vpn, cidr), stable(self._vpn, subnet.subnet_id))
 
     def _routes_through(self, subnet: ec2.ISubnet) -> int:
         wanted = stable(self._vpn, subnet.subnet_id)

@@ -38,6 +38,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from .cost import MonthlyCost
 from .errors import ClientVpnConfigError
 from .handler_function import HandlerFunction
 from .handlers.schedule.config import ENV
@@ -153,8 +154,9 @@ class OffHoursSchedule(Construct):
             encryption_key=encryption_key,
             log_group_name=log_group_name,
             timeout=HANDLER_TIMEOUT,
+            service_timeout=SERVICE_TIMEOUT,
         )
-        hours_doc = {
+        self._hours_doc = hours_doc = {
             "time_zone": hours.time_zone,
             "days": hours.days,
             "start": hours.start,
@@ -303,6 +305,10 @@ class OffHoursSchedule(Construct):
                 "routes (a route without subnet= counts once per subnet), shorter "
                 "descriptions, or no schedule",
             )
+
+    def monthly_cost(self) -> MonthlyCost:
+        """The associations' hours in office hours only, at list price (``cost``)."""
+        return MonthlyCost.scheduled(len(self._subnet_keys), **self._hours_doc)
 
     def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` run ``cvpn wake``: invoke the reconciler, which only takes a number

@@ -108,7 +108,11 @@ def test_night_shift_hours() -> None:
 
 def test_scheduled_association_hours_and_line() -> None:
     # 2 associations x 65 h/week x 730 h/month / 168 h/week = 564.88 h a month.
-    assert cost.scheduled_association_hours_per_month(2, Decimal(65)) == Decimal(2 * 65 * 730) / 168
+    monthly = cost.MonthlyCost.scheduled(
+        2, time_zone="Europe/Berlin", days="MON-FRI", start="07:00", stop="20:00"
+    )
+    assert monthly.association_hours == Decimal(2 * 65 * 730) / 168
+    assert monthly.usd == Decimal(2 * 65 * 730) / 168 * Decimal("0.10")
     line = cost.scheduled_line(
         "Stack/Vpn",
         2,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -211,3 +212,15 @@ def test_grant_wake_needs_a_schedule(app: App) -> None:
     vpn = new_vpn(stack, schedule=None)
     with pytest.raises(ClientVpnConfigError, match="grant_wake needs a schedule"):
         vpn.grant_wake(iam.Role(stack, "R", assumed_by=iam.AccountRootPrincipal()))
+
+
+def test_monthly_cost_counts_office_hours_only(
+    scheduled: tuple[ClientVpn, Template, iam.Role],
+) -> None:
+    """2 associations x 65 of 168 hours a week (weekdays 07:00-20:00) x 730 h / 168."""
+    vpn, _, _ = scheduled
+    cost = vpn.monthly_cost()
+    assert cost.associations == 2
+    assert cost.association_hours == Decimal(2 * 65 * 730) / 168
+    assert "scheduled MON-FRI 07:00-20:00 Europe/Berlin" in cost.note("Vpn")
+    assert "(24/7: 1,460 = $146.00; 61 % fewer)" in cost.note("Vpn")

@@ -17,22 +17,17 @@ import json
 import re
 from typing import Any
 
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from constructs_cvpn.cli.errors import CvpnError, UsageError, from_client_error
 from constructs_cvpn.handlers.schedule.hours import Hours, next_change, phase
 
 __all__ = [
-    "INVOKE_CONFIG",
     "parse_duration",
     "schedule_status",
     "wake",
 ]
 
-#: A wake waits for the associations (the function's timeout is 12 minutes); never retried
-#: by botocore (a retry after a read timeout would run the wake twice).
-INVOKE_CONFIG = Config(read_timeout=900, retries={"total_max_attempts": 1})
 _DURATION = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+)m)?$")
 
 

@@ -31,7 +31,7 @@ SCHEDULE = {
 
 def scheduled_outputs() -> list[dict[str, str]]:
     return [
-        *vpn_outputs(),
+        *vpn_outputs(users=False),
         {"OutputKey": "VpnOffHoursSchedule9565F093", "OutputValue": json.dumps(SCHEDULE)},
     ]
 
