@@ -267,7 +267,7 @@ class ScheduleWorld:
 
     def invoke(self, event: dict[str, Any]) -> Any:
         """A direct invocation (``cvpn wake``); its result as Lambda would return it."""
-        return index.on_event(event, self.context())
+        return index.handler(event, self.context())
 
     # -- the end state ------------------------------------------------------------------
 

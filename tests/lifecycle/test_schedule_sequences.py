@@ -431,7 +431,11 @@ def test_scheduled_runs_wait_while_cloudformation_changes_the_stack(
     world.request("Create")
     world.clock.set(berlin(8, 20))
     world.cfn.status = "UPDATE_IN_PROGRESS"  # someone deploys at 20:00
-    assert world.scheduled("sleep") is None  # the Lambda entry point returns nothing
+    assert world.scheduled("sleep") == {
+        "phase": None,
+        "complete": False,
+        "stack": "UPDATE_IN_PROGRESS",
+    }
     assert world.is_awake()
     world.cfn.status = "UPDATE_COMPLETE"
     world.clock.set(berlin(8, 20, 15))

@@ -150,4 +150,14 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     )
 
 
-handler = answering(on_event)
+_answering = answering(on_event)
+
+
+def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any] | None:
+    """The Lambda entry point: CloudFormation requests are answered through ``ResponseURL``
+    (:mod:`..cloudformation`); a schedule or ``cvpn wake`` gets the result returned (a
+    synchronous invoke shows it to the caller; a failure raises, which Lambda reports)."""
+    if "RequestType" in event:
+        _answering(event, context)
+        return None
+    return on_event(event, context)
