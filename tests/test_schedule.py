@@ -224,3 +224,37 @@ def test_monthly_cost_counts_office_hours_only(
     assert cost.association_hours == Decimal(2 * 65 * 730) / 168
     assert "scheduled MON-FRI 07:00-20:00 Europe/Berlin" in cost.note("Vpn")
     assert "(24/7: 1,460 = $146.00; 61 % fewer)" in cost.note("Vpn")
+
+
+def test_what_the_reconciler_may_change_is_not_in_the_template(
+    scheduled: tuple[ClientVpn, Template, iam.Role],
+) -> None:
+    """Its role may change associations, routes and its wake-until parameter, none of which
+    is a resource of the template: what it does between deploys cannot drift the stack."""
+    _, template, _ = scheduled
+    ((_, resource),) = _resources(template, "Custom::ClientVpnSchedule").items()
+    function_id = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    role_id = _resources(template, "AWS::Lambda::Function")[function_id]["Properties"]["Role"][
+        "Fn::GetAtt"
+    ][0]
+    actions = {
+        action
+        for p in _resources(template, "AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    writes = {a for a in actions if not a.split(":")[1].startswith(("Describe", "Get", "List"))}
+    assert writes == {
+        "ec2:AssociateClientVpnTargetNetwork",
+        "ec2:DisassociateClientVpnTargetNetwork",
+        "ec2:CreateClientVpnRoute",
+        "ec2:DeleteClientVpnRoute",
+        "ssm:PutParameter",
+        "ssm:DeleteParameter",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    }
+    assert _resources(template, "AWS::SSM::Parameter") == {}
+    assert _resources(template, "AWS::EC2::ClientVpnTargetNetworkAssociation") == {}
+    assert _resources(template, "AWS::EC2::ClientVpnRoute") == {}

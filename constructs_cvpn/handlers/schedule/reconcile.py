@@ -193,7 +193,9 @@ class _Run:
         done = True
         for network in networks:
             code = network["Status"]["Code"]
-            if network["TargetNetworkId"] not in wanted or code == "association-failed":
+            if code == "disassociating":
+                done = False  # on its way out: wait
+            elif network["TargetNetworkId"] not in wanted or code == "association-failed":
                 done = False
                 self.mutate(
                     f"disassociate {network['TargetNetworkId']} ({network['AssociationId']})",
