@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -26,7 +25,6 @@ from constructs_cvpn.cli.discovery import VpnOutputs, discover
 from constructs_cvpn.cli.errors import (
     EXIT_CODES_HELP,
     CvpnError,
-    NotFoundError,
     UsageError,
     error_boundary,
 )
@@ -175,15 +173,7 @@ def create_app(
     ) -> None:
         """Associate a scheduled VPN now, for a while (it sleeps again at the first check after)."""
         with error_boundary("wake the VPN"):
-            clients = client_factory(profile, region)
-            hours = wake_cli.parse_duration(for_)
-            found = discover(clients.cloudformation(), stack, vpn)
-            if found.schedule is None:
-                raise NotFoundError(
-                    f"the VPN {found.label} in stack '{stack}' has no off-hours schedule "
-                    "(ClientVpn(schedule=...))"
-                )
-            result = wake_cli.wake(clients.lambda_(), json.loads(found.schedule), hours)
+            result = wake_cli.wake_stack(client_factory(profile, region), stack, vpn, for_)
             if as_json:
                 print_json(result)
             else:

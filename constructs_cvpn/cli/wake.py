@@ -19,13 +19,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from constructs_cvpn.cli.errors import CvpnError, UsageError, from_client_error
+from constructs_cvpn.cli.discovery import discover
+from constructs_cvpn.cli.errors import CvpnError, NotFoundError, UsageError, from_client_error
 from constructs_cvpn.handlers.schedule.hours import Hours, next_change, phase
 
 __all__ = [
     "parse_duration",
     "schedule_status",
     "wake",
+    "wake_stack",
 ]
 
 _DURATION = re.compile(r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+)m)?$")
@@ -104,6 +106,18 @@ def print_schedule(status: dict[str, Any] | None) -> None:
         f"Schedule: {status['phase']} ({status['hours']}{woken}); "
         f"next change {status['next_change'] or 'none'}"
     )
+
+
+def wake_stack(clients: Any, stack: str, vpn: str | None, duration: str) -> dict[str, Any]:
+    """``cvpn wake``: find the VPN's schedule in the stack's outputs and wake it."""
+    hours = parse_duration(duration)
+    found = discover(clients.cloudformation(), stack, vpn)
+    if found.schedule is None:
+        raise NotFoundError(
+            f"the VPN {found.label} in stack '{stack}' has no off-hours schedule "
+            "(ClientVpn(schedule=...))"
+        )
+    return wake(clients.lambda_(), json.loads(found.schedule), hours)
 
 
 def wake_message(result: dict[str, Any]) -> str:
