@@ -52,9 +52,9 @@ from .ignored_props import (
 from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
+from .office_hours import OfficeHours
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
-from .schedule import OffHoursSchedule, OfficeHours, new_schedule
 from .synth_checks import Built, SynthChecks
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
@@ -63,6 +63,8 @@ if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
+
+    from .schedule import OffHoursSchedule
 
 
 __all__ = [
@@ -495,6 +497,8 @@ class ClientVpn(ClientVpnAttributes):
         #: The off-hours reconciler (``None`` without a ``schedule``).
         self.off_hours: OffHoursSchedule | None = None
         if schedule is not None:
+            from .schedule import new_schedule  # the scheduler's modules only when asked for
+
             self.off_hours = new_schedule(self, schedule, logs_and_keys.log_group_base)
             self._network.schedule(self.off_hours)
         self._network.associate(self.endpoint, self.endpoint_id)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct, DependencyGroup
@@ -30,9 +31,11 @@ from .lanes import MAX_CONCURRENT_MUTATIONS, Mutations
 from .props import CheckedProps
 from .routes import Routes
 from .rules import AuthorizationRules
-from .schedule import OffHoursSchedule
 from .security_group import ANYWHERE, ANYWHERE_IPV6
 from .vpc_cidrs import VpcCidrs
+
+if TYPE_CHECKING:
+    from .schedule import OffHoursSchedule
 
 __all__ = ["ANYWHERE", "ANYWHERE_IPV6", "MAX_CONCURRENT_MUTATIONS", "NetworkAccess"]
 

@@ -11,6 +11,7 @@ per association (the default quota) warns.
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 from aws_cdk import Names
 from aws_cdk import aws_ec2 as ec2
@@ -20,11 +21,14 @@ from . import quotas, validation
 from .errors import ClientVpnConfigError, checked
 from .ip_address_type import IpAddressType
 from .lanes import Mutations
-from .schedule import LOCAL_INDEX, OffHoursSchedule, ScheduledRoute
+from .office_hours import LOCAL_INDEX, ScheduledRoute
 from .security_group import ANYWHERE
 from .tokens import id_part, slug, stable
 from .transit_gateway import TransitGatewayAttachment
 from .vpc_cidrs import VpcCidrs
+
+if TYPE_CHECKING:
+    from .schedule import OffHoursSchedule
 
 #: The route key's "subnet" part for a transit gateway endpoint's routes (no target subnet).
 _TRANSIT_GATEWAY = "transit-gateway"

@@ -12,8 +12,7 @@ from typing import Any
 from aws_cdk import Stack
 from constructs import Construct
 
-from constructs_cvpn import AuthorizationRule, ClientVpn
-from constructs_cvpn.schedule import OfficeHours
+from constructs_cvpn import AuthorizationRule, ClientVpn, OfficeHours
 
 from .network import example_vpc
 

@@ -22,8 +22,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Template
 
-from constructs_cvpn import AuthorizationRule, ClientVpn, ClientVpnConfigError, Route
-from constructs_cvpn.schedule import OfficeHours
+from constructs_cvpn import AuthorizationRule, ClientVpn, ClientVpnConfigError, OfficeHours, Route
 
 SERVER_ARN = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000001"
 CLIENT_ARN = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000002"

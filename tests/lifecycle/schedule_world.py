@@ -125,8 +125,7 @@ def synthesize_scheduled() -> Versions:
     from aws_cdk import App, Stack
     from aws_cdk import aws_ec2 as ec2
 
-    from constructs_cvpn import AuthorizationRule, ClientVpn, Route
-    from constructs_cvpn.schedule import OfficeHours
+    from constructs_cvpn import AuthorizationRule, ClientVpn, OfficeHours, Route
 
     app = App(context={"cvpn:skipBundling": True})
     templates = {}
