@@ -11,6 +11,13 @@ check every 15 minutes (finishes what a run left, and sleeps after a ``cvpn wake
 configuration and the custom resource's properties, both fixed by the template: they do
 not depend on the phase, so nothing drifts and ``cdk diff`` stays empty across flips.
 Authorization rules stay CloudFormation resources (they survive disassociation).
+
+Sources: EventBridge Scheduler schedules (``AWS::Scheduler::Schedule``: cron with
+``ScheduleExpressionTimezone``, a target ``Arn``/``RoleArn``/``Input``,
+https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-scheduler-schedule.html);
+associations billed per hour (https://aws.amazon.com/vpn/pricing/); an endpoint cannot be
+deleted with target networks associated
+(https://docs.aws.amazon.com/vpn/latest/clientvpn-admin/cvpn-working-endpoint-delete.html).
 """
 
 from __future__ import annotations

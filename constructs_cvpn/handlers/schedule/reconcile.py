@@ -1,9 +1,12 @@
 """Make an endpoint's associations and routes what the phase asks for, idempotently.
 
 Awake: every configured subnet associated and every configured route present. Asleep: no
-association at all (EC2 API reference, DisassociateClientVpnTargetNetwork: disassociating a
-target network deletes the routes added through it; the last one ends every session and
-leaves the endpoint ``pending-associate``), so the routes need no deleting. Rules are not
+association at all (EC2 API reference, DisassociateClientVpnTargetNetwork: disassociating the
+last target network ends every session and leaves the endpoint ``pending-associate``,
+https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DisassociateClientVpnTargetNetwork.html;
+admin guide: "any routes that were manually added ... are deleted" with it,
+https://docs.aws.amazon.com/vpn/latest/clientvpn-admin/cvpn-working-target-disassociate.html),
+so the routes need no deleting. Rules are not
 touched (they are CloudFormation's and survive disassociation).
 
 The run is a loop of steps. Each step reads the phase again (it is a function of the clock
