@@ -41,6 +41,7 @@ from .access import AuthorizationRule, Route
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
 from .cost import MonthlyCost
 from .endpoint import new_endpoint
+from .errors import ClientVpnConfigError
 from .ignored_props import (
     DEFAULT_CA_VALIDITY_DAYS,
     DEFAULT_CERTIFICATE_VALIDITY_DAYS,
@@ -50,6 +51,7 @@ from .ignored_props import (
 from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
+from .office_hours import OfficeHours
 from .operating import ClientVpnOperations
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
@@ -60,6 +62,8 @@ from .transit_gateway import TransitGatewayAttachment
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
+
+    from .schedule import OffHoursSchedule
 
 
 __all__ = [
@@ -161,6 +165,7 @@ class ClientVpn(ClientVpnOperations):
         device_trust_providers: Sequence[DeviceTrustProvider] = (),
         authorization_policy: AuthorizationPolicy | None = None,
         log_authorization_policy_context: bool | None = None,
+        schedule: OfficeHours | None = None,
     ) -> None:
         """Create the endpoint.
 
@@ -352,6 +357,14 @@ class ClientVpn(ClientVpnOperations):
                 signals, user, connection) to the connection logs; needs an
                 ``authorization_policy``. Default: on with an ``authorization_policy``
                 (shadow mode is judged from those logs), else off. Changes in place.
+            schedule: associate the target networks only in office hours
+                (``OfficeHours(time_zone=..., days="MON-FRI", start="07:00",
+                stop="20:00")``); see ``constructs_cvpn.schedule`` and the README's
+                "Off-hours schedule". Associations and routes are then kept by a reconciler
+                function instead of CloudFormation (rules stay CloudFormation's);
+                ``add_route`` returns no ``ClientVpnRoute`` and ``associations`` is empty.
+                Not with a ``transit_gateway``. Default: none (associated around the
+                clock). Turning it on or off on a deployed VPN: see the README.
         """
         super().__init__(scope, id)
         self._vpc = vpc
@@ -480,6 +493,13 @@ class ClientVpn(ClientVpnOperations):
             client_route_enforcement_options=props.route_enforcement,
             description=description or f"Client VPN {self.node.path}",
         )
+        #: The off-hours reconciler (``None`` without a ``schedule``).
+        self.off_hours: OffHoursSchedule | None = None
+        if schedule is not None:
+            from .schedule import new_schedule  # the scheduler's modules only when asked for
+
+            self.off_hours = new_schedule(self, schedule, logs_and_keys.log_group_base)
+            self._network.schedule(self.off_hours)
         self._network.associate(self.endpoint, self.endpoint_id)
 
         if authorize_all_users_to_vpc_cidr and vpc is not None:
@@ -543,11 +563,23 @@ class ClientVpn(ClientVpnOperations):
 
     def monthly_cost(self) -> MonthlyCost:
         """The fixed monthly cost at list price: every association's hours (one per subnet,
-        or per AZ with a transit gateway) for a whole month; ``cost.price_note()`` says which
-        price, from where and when. Every synth shows it as an info annotation."""
+        or per AZ with a transit gateway) for a whole month, or with a ``schedule`` for its
+        hours only (24/7 beside it); ``cost.price_note()`` says which price, from where and
+        when. Every synth shows it as an info annotation."""
+        if self.off_hours is not None:
+            return self.off_hours.monthly_cost()
         return MonthlyCost(len(self.associations))
 
     # -- grants and users -------------------------------------------------------------
+
+    def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn wake`` (``lambda:InvokeFunction`` on the reconciler,
+        which takes only a number of hours); needs a ``schedule``."""
+        if self.off_hours is None:
+            raise ClientVpnConfigError(
+                self.node.path, "schedule", "grant_wake needs a schedule; there is none"
+            )
+        return self.off_hours.grant_wake(grantee)
 
     def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` download the exported ``.ovpn`` and nothing else.
