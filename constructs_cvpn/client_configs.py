@@ -244,20 +244,6 @@ class ClientConfigs:
         """See ``ClientVpn.grant_read_user_config``."""
         return self._grant_read(self.user_config_key(name), grantee)
 
-    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """See ``ClientVpn.grant_revoke``."""
-        if self.user_certificates is None:
-            raise ClientVpnConfigError(
-                self._vpn.node.path,
-                "grant_revoke",
-                "revoking a user needs the generated PKI; omit server_certificate_arn",
-            )
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["lambda:InvokeFunction"],
-            resource_arns=[self.user_certificates.function.function_arn],
-        )
-
     # -- internals --------------------------------------------------------------------
 
     def allow_reader(self, grantee: iam.IGrantable) -> None:

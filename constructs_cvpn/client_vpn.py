@@ -38,7 +38,6 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .access import AuthorizationRule, Route
-from .attributes import ClientVpnAttributes
 from .client_configs import ClientConfigs, config_triggers
 from .cost import MonthlyCost
 from .endpoint import new_endpoint
@@ -53,6 +52,8 @@ from .ignored_props import (
 from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
+from .office_hours import OfficeHours
+from .operating import ClientVpnOperations
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
 from .synth_checks import Built, SynthChecks
@@ -60,9 +61,10 @@ from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
 if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
+
+    from .schedule import OffHoursSchedule
 
 
 __all__ = [
@@ -76,7 +78,7 @@ __all__ = [
 
 
 @jsii.implements(ec2.IClientVpnEndpoint, ITaggable)
-class ClientVpn(ClientVpnAttributes):
+class ClientVpn(ClientVpnOperations):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
@@ -164,6 +166,7 @@ class ClientVpn(ClientVpnAttributes):
         device_trust_providers: Sequence[DeviceTrustProvider] = (),
         authorization_policy: AuthorizationPolicy | None = None,
         log_authorization_policy_context: bool | None = None,
+        schedule: OfficeHours | None = None,
     ) -> None:
         """Create the endpoint.
 
@@ -355,6 +358,14 @@ class ClientVpn(ClientVpnAttributes):
                 signals, user, connection) to the connection logs; needs an
                 ``authorization_policy``. Default: on with an ``authorization_policy``
                 (shadow mode is judged from those logs), else off. Changes in place.
+            schedule: associate the target networks only in office hours
+                (``OfficeHours(time_zone=..., days="MON-FRI", start="07:00",
+                stop="20:00")``); see ``constructs_cvpn.schedule`` and the README's
+                "Off-hours schedule". Associations and routes are then kept by a reconciler
+                function instead of CloudFormation (rules stay CloudFormation's);
+                ``add_route`` returns no ``ClientVpnRoute`` and ``associations`` is empty.
+                Not with a ``transit_gateway``. Default: none (associated around the
+                clock). Turning it on or off on a deployed VPN: see the README.
         """
         super().__init__(scope, id)
         self._vpc = vpc
@@ -483,6 +494,13 @@ class ClientVpn(ClientVpnAttributes):
             client_route_enforcement_options=props.route_enforcement,
             description=description or f"Client VPN {self.node.path}",
         )
+        #: The off-hours reconciler (``None`` without a ``schedule``).
+        self.off_hours: OffHoursSchedule | None = None
+        if schedule is not None:
+            from .schedule import new_schedule  # the scheduler's modules only when asked for
+
+            self.off_hours = new_schedule(self, schedule, logs_and_keys.log_group_base)
+            self._network.schedule(self.off_hours)
         self._network.associate(self.endpoint, self.endpoint_id)
 
         if authorize_all_users_to_vpc_cidr and vpc is not None:
@@ -546,63 +564,23 @@ class ClientVpn(ClientVpnAttributes):
 
     def monthly_cost(self) -> MonthlyCost:
         """The fixed monthly cost at list price: every association's hours (one per subnet,
-        or per AZ with a transit gateway) for a whole month; ``cost.price_note()`` says which
-        price, from where and when. Every synth shows it as an info annotation."""
+        or per AZ with a transit gateway) for a whole month, or with a ``schedule`` for its
+        hours only (24/7 beside it); ``cost.price_note()`` says which price, from where and
+        when. Every synth shows it as an info annotation."""
+        if self.off_hours is not None:
+            return self.off_hours.monthly_cost()
         return MonthlyCost(len(self.associations))
 
     # -- grants and users -------------------------------------------------------------
 
-    @property
-    def alarms(self) -> dict[str, cloudwatch.Alarm]:
-        """The VPN's alarms by name, none with an action: ``CertificateExpiry`` (generated
-        PKI), and after ``add_dashboard()`` also ``AuthenticationFailures``,
-        ``HandlerErrors`` and ``RenewalNotRunning`` (see ``constructs_cvpn.monitoring``)."""
-        monitoring = self.node.try_find_child("Monitoring")
-        if monitoring is not None:
-            return dict(monitoring.alarms)  # type: ignore[attr-defined]
-        expiry = self.expiry_alarm
-        return {"CertificateExpiry": expiry} if expiry is not None else {}
-
-    def add_dashboard(
-        self,
-        *,
-        dashboard_name: str | None = None,
-        authentication_failures_threshold: int = 20,
-    ) -> cloudwatch.Dashboard:
-        """Add a CloudWatch dashboard, the alarms of ``alarms`` and the usage-report queries
-        (Logs Insights query definitions on the connection log). Opt-in; at most once.
-
-        Args:
-            dashboard_name: Default: generated by CloudFormation.
-            authentication_failures_threshold: the ``AuthenticationFailures`` alarm fires at
-                this many failures within 5 minutes. Default: 20.
-
-        Adds resources only (no change to the endpoint). Details and the documentation
-        each metric comes from: ``constructs_cvpn.monitoring``.
-        """
-        from .monitoring import Monitoring
-
-        if self.node.try_find_child("Monitoring") is not None:
+    def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn wake`` (``lambda:InvokeFunction`` on the reconciler,
+        which takes only a number of hours); needs a ``schedule``."""
+        if self.off_hours is None:
             raise ClientVpnConfigError(
-                self.node.path, "add_dashboard", "was already called; call it once per VPN"
+                self.node.path, "schedule", "grant_wake needs a schedule; there is none"
             )
-        if authentication_failures_threshold < 1:
-            raise ClientVpnConfigError(
-                self.node.path,
-                "authentication_failures_threshold",
-                f"must be at least 1, got {authentication_failures_threshold}",
-            )
-        return Monitoring(
-            self,
-            "Monitoring",
-            endpoint_id=self.endpoint_id,
-            vpn_id=self.vpn_id,
-            log_group=self.log_group,
-            expiry_alarm=self.expiry_alarm,
-            generated_pki=self.certificate_authority is not None,
-            dashboard_name=dashboard_name,
-            authentication_failures_threshold=authentication_failures_threshold,
-        ).dashboard
+        return self.off_hours.grant_wake(grantee)
 
     def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` download the exported ``.ovpn`` and nothing else.
@@ -643,17 +621,6 @@ class ClientVpn(ClientVpnAttributes):
         Keys off, or KMS sees the bucket's ARN as the context and the decrypt is refused.
         """
         return self._configs.grant_read_user_config(name, grantee)
-
-    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` run ``cvpn revoke`` and ``cvpn rotate`` (generated PKI only).
-
-        One statement: ``lambda:InvokeFunction`` on the users function (its unqualified
-        ARN) and nothing else. The function takes a user name, a reason and the caller's
-        self-declared identity from the request, everything else from its configuration:
-        it revokes and re-issues only users of this VPN. The CLI also needs
-        ``cloudformation:DescribeStacks`` on the stack (to find the function).
-        """
-        return self._configs.grant_revoke(grantee)
 
     # -- rules and routes -------------------------------------------------------------
 
