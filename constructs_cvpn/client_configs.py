@@ -10,10 +10,11 @@ need) are imported only when used.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Annotations, CfnOutput, Names, Stack
+from aws_cdk import Annotations, CfnOutput, Names, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .user_certificates import UserCertificates
 
 
+_IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/.+|user/.+)$")
 _PORT_NUMBERS = {ec2.VpnPort.HTTPS: "443", ec2.VpnPort.OPENVPN: "1194"}
 
 
@@ -67,6 +69,7 @@ class ClientConfigs:
         config_base: str,
         encryption_key: kms.IKey,
         log_group_base: str,
+        break_glass_arn: str | None = None,
     ) -> None:
         self._vpn = vpn
         self._vpn_id = vpn_id
@@ -80,8 +83,19 @@ class ClientConfigs:
         self.user_certificates: UserCertificates | None = None
         self.expiry_alarm: cloudwatch.Alarm | None = None
         self.bucket_guard: ConfigBucketGuard | None = None
-        #: Who may always repair the bucket and secret policies: the account root.
-        self.break_glass_arn = f"arn:{Stack.of(vpn).partition}:iam::{Stack.of(vpn).account}:root"
+        #: Who may always repair the bucket and secret policies (default: the account root).
+        self.break_glass_arn = break_glass_arn or (
+            f"arn:{Stack.of(vpn).partition}:iam::{Stack.of(vpn).account}:root"
+        )
+        if not Token.is_unresolved(self.break_glass_arn) and not _IAM_PRINCIPAL.match(
+            self.break_glass_arn
+        ):
+            raise ClientVpnConfigError(
+                vpn.node.path,
+                "break_glass_arn",
+                f"{self.break_glass_arn!r} is not an IAM principal ARN: use "
+                "arn:<partition>:iam::<account>:root, :role/<name> or :user/<name>",
+            )
 
     # -- what it builds ---------------------------------------------------------------
 

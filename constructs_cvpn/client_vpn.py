@@ -155,6 +155,7 @@ class ClientVpn(ClientVpnOperations):
         config_export: bool = True,
         config_bucket: s3.IBucket | None = None,
         config_prefix: str = DEFAULT_CONFIG_PREFIX,
+        break_glass_arn: str | None = None,
         client_credentials_secret: secretsmanager.ISecret | None = None,
         config_version: str | None = None,
         remote_random_label: bool = False,
@@ -309,6 +310,10 @@ class ClientVpn(ClientVpnOperations):
                 ``<prefix>/<vpn-id>/client.ovpn`` where ``<vpn-id>`` is
                 ``Names.unique_id`` of this construct (see ``config_base``): the key
                 stays the same when the endpoint is replaced. Default: ``client-config``.
+            break_glass_arn: the one principal (an IAM role or user ARN, or the account
+                root) that the config bucket's Deny statements and the CA secret's guard
+                never refuse: it can repair or remove them. Default: the account root (S3
+                lets the root user delete any bucket policy of its account anyway). In place.
             client_credentials_secret: with mutual authentication, a Secrets Manager
                 secret whose SecretString is ``{"certificate": "<PEM>", "private_key":
                 "<PEM>"}``: both are added to the exported file (one identity shared by
@@ -452,6 +457,7 @@ class ClientVpn(ClientVpnOperations):
             config_base=self.config_base,
             encryption_key=self.encryption_key,
             log_group_base=logs_and_keys.log_group_base,
+            break_glass_arn=break_glass_arn,
         )
         if props.generated_pki:
             authority = self._configs.new_certificate_authority(

@@ -15,7 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Annotations, Match, Template
 
-from constructs_cvpn import ClientVpn
+from constructs_cvpn import ClientVpn, ClientVpnConfigError
 
 from .policy_eval import Request, evaluate
 
@@ -121,3 +121,31 @@ def test_an_imported_bucket_gets_a_warning_naming_the_statements() -> None:
             "DenyWritesButTheHandlers, DenyWritesWithoutTheVpnKey and DenyReadsButTheReaders"
         ),
     )
+
+
+def test_break_glass_arn_replaces_the_root_in_every_exemption() -> None:
+    """Catches: the prop ignored in the bucket policy or in the CA secret's guard."""
+    app = _app()
+    stack = Stack(app, "Glass", env=ENV)
+    glass = f"arn:aws:iam::{ACCOUNT}:role/BreakGlass"
+    _vpn(stack, break_glass_arn=glass)
+    template = Template.from_stack(stack).to_json()
+    statements = _policy_of(template, "ConfigBucket")
+    denies = [s for s in statements if str(s.get("Sid", "")).startswith("Deny")]
+    exempted = [s["Condition"]["StringNotEquals"].get("aws:PrincipalArn") for s in denies]
+    assert sum(glass in arns for arns in exempted if isinstance(arns, list)) == 2
+    assert "root" not in str(exempted)
+    (authority,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "Custom::ClientVpnCertificateAuthority"
+    ]
+    assert authority["Properties"]["GuardAdminArns"][1] == glass
+
+
+@pytest.mark.parametrize("bad", ["root", "arn:aws:s3:::bucket", "arn:aws:iam::123:role/x"])
+def test_break_glass_arn_must_be_an_iam_principal(bad: str) -> None:
+    app = _app()
+    stack = Stack(app, "BadGlass", env=ENV)
+    with pytest.raises(ClientVpnConfigError, match="break_glass_arn"):
+        _vpn(stack, break_glass_arn=bad)
