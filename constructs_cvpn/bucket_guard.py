@@ -19,9 +19,11 @@ evaluation logic"):
   reader may read is still decided by its identity policy (one object, and ``kms:Decrypt``
   only for that object's encryption context).
 
-The break-glass principal defaults to the account root: the root user of the account that
-owns a bucket can always delete its bucket policy, even one that denies everybody (Amazon
-S3 user guide, "Bucket policy examples": "the root user ... can delete the policy"), so no
+The break-glass principal defaults to the account root: "the root principal in a bucket
+owner's account can perform the GetBucketPolicy, PutBucketPolicy, and DeleteBucketPolicy API
+actions, even if their bucket policy explicitly denies the root principal's access" (Amazon
+S3 API reference, DeleteBucketPolicy:
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketPolicy.html), so no
 statement here can strand the account. The CloudFormation deploy role keeps
 ``s3:PutBucketPolicy``: changing this policy is deploy power.
 
