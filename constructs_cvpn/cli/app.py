@@ -18,7 +18,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from constructs_cvpn.cli import config as config_files
 from constructs_cvpn.cli.clients import ClientFactory, Clients, default_client_factory
 from constructs_cvpn.cli.connections import disconnect, list_connections
-from constructs_cvpn.cli.discovery import VpnOutputs, discover
+from constructs_cvpn.cli.discovery import discover
 from constructs_cvpn.cli.errors import EXIT_CODES_HELP, CvpnError, UsageError, error_boundary
 from constructs_cvpn.cli.render import print_connections, print_json, print_status
 from constructs_cvpn.cli.status import collect_status
@@ -50,6 +50,24 @@ Vpn = Annotated[
     typer.Option(
         help="Which ClientVpn of the stack (the prefix of its output keys, e.g. 'Vpn'); "
         "needed when the stack holds several."
+    ),
+]
+Bucket = Annotated[
+    str | None,
+    typer.Option(
+        help="The config bucket (the stack's ConfigBucketName output), with --object-key or "
+        "with --user-prefix and --user: no CloudFormation read needed."
+    ),
+]
+ObjectKey = Annotated[
+    str | None, typer.Option("--object-key", help="The object key of the .ovpn (with --bucket).")
+]
+UserPrefix = Annotated[
+    str | None,
+    typer.Option(
+        "--user-prefix",
+        help="The stack's UserConfigPrefix output (with --bucket and --user): the file is "
+        "<prefix><user>.ovpn.",
     ),
 ]
 User = Annotated[
@@ -214,18 +232,33 @@ def create_app(
             typer.echo(plain(f"{endpoint} is ready: {readiness.summary()}."))
 
     def config_location(
-        profile: str | None, region: str | None, stack: str, vpn: str | None, user: str | None
-    ) -> tuple[Clients, VpnOutputs, config_files.ConfigLocation]:
-        """Check ``--user`` (before any AWS call), discover the stack's VPN and its config."""
+        profile: str | None,
+        region: str | None,
+        where: tuple[str | None, str | None, str | None, str | None],
+        vpn: str | None,
+        user: str | None,
+    ) -> tuple[Clients, Path, config_files.ConfigLocation]:
+        """Check the options (before any AWS call), then find the file: from the stack's
+        outputs, or as given (``--bucket`` with ``--key`` or ``--user-prefix``); also the
+        default output file name."""
+        stack, bucket, key, user_prefix = where
         config_files.check_user(user)
+        is_direct = config_files.check_direct(stack, bucket, key, user_prefix, user)
         clients = client_factory(profile, region)
+        if is_direct:
+            assert bucket is not None
+            owner = config_files.bucket_owner(None, clients.sts)
+            location = config_files.direct(bucket, key, user_prefix, user, owner)
+            return clients, Path(location.key.rsplit("/", 1)[-1]), location
+        assert stack is not None
         outputs = discover(clients.cloudformation(), stack, vpn)
         owner = config_files.bucket_owner(outputs, clients.sts)
-        return clients, outputs, config_files.locate(outputs, user, owner)
+        location = config_files.locate(outputs, user, owner)
+        return clients, config_files.default_output(outputs, user), location
 
     @config_app.command("get", epilog=EXIT_CODES_HELP)
     def config_get(
-        stack: RequiredStack,
+        stack: Stack = None,
         user: User = None,
         output: Annotated[
             Path | None,
@@ -260,6 +293,9 @@ def create_app(
             ),
         ] = None,
         vpn: Vpn = None,
+        bucket: Bucket = None,
+        object_key: ObjectKey = None,
+        user_prefix: UserPrefix = None,
         profile: Profile = None,
         region: Region = None,
     ) -> None:
@@ -271,8 +307,9 @@ def create_app(
         with error_boundary("download the client config"):
             config_files.check_user(user)
             credentials = config_files.read_credentials(cert, key, user)
-            clients, outputs, location = config_location(profile, region, stack, vpn, user)
-            path = output or config_files.default_output(outputs, user)
+            where = (stack, bucket, object_key, user_prefix)
+            clients, default, location = config_location(profile, region, where, vpn, user)
+            path = output or default
             if not force:
                 config_files.refuse_if_exists(path)
             data = config_files.download(clients.s3(), location)
@@ -285,7 +322,7 @@ def create_app(
 
     @config_app.command("url", epilog=EXIT_CODES_HELP)
     def config_url(
-        stack: RequiredStack,
+        stack: Stack = None,
         user: User = None,
         expires: Annotated[
             int,
@@ -296,6 +333,9 @@ def create_app(
             ),
         ] = config_files.DEFAULT_URL_EXPIRY,
         vpn: Vpn = None,
+        bucket: Bucket = None,
+        object_key: ObjectKey = None,
+        user_prefix: UserPrefix = None,
         as_json: Json = False,
         profile: Profile = None,
         region: Region = None,
@@ -306,7 +346,8 @@ def create_app(
         even before --expires, if they are temporary (SSO, assumed role).
         """
         with error_boundary("presign the client config URL"):
-            clients, _, location = config_location(profile, region, stack, vpn, user)
+            where = (stack, bucket, object_key, user_prefix)
+            clients, _, location = config_location(profile, region, where, vpn, user)
             url = config_files.presign(clients.s3(), location, expires)
             if as_json:
                 expires_at = datetime.now(UTC) + timedelta(seconds=expires)
