@@ -32,14 +32,13 @@ from aws_cdk import (
     TagType,
 )
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .access import AuthorizationRule, Route
-from .attributes import ClientVpnAttributes
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
+from .config_access import ConfigAccess
 from .cost import MonthlyCost
 from .endpoint import new_endpoint
 from .ignored_props import (
@@ -73,7 +72,7 @@ __all__ = [
 
 
 @jsii.implements(ec2.IClientVpnEndpoint, ITaggable)
-class ClientVpn(ClientVpnAttributes):
+class ClientVpn(ConfigAccess):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
@@ -546,48 +545,6 @@ class ClientVpn(ClientVpnAttributes):
         or per AZ with a transit gateway) for a whole month; ``cost.price_note()`` says which
         price, from where and when. Every synth shows it as an info annotation."""
         return MonthlyCost(len(self.associations))
-
-    # -- grants and users -------------------------------------------------------------
-
-    def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` download the exported ``.ovpn`` and nothing else.
-
-        See ``grant_read_user_config`` for exactly what is granted and where.
-        """
-        return self._configs.grant_read_config(grantee)
-
-    def add_user(self, name: str) -> None:
-        """Give ``name`` a client certificate and their own ``.ovpn`` (generated PKI only).
-
-        Adding a user leaves every other user's certificate and file untouched; removing
-        a name from the list later revokes the certificate and deletes the file.
-        """
-        self._configs.add_user(name)
-
-    def user_config_key(self, name: str) -> str:
-        """The object key of ``name``'s ``.ovpn`` (generated PKI only)."""
-        return self._configs.user_config_key(name)
-
-    def grant_read_user_config(self, name: str, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` download ``name``'s ``.ovpn`` and nothing else.
-
-        Exactly two statements: ``s3:GetObject`` on that one object's ARN, and
-        ``kms:Decrypt`` on the config key only when S3 asks for it in this region
-        (``kms:ViaService``) for that object (``kms:EncryptionContext:aws:s3:arn``). No
-        listing, no bucket reads, no other user's file, no CA secret. (The file's older
-        versions are deleted by the handler, and ``GetObject`` does not cover
-        ``GetObjectVersion``.)
-
-        For an ``iam.Role``, ``iam.User`` or ``iam.Group`` the statements go into one
-        customer-managed policy per grantee and ``ClientVpn`` (a child of the grantee,
-        ``ReadClientVpnConfig<vpn-id>``), so the grantee's app gets no cdk-nag finding
-        for an inline policy; other principals get them in their default policy. A
-        managed policy holds about 6 KB: grant one principal at most a dozen files of one
-        VPN. The grantee must be in the VPN's account (the key policy trusts the
-        account's IAM policies). A bucket you bring (``config_bucket``) must have S3 Bucket
-        Keys off, or KMS sees the bucket's ARN as the context and the decrypt is refused.
-        """
-        return self._configs.grant_read_user_config(name, grantee)
 
     # -- rules and routes -------------------------------------------------------------
 
