@@ -20,6 +20,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
 from . import validation
+from .bucket_guard import ConfigBucketGuard, reader_arn
 from .errors import ClientVpnConfigError, checked
 from .grants import grant_read_object
 from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
@@ -80,6 +81,10 @@ class ClientConfigs:
         self.config_object_key: str | None = None
         self.user_certificates: UserCertificates | None = None
         self.expiry_alarm: cloudwatch.Alarm | None = None
+        self.bucket_guard: ConfigBucketGuard | None = None
+        stack = Stack.of(vpn)
+        #: Who may always repair the bucket and secret policies: the account root.
+        self.break_glass_arn = f"arn:{stack.partition}:iam::{stack.account}:root"
 
     # -- what it builds ---------------------------------------------------------------
 
@@ -98,6 +103,7 @@ class ClientConfigs:
             metric_dimension=self._vpn_id,
             ca_validity_days=ca_validity_days,
             server_validity_days=server_validity_days,
+            break_glass_arn=self.break_glass_arn,
         )
         return self.certificate_authority
 
@@ -127,6 +133,13 @@ class ClientConfigs:
 
         bucket = config_bucket or new_config_bucket(self._vpn, self._key)
         self.config_bucket = bucket
+        self.bucket_guard = ConfigBucketGuard(
+            self._vpn,
+            bucket,
+            prefix=self._config_base,
+            key_arn=self._key.key_arn,
+            break_glass_arn=self.break_glass_arn,
+        )
         CfnOutput(
             self._vpn,
             "ConfigBucketName",
@@ -243,10 +256,40 @@ class ClientConfigs:
         own = f"${{aws:PrincipalTag/{principal_tag}}}"  # an IAM policy variable
         return self._grant_read(f"{self.user_certificates.prefix}users/{own}.ovpn", grantee)
 
+    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """See ``ClientVpn.grant_revoke``."""
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                self._vpn.node.path,
+                "grant_revoke",
+                "revoking a user needs the generated PKI; omit server_certificate_arn",
+            )
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["lambda:InvokeFunction"],
+            resource_arns=[self.user_certificates.function.function_arn],
+        )
+
     # -- internals --------------------------------------------------------------------
+
+    def allow_reader(self, grantee: iam.IGrantable) -> None:
+        """Exempt ``grantee`` from the bucket policy's read Deny on this VPN's prefix (its
+        identity policy still decides which file it reads). Grants call this."""
+        assert self.bucket_guard is not None
+        arn = reader_arn(grantee)
+        if arn is None:
+            Annotations.of(self._vpn).add_warning_v2(
+                "constructs-cvpn:readerWithoutArn",
+                f"{grantee.grant_principal} has no principal ARN (a group?): the config "
+                "bucket's policy denies it every read under this VPN's prefix; grant a role "
+                "or a user instead",
+            )
+            return
+        self.bucket_guard.allow_reader(arn)
 
     def _grant_read(self, object_key: str, grantee: iam.IGrantable) -> iam.Grant:
         assert self.config_bucket is not None
+        self.allow_reader(grantee)
         return grant_read_object(
             bucket=self.config_bucket,
             object_key=object_key,
@@ -288,6 +331,8 @@ class ClientConfigs:
             triggers=triggers,
         )
         export.resource.node.add_dependency(associated)
+        assert self.bucket_guard is not None
+        self.bucket_guard.allow_writer(export.role.role_arn)
         uri = f"s3://{bucket.bucket_name}/{self.config_object_key}"
         CfnOutput(
             self._vpn,
@@ -337,11 +382,19 @@ class ClientConfigs:
             triggers=triggers,
         )
         self.user_certificates.resource.node.add_dependency(associated)
+        assert self.bucket_guard is not None
+        self.bucket_guard.allow_writer(self.user_certificates.role.role_arn)
         CfnOutput(
             self._vpn,
             "UserConfigPrefix",
             value=f"{self._config_base}users/",
             description="User configurations are <prefix><user>.ovpn in the bucket",
+        )
+        CfnOutput(
+            self._vpn,
+            "UsersFunctionName",
+            value=self.user_certificates.function.function_name,
+            description="The users function: cvpn revoke / rotate invoke it",
         )
 
     def _new_expiry_alarm(self) -> cloudwatch.Alarm:

@@ -38,8 +38,6 @@ from constructs import Construct
 
 from .access import AuthorizationRule, Route
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
-from .config_access import ConfigAccess
-from .cost import MonthlyCost
 from .endpoint import new_endpoint
 from .ignored_props import (
     DEFAULT_CA_VALIDITY_DAYS,
@@ -50,6 +48,7 @@ from .ignored_props import (
 from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
+from .operating import Operating
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
 from .synth_checks import Built, SynthChecks
@@ -72,7 +71,7 @@ __all__ = [
 
 
 @jsii.implements(ec2.IClientVpnEndpoint, ITaggable)
-class ClientVpn(ConfigAccess):
+class ClientVpn(Operating):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
@@ -539,12 +538,6 @@ class ClientVpn(ConfigAccess):
                 config_version=config_version,
             ),
         )
-
-    def monthly_cost(self) -> MonthlyCost:
-        """The fixed monthly cost at list price: every association's hours (one per subnet,
-        or per AZ with a transit gateway) for a whole month; ``cost.price_note()`` says which
-        price, from where and when. Every synth shows it as an info annotation."""
-        return MonthlyCost(len(self.associations))
 
     # -- rules and routes -------------------------------------------------------------
 

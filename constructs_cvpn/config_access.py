@@ -3,7 +3,8 @@
 ``ConfigAccess`` is a base of ``ClientVpn`` (over ``ClientVpnAttributes``): ``add_user`` and
 ``user_config_key`` (generated PKI), and the grants that read exactly one file:
 ``grant_read_config`` (the shared file), ``grant_read_user_config`` (one user's file) and
-``grant_read_own_user_config`` (each caller's own file, by session tag, for single sign-on).
+``grant_read_own_user_config`` (each caller's own file, by session tag, for single sign-on);
+and ``grant_revoke`` (who may run ``cvpn revoke``/``rotate``).
 The rooms that build the files and the statements are ``client_configs`` and ``grants``.
 """
 
@@ -77,3 +78,14 @@ class ConfigAccess(ClientVpnAttributes):
         ``grant_read_user_config``.
         """
         return self._configs.grant_read_own_user_config(grantee, principal_tag)
+
+    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn revoke`` and ``cvpn rotate`` (generated PKI only).
+
+        One statement: ``lambda:InvokeFunction`` on the users function (its unqualified
+        ARN) and nothing else. The function takes a user name, a reason and the caller's
+        self-declared identity from the request, everything else from its configuration:
+        it revokes and re-issues only users of this VPN. The CLI also needs
+        ``cloudformation:DescribeStacks`` on the stack (to find the function).
+        """
+        return self._configs.grant_revoke(grantee)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from constructs_cvpn.cli import config as config_files
+from constructs_cvpn.cli.certificates import collect_certificates, print_certificates
 from constructs_cvpn.cli.clients import ClientFactory, Clients, default_client_factory
 from constructs_cvpn.cli.connections import disconnect, list_connections
 from constructs_cvpn.cli.discovery import discover
@@ -105,8 +107,10 @@ def create_app(
     *,
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> typer.Typer:
-    """Build the ``cvpn`` typer app around the given client factory, sleep and clock."""
+    """Build the ``cvpn`` typer app around the given client factory, sleep and clocks
+    (``now``: the wall clock of reports and status)."""
     app = typer.Typer(
         name="cvpn",
         help=HELP,
@@ -131,15 +135,39 @@ def create_app(
         profile: Profile = None,
         region: Region = None,
     ) -> None:
-        """Show the endpoint: state, DNS name, CIDR, auth, networks, rules, routes, connections."""
+        """Show the endpoint: state, DNS name, CIDR, auth, networks, rules, routes, connections.
+
+        With --stack and the generated PKI, also the days to expiry of the CA, the server
+        certificate and each user, when the certificate functions last ran, and the
+        revocations made with cvpn revoke / rotate.
+        """
         with error_boundary("show the endpoint status"):
             clients = client_factory(profile, region)
-            endpoint = resolve_endpoint(clients, stack, endpoint_id, vpn)
+            outputs = None
+            if stack is not None and endpoint_id is None:
+                outputs = discover(clients.cloudformation(), stack, vpn)
+            endpoint = (
+                outputs.endpoint_id
+                if outputs
+                else resolve_endpoint(clients, stack, endpoint_id, vpn)
+            )
             data = collect_status(clients.ec2(), endpoint)
+            if outputs is not None and outputs.user_config_prefix and outputs.config_bucket:
+                data["certificates"] = collect_certificates(
+                    outputs=outputs,
+                    server_certificate_arn=data["server_certificate_arn"],
+                    s3=clients.s3,
+                    acm=clients.acm,
+                    cloudwatch=clients.cloudwatch,
+                    owner=outputs.account,
+                    now=now(),
+                )
             if as_json:
                 print_json(data)
             else:
                 print_status(Console(), data)
+                if "certificates" in data:
+                    print_certificates(Console(), data["certificates"])
 
     @app.command(epilog=EXIT_CODES_HELP)
     def connections(
@@ -185,6 +213,10 @@ def create_app(
                 print_json({"endpoint_id": endpoint, "connections": rows})
             else:
                 print_connections(Console(), endpoint, rows)
+
+    from constructs_cvpn.cli.operate import register_operations  # it imports this module
+
+    register_operations(app, client_factory, now)
 
     @app.command(epilog=EXIT_CODES_HELP)
     def wait(

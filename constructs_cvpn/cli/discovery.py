@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 OUTPUT_KEY = re.compile(
     r"^(?P<vpn>[A-Za-z0-9]*?)"
-    r"(?P<name>EndpointId|ConfigBucketName|ConfigKey|UserConfigPrefix)"
+    r"(?P<name>EndpointId|ConfigBucketName|ConfigKey|UserConfigPrefix|UsersFunctionName)"
     r"(?P<hash>[0-9A-F]{8})$"
 )
 """Matches the output keys of a ``ClientVpn``; ``vpn`` is the construct path prefix."""
@@ -46,6 +46,8 @@ class VpnOutputs:
     config_bucket: str | None = None
     config_key: str | None = None
     user_config_prefix: str | None = None
+    users_function: str | None = None
+    """The users function (generated PKI): ``cvpn revoke`` / ``rotate`` invoke it."""
     account: str | None = None
     """The AWS account that holds the stack (from its ARN): the config bucket's owner."""
 
@@ -84,6 +86,7 @@ def parse_outputs(
             config_bucket=values.get("ConfigBucketName"),
             config_key=values.get("ConfigKey"),
             user_config_prefix=values.get("UserConfigPrefix"),
+            users_function=values.get("UsersFunctionName"),
             account=account,
         )
         for prefix, values in sorted(groups.items())

@@ -38,8 +38,9 @@ LOG = logging.getLogger(__name__)
 CREATE_FAILED = "constructs-cvpn::CREATE_FAILED"
 #: CloudFormation refuses larger responses.
 MAX_RESPONSE_BYTES = 4096
-#: A Reason longer than this is cut (the rest is in the log stream).
-MAX_REASON_CHARS = 1000
+#: A Reason longer than this, in bytes of the JSON response (where ``é`` is the 6 bytes
+#: ``\u00e9`` and an emoji 12), is cut; the rest is in the log stream.
+MAX_REASON_BYTES = 1000
 #: Attempts at the PUT (the URL is S3's; a 5xx or a reset is worth another try).
 PUT_ATTEMPTS = 4
 
@@ -144,11 +145,23 @@ def put_response(url: str, body: bytes) -> None:
 
 def _reason(err: BaseException, context: Any) -> str:
     """The exception's message and where to read the rest."""
-    message = str(err) or type(err).__name__
-    if len(message) > MAX_REASON_CHARS:
-        message = message[: MAX_REASON_CHARS - 1] + "…"
+    message = _cut(str(err) or type(err).__name__, MAX_REASON_BYTES)
     stream = getattr(context, "log_stream_name", None)
     group = getattr(context, "log_group_name", None)
     if stream and group:
         message += f" (log: {group} {stream})"
     return message
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text``, cut with ``…`` so that it takes at most ``limit`` bytes as a JSON string."""
+    if len(json.dumps(text)) - 2 <= limit:
+        return text
+    budget = limit - (len(json.dumps("…")) - 2)
+    kept: list[str] = []
+    for char in text:
+        budget -= len(json.dumps(char)) - 2
+        if budget < 0:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"

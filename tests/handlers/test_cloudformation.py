@@ -163,8 +163,9 @@ def test_a_long_reason_is_cut(server: Any) -> None:
 
     cloudformation.answering(fail)(_event(server.url, "Create"), None)
     reason = server.requests[0]["body"]["Reason"]
-    assert len(reason) == 1000
-    assert reason.endswith("…")
+    encoded = len(json.dumps(reason)) - 2  # as it travels in the response
+    assert 990 <= encoded <= cloudformation.MAX_REASON_BYTES
+    assert reason.endswith("…") and reason.startswith("x" * 900)
 
 
 def test_the_put_is_retried_after_a_server_error(
@@ -184,3 +185,21 @@ def test_the_put_gives_up_after_four_attempts(server: Any, monkeypatch: pytest.M
     with pytest.raises(OSError):
         cloudformation.answering(lambda event, context: {})(_event(server.url, "Create"), None)
     assert len(server.requests) == 4
+
+
+@pytest.mark.parametrize("char", ["é", "€", "😀"])
+def test_a_non_ascii_reason_is_cut_by_its_encoded_size(server: Any, char: str) -> None:
+    """Issue 19: a reason of a few hundred non-ASCII characters overflowed the response (cut
+    by characters, while JSON escapes each one as up to 12 bytes); CloudFormation then saw
+    only "the response is N bytes" instead of the reason."""
+
+    def fail(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+        raise ValueError("user ødegård: " + char * 900)
+
+    cloudformation.answering(fail)(_event(server.url, "Update", "pid"), _Context())
+    request = server.requests[0]
+    body = request["body"]
+    assert body["Status"] == "FAILED"
+    assert body["Reason"].startswith("user ødegård: " + char * 10), body["Reason"][:80]
+    assert _Context.log_stream_name in body["Reason"], "where to read the rest is kept"
+    assert len(json.dumps(body).encode()) <= 4096

@@ -18,6 +18,7 @@ from constructs_cvpn.handlers.pki import certs
 from constructs_cvpn.handlers.pki import index as pki_index
 
 from ..pki.conftest import _patch_moto_s3_versions
+from ..s3_model import ConditionalWrites
 from .harness import (
     AUTHORITY,
     EXPORT,
@@ -124,6 +125,8 @@ def world(
         from moto.s3 import models as s3_models
 
         monkeypatch.setattr(s3_models.S3Backend, "list_object_versions", _patch_moto_s3_versions())
+        # S3 conditional writes as documented: atomic compare-and-set, 412 and 409.
+        ConditionalWrites().install(monkeypatch)
         w = World(synthesized, clock)
         patch_moto_acm_in_use(monkeypatch, w.ec2)
         w.bootstrap_admin()

@@ -20,7 +20,9 @@ Runs before the Client VPN endpoint exists. Properties (CloudFormation strings):
 - ``ReaderRoleArns`` (required, a list): the roles that may read and write the secret's
   value (the two PKI handler roles). Right after creating the secret the handler attaches a
   resource policy denying ``GetSecretValue``, ``PutSecretValue`` and ``UpdateSecret`` to every
-  other principal.
+  other principal, and :data:`ADMIN_ACTIONS` to every principal but ``GuardAdminArns``.
+- ``GuardAdminArns`` (a list; default: ``ReaderRoleArns``): who may delete the secret or
+  change its resource policy (the CA handler role and the break-glass principal).
 
 On Delete, an ACM certificate still in use (the endpoint releases it a while after its
 deletion) is retried for :data:`IN_USE_WAIT_SECONDS`, then left in place with a warning.
@@ -48,7 +50,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -61,6 +62,8 @@ from cryptography.x509.oid import NameOID
 
 from . import certs, clock
 from .aws import client
+from .guard import admins as _admins
+from .guard import guard as _guard
 from .metrics import emit_days_to_expiry
 from .props import PropertyError, get_int, get_str, get_str_list
 from .state import CaBundle
@@ -74,12 +77,6 @@ RECOVERY_WINDOW_DAYS = 30
 """Recovery window of the CA secret's deletion."""
 IN_USE_WAIT_SECONDS = 240
 """How long Delete retries an ACM certificate that is still in use."""
-GUARDED_ACTIONS = (
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:UpdateSecret",
-)
-"""What the secret's resource policy denies to every principal but the reader roles."""
 
 
 def _code(err: ClientError) -> str:
@@ -96,26 +93,6 @@ REQUEST_TAG = "constructs-cvpn:ca-request"
 
 def _request_marker(request_id: str) -> str:
     return hashlib.sha256(request_id.encode()).hexdigest()[:16]
-
-
-def _guard(secret_arn: str, readers: list[str]) -> None:
-    """Deny the secret's value to every principal that is not one of ``readers``."""
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OnlyTheClientVpnPkiHandlers",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": list(GUARDED_ACTIONS),
-                "Resource": "*",
-                "Condition": {"StringNotEquals": {"aws:PrincipalArn": readers}},
-            }
-        ],
-    }
-    client("secretsmanager").put_resource_policy(
-        SecretId=secret_arn, ResourcePolicy=json.dumps(policy), BlockPublicPolicy=True
-    )
 
 
 def _create_bundle(
@@ -275,7 +252,8 @@ def create_or_update(
             raise PropertyError("property ReaderRoleArns must name at least one role")
         bundle, secret_arn, name, created = _create_bundle(prefix, request_id, kms_key_arn, ca_days)
         try:
-            _guard(secret_arn, readers)  # again for a run of the same request: idempotent
+            # again for a run of the same request: idempotent
+            _guard(secret_arn, readers, _admins(props, readers))
             return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
         except BaseException:
             if created:  # never delete what an overlapping run of this request made
@@ -291,7 +269,7 @@ def create_or_update(
     if readers:
         # First: the roles may have changed (a new role would be denied the read below);
         # it also heals a tampered policy.
-        _guard(secret_arn, readers)
+        _guard(secret_arn, readers, _admins(props, readers))
     bundle, name = _load_bundle(secret_arn, kms_key_arn)
     return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
 

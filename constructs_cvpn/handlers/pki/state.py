@@ -20,7 +20,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["STATE_VERSION", "CaBundle", "HeldCertificate", "UserRecord", "UsersState"]
+__all__ = [
+    "STATE_VERSION",
+    "CaBundle",
+    "HeldCertificate",
+    "RevokedUser",
+    "UserRecord",
+    "UsersState",
+]
 
 STATE_VERSION = 2
 _CA_BUNDLE_VERSION = 1
@@ -89,6 +96,23 @@ class UserRecord:
 
 
 @dataclass
+class RevokedUser:
+    """A ``cvpn revoke`` / ``cvpn rotate`` of one user (see :mod:`.revoke_now`)."""
+
+    action: str
+    """``revoke`` or ``rotate``."""
+    at: str
+    requested_by: str
+    """What the caller said it is (the CLI sends its STS identity): not verified by the
+    handler; CloudTrail's Invoke record is the truth."""
+    reason: str
+    serials: list[str]
+    blocked: bool
+    """True after a revoke: no run issues this user a certificate while the name stays in
+    the users list, until ``cvpn rotate`` or the name's removal."""
+
+
+@dataclass
 class UsersState:
     """The users' state document (JSON in S3)."""
 
@@ -107,6 +131,8 @@ class UsersState:
     """True when the ledger gained serials since its last successful import."""
     pending_deletes: list[str] = field(default_factory=list)
     """Removed users whose .ovpn (every version) is still to be deleted."""
+    revoked: dict[str, RevokedUser] = field(default_factory=dict)
+    """The last ``cvpn revoke`` / ``rotate`` of each user still listed."""
     lease_owner: str = ""
     lease_expires: str = ""
     """The run holding the state (a random token) and until when; empty when free."""
@@ -128,6 +154,8 @@ class UsersState:
         }
         if self.block_ipv6_leak:  # absent when off: older states keep their bytes
             data["block_ipv6_leak"] = True
+        if self.revoked:  # absent when empty, likewise
+            data["revoked"] = {n: asdict(r) for n, r in sorted(self.revoked.items())}
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def sha256(self) -> str:
@@ -164,6 +192,7 @@ class UsersState:
                 crl_endpoint=str(data.get("crl_endpoint", "")),
                 crl_dirty=bool(data.get("crl_dirty", False)),
                 pending_deletes=[str(u) for u in data.get("pending_deletes", [])],
+                revoked={n: RevokedUser(**r) for n, r in data.get("revoked", {}).items()},
                 lease_owner=str(data.get("lease_owner", "")),
                 lease_expires=str(data.get("lease_expires", "")),
             )
