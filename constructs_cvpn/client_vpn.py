@@ -235,8 +235,8 @@ class ClientVpn(Operating):
                 requirements). Default: the VPC's private subnets, one per AZ.
             max_azs: associate at most this many AZs: the first ones of the
                 ``vpc_subnets`` selection, in the VPC's AZ order. Each association is
-                billed per hour (``make synth`` prints the monthly association-hours and
-                their list price); more AZs keep the VPN up when an AZ fails and raise
+                billed per hour (every synth shows the monthly association-hours and
+                their list price as an info annotation; ``monthly_cost()``); more AZs keep the VPN up when an AZ fails and raise
                 the concurrent-connection quota (1 AZ: 7,000; 2: 36,500). Lowering it
                 removes the last AZs' associations, their routes and the connections
                 through them. Default: None (one association per AZ of the selection).
