@@ -23,7 +23,7 @@ from . import validation
 from .bucket_guard import ConfigBucketGuard, reader_arn
 from .errors import ClientVpnConfigError, checked
 from .grants import grant_read_object
-from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
+from .handlers.pki.limits import MAX_USERS
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
@@ -185,13 +185,7 @@ class ClientConfigs:
                 "per-user certificates come from the generated PKI; omit "
                 "server_certificate_arn to use it",
             )
-        if not USER_NAME_PATTERN.match(name):
-            raise ClientVpnConfigError(
-                path,
-                "users",
-                f"{name!r} is not a safe user name; use 1 to 64 letters, digits, '.', '_' "
-                "or '-', starting with a letter or digit",
-            )
+        checked(path, "users", validation.user_name, name)  # the CLI's rule too
         if name in self._users:
             raise ClientVpnConfigError(path, "users", f"duplicate user {name!r}")
         if len(self._users) >= MAX_USERS:

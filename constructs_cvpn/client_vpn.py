@@ -236,10 +236,11 @@ class ClientVpn(Operating):
             max_azs: associate at most this many AZs: the first ones of the
                 ``vpc_subnets`` selection, in the VPC's AZ order. Each association is
                 billed per hour (every synth shows the monthly association-hours and
-                their list price as an info annotation; ``monthly_cost()``); more AZs keep the VPN up when an AZ fails and raise
-                the concurrent-connection quota (1 AZ: 7,000; 2: 36,500). Lowering it
-                removes the last AZs' associations, their routes and the connections
-                through them. Default: None (one association per AZ of the selection).
+                their list price as an info annotation; ``monthly_cost()``); more AZs keep
+                the VPN up when an AZ fails and raise the concurrent-connection quota
+                (1 AZ: 7,000; 2: 36,500). Lowering it removes the last AZs'
+                associations, their routes and the connections through them.
+                Default: None (one association per AZ of the selection).
             transit_gateway: attach the endpoint to a transit gateway instead of a VPC;
                 see ``TransitGatewayAttachment``: one association per Availability Zone
                 it names, routes go to the transit gateway (``Route.subnet`` must be left
