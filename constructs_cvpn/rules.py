@@ -77,7 +77,9 @@ class AuthorizationRules:
                 path,
                 prop,
                 f"the rule for {cidr} names group {group_id!r}, but groups need user-based "
-                "authentication (Active Directory or SAML); use all_users=True",
+                "authentication (Active Directory or SAML): a client certificate carries no "
+                "group, so the rule would authorize nobody (AuthorizeClientVpnIngress: "
+                "AccessGroupId is an AD or IdP group); use all_users=True",
             )
         key = (stable(self._vpn, cidr), group_id or "*")
         if key in self._keys:
