@@ -4,12 +4,13 @@ Commands::
 
     cvpn status      (--stack NAME [--vpn PREFIX] | --endpoint-id ID) [--json]
     cvpn config get  --stack NAME [--user NAME | --cert FILE --key FILE] [-o FILE] [--force]
-    cvpn config url  --stack NAME [--user NAME] [--expires SECONDS] [--json]
+    cvpn config get  --bucket B (--object-key K | --user-prefix P --user NAME) [-o FILE]
+    cvpn config url  (--stack NAME [--user NAME] | --bucket B ...) [--expires SECONDS] [--json]
     cvpn connections (--stack NAME | --endpoint-id ID) [--all] [--disconnect USER] [--json]
     cvpn wait        (--stack NAME | --endpoint-id ID) [--timeout S] [--interval S]
 
-Every command takes ``--profile`` and ``--region`` (default: the usual AWS environment
-variables and config files).
+Every command takes ``--profile`` and ``--region`` (default: ``AWS_REGION``, else
+``AWS_DEFAULT_REGION``, else the profile's region).
 
 Exit codes:
 
