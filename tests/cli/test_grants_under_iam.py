@@ -65,6 +65,7 @@ class Synthesized:
     key_id: str
     alice_role: str
     sso_role: str
+    bystander_role: str
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,7 @@ def synthesized() -> Synthesized:
     )
     alice = iam.Role(stack, "AliceRole", assumed_by=iam.AccountRootPrincipal())
     engineers = iam.Role(stack, "EngineersRole", assumed_by=iam.AccountRootPrincipal())
+    bystander = iam.Role(stack, "BystanderRole", assumed_by=iam.AccountRootPrincipal())
     vpn.grant_read_user_config("alice", alice)
     vpn.grant_read_own_user_config(engineers)
     alice_key = vpn.user_config_key("alice")
@@ -95,6 +97,7 @@ def synthesized() -> Synthesized:
         key_id=stack.get_logical_id(vpn.encryption_key.node.default_child),  # type: ignore[arg-type]
         alice_role=stack.get_logical_id(alice.node.default_child),  # type: ignore[arg-type]
         sso_role=stack.get_logical_id(engineers.node.default_child),  # type: ignore[arg-type]
+        bystander_role=stack.get_logical_id(bystander.node.default_child),  # type: ignore[arg-type]
     )
 
 
@@ -292,3 +295,42 @@ def test_the_tag_grant_is_written_with_the_variable_in_both_statements(
     assert [s["Action"] for s in statements] == ["s3:GetObject", "kms:Decrypt"]
     assert statements[0]["Resource"] == own
     assert statements[1]["Condition"]["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] == own
+
+
+def test_the_bucket_policy_lets_the_grantees_read_and_no_one_else(
+    world: World, synthesized: Synthesized
+) -> None:
+    """The config bucket's policy denies reads to all but the handlers and the readers the
+    grants register (issue 18's guard): both grants' roles are readers. Decided with the
+    tests' policy evaluator (moto evaluates no bucket policy)."""
+    from tests.policy_eval import Request as PolicyRequest
+    from tests.policy_eval import evaluate
+
+    resources = synthesized.template["Resources"]
+    refs = dict(world.refs)
+    for lid, resource in resources.items():
+        if resource["Type"] == "AWS::IAM::Role":
+            refs[f"{lid}.Arn"] = f"arn:aws:iam::{ACCOUNT}:role/{lid}"
+    refs[synthesized.bucket_id] = BUCKET
+    [bucket_policy] = [
+        resolve(r["Properties"]["PolicyDocument"], refs)
+        for r in resources.values()
+        if r["Type"] == "AWS::S3::BucketPolicy"
+        and r["Properties"]["Bucket"] == {"Ref": synthesized.bucket_id}
+    ]
+    s3_anything = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    alice_file = f"arn:aws:s3:::{BUCKET}/{synthesized.alice_key}"
+
+    def reads(role_id: str, identity: dict[str, Any]) -> bool:
+        request = PolicyRequest(
+            refs[f"{role_id}.Arn"],
+            "s3:GetObject",
+            alice_file,
+            {"aws:SecureTransport": "true"},
+        )
+        return evaluate(request, identity=[identity], resource=bucket_policy)
+
+    assert reads(synthesized.alice_role, world.policies["alice-role"])
+    assert reads(synthesized.sso_role, world.policies["engineers-tagged-alice"])
+    # a role of the same account with s3:* and no grant: the bucket policy's Deny wins
+    assert not reads(synthesized.bystander_role, s3_anything)
