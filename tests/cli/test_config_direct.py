@@ -124,3 +124,21 @@ def test_names_the_construct_refuses_are_refused_before_any_aws_call(
         f"cvpn: error: invalid user name {user!r}: {user!r} is not a safe user name; use 1 to "
         "64 letters, digits, '.', '_' or '-', starting with a letter or digit\n"
     )
+
+
+def test_the_user_name_rule_loads_without_the_cdk() -> None:
+    """The CLI reads the construct's rule (validation.user_name) without starting jsii."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from constructs_cvpn.cli import config\n"
+        "config.check_user('alice')\n"
+        "print(sorted(m for m in ('aws_cdk', 'jsii', 'constructs') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == "[]\n"
