@@ -250,20 +250,6 @@ class ClientConfigs:
         own = f"${{aws:PrincipalTag/{principal_tag}}}"  # an IAM policy variable
         return self._grant_read(f"{self.user_certificates.prefix}users/{own}.ovpn", grantee)
 
-    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """See ``ClientVpn.grant_revoke``."""
-        if self.user_certificates is None:
-            raise ClientVpnConfigError(
-                self._vpn.node.path,
-                "grant_revoke",
-                "revoking a user needs the generated PKI; omit server_certificate_arn",
-            )
-        return iam.Grant.add_to_principal(
-            grantee=grantee,
-            actions=["lambda:InvokeFunction"],
-            resource_arns=[self.user_certificates.function.function_arn],
-        )
-
     # -- internals --------------------------------------------------------------------
 
     def allow_reader(self, grantee: iam.IGrantable) -> None:

@@ -1,10 +1,9 @@
 """Who gets which ``.ovpn``: a ``ClientVpn``'s users and its read grants.
 
-``ConfigAccess`` is a base of ``ClientVpn`` (over ``ClientVpnAttributes``): ``add_user`` and
+``ConfigAccess`` is the base of ``ClientVpn`` (over ``ClientVpnOperations``): ``add_user`` and
 ``user_config_key`` (generated PKI), and the grants that read exactly one file:
 ``grant_read_config`` (the shared file), ``grant_read_user_config`` (one user's file) and
-``grant_read_own_user_config`` (each caller's own file, by session tag, for single sign-on);
-and ``grant_revoke`` (who may run ``cvpn revoke``/``rotate``).
+``grant_read_own_user_config`` (each caller's own file, by session tag, for single sign-on).
 The rooms that build the files and the statements are ``client_configs`` and ``grants``.
 """
 
@@ -12,10 +11,10 @@ from __future__ import annotations
 
 from aws_cdk import aws_iam as iam
 
-from .attributes import ClientVpnAttributes
+from .operating import ClientVpnOperations
 
 
-class ConfigAccess(ClientVpnAttributes):
+class ConfigAccess(ClientVpnOperations):
     """The users and read grants of a ``ClientVpn`` (see there)."""
 
     def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
@@ -78,14 +77,3 @@ class ConfigAccess(ClientVpnAttributes):
         ``grant_read_user_config``.
         """
         return self._configs.grant_read_own_user_config(grantee, principal_tag)
-
-    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` run ``cvpn revoke`` and ``cvpn rotate`` (generated PKI only).
-
-        One statement: ``lambda:InvokeFunction`` on the users function (its unqualified
-        ARN) and nothing else. The function takes a user name, a reason and the caller's
-        self-declared identity from the request, everything else from its configuration:
-        it revokes and re-issues only users of this VPN. The CLI also needs
-        ``cloudformation:DescribeStacks`` on the stack (to find the function).
-        """
-        return self._configs.grant_revoke(grantee)

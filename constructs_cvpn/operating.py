@@ -1,30 +1,52 @@
-"""What a ``ClientVpn`` costs and how it is watched.
+"""What an operator uses on a ``ClientVpn``: alarms, the dashboard, the revoke and wake
+grants, the monthly cost.
 
-``Operating`` is a base of ``ClientVpn`` (over ``ConfigAccess``): ``monthly_cost()`` (the
-associations' hours at the dated list price, ``cost``) and the opt-in monitoring,
-``add_dashboard()`` and ``alarms`` (built by ``monitoring``).
+``ClientVpnOperations`` sits between ``ClientVpnAttributes`` and ``ConfigAccess`` (the base of
+``ClientVpn``). The monitoring module (and ``aws_cloudwatch``) load only when
+``add_dashboard`` is called.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .config_access import ConfigAccess
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+
+from .attributes import ClientVpnAttributes
 from .cost import MonthlyCost
 from .errors import ClientVpnConfigError
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
 
+    from .schedule import OffHoursSchedule
 
-class Operating(ConfigAccess):
-    """The cost and monitoring of a ``ClientVpn`` (see there)."""
+
+class ClientVpnOperations(ClientVpnAttributes):
+    """The operator's side of a ``ClientVpn`` (see there)."""
+
+    vpn_id: str
+    log_group: logs.ILogGroup
+    off_hours: OffHoursSchedule | None
 
     def monthly_cost(self) -> MonthlyCost:
         """The fixed monthly cost at list price: every association's hours (one per subnet,
-        or per AZ with a transit gateway) for a whole month; ``cost.price_note()`` says which
-        price, from where and when. Every synth shows it as an info annotation."""
+        or per AZ with a transit gateway) for a whole month, or with a ``schedule`` for its
+        hours only (24/7 beside it); ``cost.price_note()`` says which price, from where and
+        when. Every synth shows it as an info annotation."""
+        if self.off_hours is not None:
+            return self.off_hours.monthly_cost()
         return MonthlyCost(len(self.associations))
+
+    def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn wake`` (``lambda:InvokeFunction`` on the reconciler,
+        which takes only a number of hours); needs a ``schedule``."""
+        if self.off_hours is None:
+            raise ClientVpnConfigError(
+                self.node.path, "schedule", "grant_wake needs a schedule; there is none"
+            )
+        return self.off_hours.grant_wake(grantee)
 
     @property
     def alarms(self) -> dict[str, cloudwatch.Alarm]:
@@ -77,3 +99,25 @@ class Operating(ConfigAccess):
             dashboard_name=dashboard_name,
             authentication_failures_threshold=authentication_failures_threshold,
         ).dashboard
+
+    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn revoke`` and ``cvpn rotate`` (generated PKI only).
+
+        One statement: ``lambda:InvokeFunction`` on the users function (its unqualified
+        ARN) and nothing else. The function takes a user name, a reason and the caller's
+        self-declared identity from the request, everything else from its configuration:
+        it revokes and re-issues only users of this VPN. The CLI also needs
+        ``cloudformation:DescribeStacks`` on the stack (to find the function).
+        """
+        users = self._configs.user_certificates
+        if users is None:
+            raise ClientVpnConfigError(
+                self.node.path,
+                "grant_revoke",
+                "revoking a user needs the generated PKI; omit server_certificate_arn",
+            )
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["lambda:InvokeFunction"],
+            resource_arns=[users.function.function_arn],
+        )

@@ -8,6 +8,7 @@ Commands::
     cvpn config url  (--stack NAME [--user NAME] | --bucket B ...) [--expires SECONDS] [--json]
     cvpn connections (--stack NAME | --endpoint-id ID) [--all] [--disconnect USER] [--json]
     cvpn wait        (--stack NAME | --endpoint-id ID) [--timeout S] [--interval S]
+    cvpn wake        --stack NAME [--vpn PREFIX] [--for 2h] [--json]
 
 Every command takes ``--profile`` and ``--region`` (default: ``AWS_REGION``, else
 ``AWS_DEFAULT_REGION``, else the profile's region).

@@ -15,11 +15,17 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from constructs_cvpn.cli import wake as wake_cli
 from constructs_cvpn.cli.certificates import collect_certificates, print_certificates
 from constructs_cvpn.cli.clients import ClientFactory, Clients, default_client_factory
 from constructs_cvpn.cli.connections import disconnect, list_connections
 from constructs_cvpn.cli.discovery import discover
-from constructs_cvpn.cli.errors import EXIT_CODES_HELP, CvpnError, UsageError, error_boundary
+from constructs_cvpn.cli.errors import (
+    EXIT_CODES_HELP,
+    CvpnError,
+    UsageError,
+    error_boundary,
+)
 from constructs_cvpn.cli.render import print_connections, print_json, print_status
 from constructs_cvpn.cli.status import collect_status
 from constructs_cvpn.cli.text import plain
@@ -56,8 +62,9 @@ Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.
 
 HELP = (
     "Inspect and use AWS Client VPN endpoints deployed with constructs-cvpn: status, "
-    "client configs, connections, and waiting for a fresh endpoint. Uses your normal AWS "
-    "profile and region (--profile / --region, or the usual environment and config files)."
+    "client configs, connections, usage reports, revoking a user now, and waiting for a "
+    "fresh endpoint. Uses your normal AWS profile and region (--profile / --region, or the "
+    "usual environment and config files)."
 )
 
 
@@ -132,12 +139,34 @@ def create_app(
                     owner=outputs.account,
                     now=now(),
                 )
+            if outputs is not None and outputs.schedule is not None:
+                data["schedule"] = wake_cli.status_of(clients, outputs.schedule, now())
             if as_json:
                 print_json(data)
             else:
                 print_status(Console(), data)
                 if "certificates" in data:
                     print_certificates(Console(), data["certificates"])
+                wake_cli.print_schedule(data.get("schedule"))
+
+    @app.command(name="wake", epilog=EXIT_CODES_HELP)
+    def wake_command(
+        stack: RequiredStack,
+        for_: Annotated[
+            str, typer.Option("--for", help="How long to stay awake: 2h, 90m, 1h30m.")
+        ] = "2h",
+        vpn: Vpn = None,
+        as_json: Json = False,
+        profile: Profile = None,
+        region: Region = None,
+    ) -> None:
+        """Associate a scheduled VPN now, for a while (it sleeps again at the first check after)."""
+        with error_boundary("wake the VPN"):
+            result = wake_cli.wake_stack(client_factory(profile, region), stack, vpn, for_)
+            if as_json:
+                print_json(result)
+            else:
+                typer.echo(plain(wake_cli.wake_message(result)))
 
     @app.command(epilog=EXIT_CODES_HELP)
     def connections(

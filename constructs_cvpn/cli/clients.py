@@ -65,7 +65,7 @@ class Clients(Protocol):
         ...
 
     def lambda_(self) -> Any:
-        """Return a Lambda client (``cvpn revoke`` / ``rotate``)."""
+        """Return a Lambda client (``cvpn revoke`` / ``rotate`` / ``wake``)."""
         ...
 
     def acm(self) -> Any:
@@ -74,6 +74,10 @@ class Clients(Protocol):
 
     def cloudwatch(self) -> Any:
         """Return a CloudWatch client (``cvpn status``: the last renewal report)."""
+        ...
+
+    def ssm(self) -> Any:
+        """Return an SSM client (``cvpn status``: a scheduled VPN's wake-until time)."""
         ...
 
 
@@ -120,6 +124,10 @@ class SessionClients:
     def cloudwatch(self) -> Any:
         """Return a CloudWatch client with the CLI's retry configuration."""
         return self._session.client("cloudwatch", config=RETRY_CONFIG)
+
+    def ssm(self) -> Any:
+        """Return an SSM client with the CLI's retry configuration."""
+        return self._session.client("ssm", config=RETRY_CONFIG)
 
 
 def default_client_factory(profile: str | None, region: str | None) -> Clients:
