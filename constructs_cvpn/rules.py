@@ -16,7 +16,7 @@ from . import quotas, validation
 from .errors import ClientVpnConfigError, checked
 from .ip_address_type import IpAddressType
 from .lanes import Mutations
-from .tokens import group_part, id_part, known, stable
+from .tokens import ALL_USERS_PART, group_part, id_part, known, stable
 from .vpc_cidrs import VpcCidrs
 
 
@@ -96,8 +96,9 @@ class AuthorizationRules:
             quotas.AUTHORIZATION_RULES, len(self._keys), "authorization rules"
         )
 
+        who = group_part(group_id) if group_id else ALL_USERS_PART
         rule = self._mutations.endpoint.add_authorization_rule(
-            f"Rule-{id_part(self._vpn, cidr)}-{group_part(group_id) if group_id else 'AllUsers'}",
+            f"Rule-{id_part(self._vpn, cidr)}-{who}",
             cidr=cidr,
             group_id=group_id,
             description=description,
