@@ -32,17 +32,15 @@ from aws_cdk import (
     TagType,
 )
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .access import AuthorizationRule, Route
-from .attributes import ClientVpnAttributes
-from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
-from .cost import MonthlyCost
+from .client_configs import ClientConfigs, config_triggers
+from .config_access import ConfigAccess
 from .endpoint import new_endpoint
-from .errors import ClientVpnConfigError
+from .expiry_alarm import EXPIRY_ALARM_DAYS
 from .ignored_props import (
     DEFAULT_CA_VALIDITY_DAYS,
     DEFAULT_CERTIFICATE_VALIDITY_DAYS,
@@ -52,6 +50,7 @@ from .ignored_props import (
 from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
+from .office_hours import OfficeHours
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
 from .synth_checks import Built, SynthChecks
@@ -59,9 +58,10 @@ from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
 if TYPE_CHECKING:
-    from aws_cdk import aws_cloudwatch as cloudwatch
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
+
+    from .schedule import OffHoursSchedule
 
 
 __all__ = [
@@ -75,7 +75,7 @@ __all__ = [
 
 
 @jsii.implements(ec2.IClientVpnEndpoint, ITaggable)
-class ClientVpn(ClientVpnAttributes):
+class ClientVpn(ConfigAccess):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
@@ -152,6 +152,7 @@ class ClientVpn(ClientVpnAttributes):
         config_export: bool = True,
         config_bucket: s3.IBucket | None = None,
         config_prefix: str = DEFAULT_CONFIG_PREFIX,
+        break_glass_arn: str | None = None,
         client_credentials_secret: secretsmanager.ISecret | None = None,
         config_version: str | None = None,
         remote_random_label: bool = False,
@@ -163,6 +164,7 @@ class ClientVpn(ClientVpnAttributes):
         device_trust_providers: Sequence[DeviceTrustProvider] = (),
         authorization_policy: AuthorizationPolicy | None = None,
         log_authorization_policy_context: bool | None = None,
+        schedule: OfficeHours | None = None,
     ) -> None:
         """Create the endpoint.
 
@@ -239,11 +241,12 @@ class ClientVpn(ClientVpnAttributes):
                 requirements). Default: the VPC's private subnets, one per AZ.
             max_azs: associate at most this many AZs: the first ones of the
                 ``vpc_subnets`` selection, in the VPC's AZ order. Each association is
-                billed per hour (``make synth`` prints the monthly association-hours and
-                their list price); more AZs keep the VPN up when an AZ fails and raise
-                the concurrent-connection quota (1 AZ: 7,000; 2: 36,500). Lowering it
-                removes the last AZs' associations, their routes and the connections
-                through them. Default: None (one association per AZ of the selection).
+                billed per hour (every synth shows the monthly association-hours and
+                their list price as an info annotation; ``monthly_cost()``); more AZs keep
+                the VPN up when an AZ fails and raise the concurrent-connection quota
+                (1 AZ: 7,000; 2: 36,500). Lowering it removes the last AZs'
+                associations, their routes and the connections through them.
+                Default: None (one association per AZ of the selection).
             transit_gateway: attach the endpoint to a transit gateway instead of a VPC;
                 see ``TransitGatewayAttachment``: one association per Availability Zone
                 it names, routes go to the transit gateway (``Route.subnet`` must be left
@@ -305,6 +308,10 @@ class ClientVpn(ClientVpnAttributes):
                 ``<prefix>/<vpn-id>/client.ovpn`` where ``<vpn-id>`` is
                 ``Names.unique_id`` of this construct (see ``config_base``): the key
                 stays the same when the endpoint is replaced. Default: ``client-config``.
+            break_glass_arn: the one principal (an IAM role or user ARN, or the account
+                root) that the config bucket's Deny statements and the CA secret's guard
+                never refuse: it can repair or remove them. Default: the account root (S3
+                lets the root user delete any bucket policy of its account anyway). In place.
             client_credentials_secret: with mutual authentication, a Secrets Manager
                 secret whose SecretString is ``{"certificate": "<PEM>", "private_key":
                 "<PEM>"}``: both are added to the exported file (one identity shared by
@@ -354,6 +361,14 @@ class ClientVpn(ClientVpnAttributes):
                 signals, user, connection) to the connection logs; needs an
                 ``authorization_policy``. Default: on with an ``authorization_policy``
                 (shadow mode is judged from those logs), else off. Changes in place.
+            schedule: associate the target networks only in office hours
+                (``OfficeHours(time_zone=..., days="MON-FRI", start="07:00",
+                stop="20:00")``); see ``constructs_cvpn.schedule`` and the README's
+                "Off-hours schedule". Associations and routes are then kept by a reconciler
+                function instead of CloudFormation (rules stay CloudFormation's);
+                ``add_route`` returns no ``ClientVpnRoute`` and ``associations`` is empty.
+                Not with a ``transit_gateway``. Default: none (associated around the
+                clock). Turning it on or off on a deployed VPN: see the README.
         """
         super().__init__(scope, id)
         self._vpc = vpc
@@ -440,6 +455,7 @@ class ClientVpn(ClientVpnAttributes):
             config_base=self.config_base,
             encryption_key=self.encryption_key,
             log_group_base=logs_and_keys.log_group_base,
+            break_glass_arn=break_glass_arn,
         )
         if props.generated_pki:
             authority = self._configs.new_certificate_authority(
@@ -482,6 +498,13 @@ class ClientVpn(ClientVpnAttributes):
             client_route_enforcement_options=props.route_enforcement,
             description=description or f"Client VPN {self.node.path}",
         )
+        #: The off-hours reconciler (``None`` without a ``schedule``).
+        self.off_hours: OffHoursSchedule | None = None
+        if schedule is not None:
+            from .schedule import new_schedule  # the scheduler's modules only when asked for
+
+            self.off_hours = new_schedule(self, schedule, logs_and_keys.log_group_base)
+            self._network.schedule(self.off_hours)
         self._network.associate(self.endpoint, self.endpoint_id)
 
         if authorize_all_users_to_vpc_cidr and vpc is not None:
@@ -542,117 +565,6 @@ class ClientVpn(ClientVpnAttributes):
                 config_version=config_version,
             ),
         )
-
-    def monthly_cost(self) -> MonthlyCost:
-        """The fixed monthly cost at list price: every association's hours (one per subnet,
-        or per AZ with a transit gateway) for a whole month; ``cost.price_note()`` says which
-        price, from where and when. Every synth shows it as an info annotation."""
-        return MonthlyCost(len(self.associations))
-
-    # -- grants and users -------------------------------------------------------------
-
-    @property
-    def alarms(self) -> dict[str, cloudwatch.Alarm]:
-        """The VPN's alarms by name, none with an action: ``CertificateExpiry`` (generated
-        PKI), and after ``add_dashboard()`` also ``AuthenticationFailures``,
-        ``HandlerErrors`` and ``RenewalNotRunning`` (see ``constructs_cvpn.monitoring``)."""
-        monitoring = self.node.try_find_child("Monitoring")
-        if monitoring is not None:
-            return dict(monitoring.alarms)  # type: ignore[attr-defined]
-        expiry = self.expiry_alarm
-        return {"CertificateExpiry": expiry} if expiry is not None else {}
-
-    def add_dashboard(
-        self,
-        *,
-        dashboard_name: str | None = None,
-        authentication_failures_threshold: int = 20,
-    ) -> cloudwatch.Dashboard:
-        """Add a CloudWatch dashboard, the alarms of ``alarms`` and the usage-report queries
-        (Logs Insights query definitions on the connection log). Opt-in; at most once.
-
-        Args:
-            dashboard_name: Default: generated by CloudFormation.
-            authentication_failures_threshold: the ``AuthenticationFailures`` alarm fires at
-                this many failures within 5 minutes. Default: 20.
-
-        Adds resources only (no change to the endpoint). Details and the documentation
-        each metric comes from: ``constructs_cvpn.monitoring``.
-        """
-        from .monitoring import Monitoring
-
-        if self.node.try_find_child("Monitoring") is not None:
-            raise ClientVpnConfigError(
-                self.node.path, "add_dashboard", "was already called; call it once per VPN"
-            )
-        if authentication_failures_threshold < 1:
-            raise ClientVpnConfigError(
-                self.node.path,
-                "authentication_failures_threshold",
-                f"must be at least 1, got {authentication_failures_threshold}",
-            )
-        return Monitoring(
-            self,
-            "Monitoring",
-            endpoint_id=self.endpoint_id,
-            vpn_id=self.vpn_id,
-            log_group=self.log_group,
-            expiry_alarm=self.expiry_alarm,
-            generated_pki=self.certificate_authority is not None,
-            dashboard_name=dashboard_name,
-            authentication_failures_threshold=authentication_failures_threshold,
-        ).dashboard
-
-    def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` download the exported ``.ovpn`` and nothing else.
-
-        See ``grant_read_user_config`` for exactly what is granted and where.
-        """
-        return self._configs.grant_read_config(grantee)
-
-    def add_user(self, name: str) -> None:
-        """Give ``name`` a client certificate and their own ``.ovpn`` (generated PKI only).
-
-        Adding a user leaves every other user's certificate and file untouched; removing
-        a name from the list later revokes the certificate and deletes the file.
-        """
-        self._configs.add_user(name)
-
-    def user_config_key(self, name: str) -> str:
-        """The object key of ``name``'s ``.ovpn`` (generated PKI only)."""
-        return self._configs.user_config_key(name)
-
-    def grant_read_user_config(self, name: str, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` download ``name``'s ``.ovpn`` and nothing else.
-
-        Exactly two statements: ``s3:GetObject`` on that one object's ARN, and
-        ``kms:Decrypt`` on the config key only when S3 asks for it in this region
-        (``kms:ViaService``) for that object (``kms:EncryptionContext:aws:s3:arn``). No
-        listing, no bucket reads, no other user's file, no CA secret. (The file's older
-        versions are deleted by the handler, and ``GetObject`` does not cover
-        ``GetObjectVersion``.)
-
-        For an ``iam.Role``, ``iam.User`` or ``iam.Group`` the statements go into one
-        customer-managed policy per grantee and ``ClientVpn`` (a child of the grantee,
-        ``ReadClientVpnConfig<vpn-id>``), so the grantee's app gets no cdk-nag finding
-        for an inline policy; other principals get them in their default policy. A
-        managed policy holds about 6 KB: grant one principal at most a dozen files of one
-        VPN. The grantee must be in the VPN's account (the key policy trusts the
-        account's IAM policies). A bucket you bring (``config_bucket``) must have S3 Bucket
-        Keys off, or KMS sees the bucket's ARN as the context and the decrypt is refused.
-        """
-        return self._configs.grant_read_user_config(name, grantee)
-
-    def grant_revoke(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` run ``cvpn revoke`` and ``cvpn rotate`` (generated PKI only).
-
-        One statement: ``lambda:InvokeFunction`` on the users function (its unqualified
-        ARN) and nothing else. The function takes a user name, a reason and the caller's
-        self-declared identity from the request, everything else from its configuration:
-        it revokes and re-issues only users of this VPN. The CLI also needs
-        ``cloudformation:DescribeStacks`` on the stack (to find the function).
-        """
-        return self._configs.grant_revoke(grantee)
 
     # -- rules and routes -------------------------------------------------------------
 

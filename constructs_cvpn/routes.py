@@ -11,6 +11,7 @@ per association (the default quota) warns.
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 from aws_cdk import Names
 from aws_cdk import aws_ec2 as ec2
@@ -20,10 +21,14 @@ from . import quotas, validation
 from .errors import ClientVpnConfigError, checked
 from .ip_address_type import IpAddressType
 from .lanes import Mutations
+from .office_hours import LOCAL_INDEX, ScheduledRoute
 from .security_group import ANYWHERE
 from .tokens import id_part, slug, stable
 from .transit_gateway import TransitGatewayAttachment
 from .vpc_cidrs import VpcCidrs
+
+if TYPE_CHECKING:
+    from .schedule import OffHoursSchedule
 
 #: The route key's "subnet" part for a transit gateway endpoint's routes (no target subnet).
 _TRANSIT_GATEWAY = "transit-gateway"
@@ -60,6 +65,8 @@ class Routes:
         self._keys: set[tuple[str, str]] = set()
         #: The destination of every route (one entry per ``add``), as given.
         self.cidrs: list[str] = []
+        #: With ``ClientVpn(schedule=...)``: routes go to the reconciler, not the template.
+        self.schedule: OffHoursSchedule | None = None
 
     def add(
         self,
@@ -97,6 +104,10 @@ class Routes:
         created = []
         for target in targets:
             self._keys.add(self._key(cidr, target))
+            if self.schedule is not None:
+                index = self.schedule.subnet_index(target.subnet_id)
+                self.schedule.add_route(ScheduledRoute(cidr, index, description or ""))
+                continue
             route = self._mutations.endpoint.add_route(
                 f"Route-{id_part(self._vpn, cidr)}-"
                 f"{slug(Names.stack_relative_construct_path(target))}",
@@ -123,6 +134,9 @@ class Routes:
         key = (stable(self._vpn, client_cidr), "local")
         self._keys.add(key)
         self.cidrs.append(client_cidr)
+        if self.schedule is not None:
+            self.schedule.add_route(ScheduledRoute(client_cidr, LOCAL_INDEX, description))
+            return
         route = self._mutations.endpoint.add_route(
             f"Route-{id_part(self._vpn, client_cidr)}-local",
             cidr=client_cidr,

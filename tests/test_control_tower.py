@@ -35,6 +35,7 @@ STACKS = (
     "CvpnSamlSplitTunnel",
     "CvpnGeneratedPki",
     "CvpnDualStackTransitGateway",
+    "CvpnOfficeHours",
 )
 CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 

@@ -289,3 +289,18 @@ def test_without_add_dashboard_only_the_expiry_alarm() -> None:
     template.resource_count_is("AWS::Logs::QueryDefinition", 0)
     with pytest.raises(ClientVpnConfigError, match="authentication_failures_threshold"):
         vpn.add_dashboard(authentication_failures_threshold=0)
+
+
+def test_monitoring_loads_only_when_used() -> None:
+    """Import cost (NOTES-imports.md): an app that does not call add_dashboard loads neither
+    the monitoring module nor aws_cloudwatch; one that does, loads both (the probe sees)."""
+    from tests.test_import_cost import CLIENT_VPN, modules_at
+
+    plain = modules_at(CLIENT_VPN)["synth"]
+    assert {"constructs_cvpn.monitoring", "aws_cdk.aws_cloudwatch"} & plain == set()
+    with_dashboard = CLIENT_VPN.replace(
+        "app.synth()",
+        "app.node.find_child('Stack').node.find_child('Vpn').add_dashboard()\napp.synth()",
+    )
+    used = modules_at(with_dashboard)["synth"]
+    assert {"constructs_cvpn.monitoring", "aws_cdk.aws_cloudwatch"} <= used

@@ -65,4 +65,6 @@ def invoke(
         raise CvpnError(f"{operation.lower()} of '{user}' failed: {message}")
     if not isinstance(payload, dict):
         raise CvpnError(f"{outputs.users_function} returned {payload!r}, not a result")
+    if "Refused" in payload:
+        raise CvpnError(f"{operation.lower()} of '{user}' refused: {payload['Refused']}")
     return payload

@@ -133,6 +133,15 @@ def test_a_function_error_is_a_failure_with_its_message(aws: LambdaAws) -> None:
     assert "revoke of 'mallory' failed: 'mallory' is not a user of this VPN" in result.output
 
 
+def test_a_refusal_is_a_failure_with_its_reason(aws: LambdaAws) -> None:
+    expect_invoke(aws, {"Refused": "'mallory' is not a user of this VPN"})
+
+    result = aws.run("revoke", "--stack", STACK, "--user", "mallory", "--reason", "x")
+
+    assert result.exit_code == 1
+    assert "revoke of 'mallory' refused: 'mallory' is not a user of this VPN" in result.output
+
+
 def test_a_stack_without_the_users_function_is_refused_before_any_invoke(aws: LambdaAws) -> None:
     aws.expect_stack(vpn_outputs())  # no UsersFunctionName output (given certificates)
     aws.sts_stub.add_response(

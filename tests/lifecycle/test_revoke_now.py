@@ -3,8 +3,8 @@
 Driven through the function's Lambda entry point (``handlers.pki.index.handler``, as
 ``lambda:Invoke`` runs it) under the lifecycle harness: moto with IAM enforcement and the
 users role's *synthesized* policy checked on every call, the fake Client VPN for the EC2
-calls. The function's pinned configuration (``CVPN_PINNED``, issue 18's format: the
-template's Users properties) is what tells it where things are; the event names only the
+calls. The function's pinned configuration (``CVPN_PINNED``, issue 18: the synthesized
+environment, resolved) is what tells it where things are; the event names only the
 user. A real ``openvpn`` client then tries the files against a server that presents the
 generated server certificate and checks the CRL the endpoint received: the revoked
 certificate is refused, the rotated one (and, as the control, another user's) accepted.
@@ -14,15 +14,17 @@ A later deploy and a renewal keep the revocation.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from constructs_cvpn.handlers import pinned
 from constructs_cvpn.handlers.pki import index
 from tests.openvpn_harness import handshake, require_openvpn
 
-from .harness import USERS, Cfn, FakeEc2Client, LambdaContext, PkiStack, World
+from .harness import USERS, Cfn, FakeEc2Client, LambdaContext, PkiStack, World, resolve
 
 ALICE_SESSION = "cvpn-connection-0a11ce0000000000a"
 BOB_SESSION = "cvpn-connection-0b0b000000000000b"
@@ -46,8 +48,7 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     terminated: list[str] = []
 
     def describe(self: FakeEc2Client, *, ClientVpnEndpointId: str, **_: Any) -> dict[str, Any]:
-        op = "DescribeClientVpnConnections"
-        self._endpoint(op, op, ClientVpnEndpointId)
+        self._endpoint("DescribeClientVpnConnections", {"ClientVpnEndpointId": ClientVpnEndpointId})
         return {
             "Connections": [
                 {"ConnectionId": cid, "ClientVpnEndpointId": ClientVpnEndpointId, **c}
@@ -58,8 +59,9 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     def terminate(
         self: FakeEc2Client, *, ClientVpnEndpointId: str, ConnectionId: str, **_: Any
     ) -> dict[str, Any]:
-        op = "TerminateClientVpnConnections"
-        self._endpoint(op, op, ClientVpnEndpointId)
+        self._endpoint(
+            "TerminateClientVpnConnections", {"ClientVpnEndpointId": ClientVpnEndpointId}
+        )
         live[ConnectionId]["Status"] = {"Code": "terminated"}
         terminated.append(ConnectionId)
         return {"ClientVpnEndpointId": ClientVpnEndpointId, "ConnectionStatuses": []}
@@ -69,14 +71,23 @@ def sessions(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     yield {"live": live, "terminated": terminated}
 
 
-def pin(monkeypatch: pytest.MonkeyPatch, stack: PkiStack) -> None:
-    """The function's configuration as the template pins it (issue 18): no user list."""
-    props = {k: v for k, v in stack.users_props.items() if k not in ("ServiceToken", "Triggers")}
-    pinned = {k: props[k] for k in ("Kind", "Bucket", "Prefix", "StateKey", "KmsKeyArn")}
-    pinned["CaSecretArn"] = props["CaSecretArn"]
-    monkeypatch.setenv(
-        "CVPN_PINNED", json.dumps({"Pinned": pinned, "Settings": {**props, "Users": []}})
-    )
+@pytest.fixture(autouse=True)
+def _fresh_configuration() -> Iterator[None]:
+    pinned.forget()
+    yield
+    pinned.forget()
+
+
+def pin(monkeypatch: pytest.MonkeyPatch, world: World) -> None:
+    """The users function's environment as synthesized (its pinned configuration, issue
+    18), resolved against the deployed references: no user list, nothing from an event."""
+    template = world.template_of(USERS)
+    function = template.resources[template.handler_function(USERS)]["Properties"]
+    variables = resolve(function.get("Environment", {}).get("Variables", {}), world.refs)
+    assert pinned.ENV in variables
+    for name, value in variables.items():
+        monkeypatch.setenv(name, str(value))
+    pinned.forget()
 
 
 def invoke(world: World, operation: str, user: str, **extra: Any) -> dict[str, Any]:
@@ -144,7 +155,7 @@ def test_revoke_now_refuses_the_certificate_and_survives_deploy_and_renewal(
 ) -> None:
     require_openvpn()
     assert stack.deploy(["alice", "bob"]).ok
-    pin(monkeypatch, stack)
+    pin(monkeypatch, world)
     alice_file, bob_file = file_of(stack, "alice"), file_of(stack, "bob")
     alice_serial = serial_of(stack, "alice")
     key = f"{stack.prefix}users/alice.ovpn"
@@ -224,7 +235,7 @@ def test_rotate_now_issues_a_new_certificate_that_connects(
 ) -> None:
     require_openvpn()
     assert stack.deploy(["alice", "bob"]).ok
-    pin(monkeypatch, stack)
+    pin(monkeypatch, world)
     old_file, old_serial = file_of(stack, "alice"), serial_of(stack, "alice")
 
     result = invoke(world, "Rotate", "alice")
@@ -265,12 +276,11 @@ def test_only_users_of_this_vpn(
     world: World, stack: PkiStack, sessions: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert stack.deploy(["alice"]).ok
-    pin(monkeypatch, stack)
+    pin(monkeypatch, world)
     imports = len(world.endpoint.crls)  # type: ignore[union-attr]
-    with pytest.raises(ValueError, match="'mallory' is not a user of this VPN"):
-        invoke(world, "Revoke", "mallory")
-    with pytest.raises(ValueError, match=r"invalid user name '\.\./state'"):
-        invoke(world, "Revoke", "../state")
+    # Refused as a result, not a function error (an operator's typo is no HandlerErrors).
+    assert invoke(world, "Revoke", "mallory") == {"Refused": "'mallory' is not a user of this VPN"}
+    assert invoke(world, "Revoke", "../state")["Refused"].startswith("invalid user name '../state'")
     assert len(world.endpoint.crls) == imports  # type: ignore[union-attr]
     assert sessions["terminated"] == []
     state = stack.end_state().state
@@ -282,8 +292,60 @@ def test_without_a_pinned_configuration_nothing_happens(
     world: World, stack: PkiStack, sessions: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert stack.deploy(["alice"]).ok
-    monkeypatch.delenv("CVPN_PINNED", raising=False)
-    with pytest.raises(ValueError, match="pinned configuration"):
-        invoke(world, "Revoke", "alice")
+    monkeypatch.delenv(pinned.ENV, raising=False)
+    assert "pinned configuration" in invoke(world, "Revoke", "alice")["Refused"]
     assert sorted(stack.end_state().users()) == ["alice"]
     assert sessions["terminated"] == []
+
+
+def test_a_failed_update_and_its_rollback_keep_the_revocation(
+    world: World, stack: PkiStack, sessions: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CloudFormation's rollback Update carries the old properties, which list alice: she
+    stays blocked through the failed Update and the rollback."""
+    assert stack.deploy(["alice", "bob"]).ok
+    pin(monkeypatch, world)
+    alice_serial = serial_of(stack, "alice")
+    assert invoke(world, "Revoke", "alice")["CrlImported"] is True
+    prefix = stack.prefix
+    fired: list[str] = []
+
+    def fail_after_dave(type_: str, op: str, params: Mapping[str, Any]) -> None:
+        if type_ == USERS and op == "PutObject" and params["Key"].endswith("users/dave.ovpn"):
+            fired.append("dave")
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "test"}}, op)
+
+    with world.fault(fail_after_dave):
+        response = stack.update_users(
+            stack.props(["alice", "bob", "dave"]), before_rollback=world.faults.clear
+        )
+    assert fired and not response.ok
+    rollback = response.data["Rollback"]
+    assert rollback.ok, repr(rollback.error)
+    end = stack.end_state()
+    assert sorted(end.users()) == ["bob"]
+    assert end.versions_of(f"{prefix}users/alice.ovpn") == []
+    assert int(alice_serial, 16) in end.revoked()
+    assert world.endpoint is not None and int(alice_serial, 16) in world.endpoint.crls[-1].serials
+    state = end.state
+    assert state is not None and state["revoked"]["alice"]["blocked"] is True
+
+
+def test_revoke_covers_every_certificate_the_user_holds(
+    world: World, stack: PkiStack, sessions: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a renewal alice holds two valid certificates (the renewal revokes nothing): a
+    revoke puts both into the CRL."""
+    assert stack.deploy(["alice"]).ok
+    pin(monkeypatch, world)
+    first = serial_of(stack, "alice")
+    world.clock.advance(days=800)  # within RenewBeforeDays of the 795-825-day lifetime
+    assert stack.users.renew(stack.users_props, stack.users_pid).ok
+    second = serial_of(stack, "alice")
+    assert second != first, "the renewal did not re-issue"
+
+    result = invoke(world, "Revoke", "alice")
+
+    assert sorted(result["RevokedSerials"]) == sorted([first, second])
+    assert world.endpoint is not None
+    assert {int(first, 16), int(second, 16)} <= world.endpoint.crls[-1].serials

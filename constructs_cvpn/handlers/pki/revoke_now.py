@@ -25,7 +25,10 @@ A revoke, under the state's lease (one run at a time, as for a deploy):
 3. every version of the user's ``.ovpn`` is deleted.
 
 A rotate does the same, leaves the user unblocked, and then runs the ordinary users run with
-the user added back: a new key, certificate and file (``cvpn config get --user``).
+the user added back: a new key, certificate and file (``cvpn config get --user``). If that
+run fails (a function error), the revocation stands and the user is unblocked but has no
+certificate: ``cvpn rotate`` again, or the next deploy, issues it (a renewal does not: it
+works on the users the state holds).
 
 Durability: the serials stay in the ledger until they expire, so every later CRL import
 (deploy, renewal, rollback, a replaced endpoint) carries them. While a revoked user is still
@@ -37,12 +40,11 @@ no certificate is issued until ``cvpn rotate`` or until the name is removed from
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .. import pinned
 from . import certs, clock, store
 from .aws import client
 from .clock import Deadline
@@ -62,8 +64,6 @@ __all__ = ["OPERATIONS", "apply_revocations", "handle"]
 LOG = logging.getLogger(__name__)
 OPERATIONS = ("Revoke", "Rotate")
 MAX_TEXT = 256
-#: The pinned configuration's environment variable (``handlers/pinned.py``).
-CONFIGURATION_ENV = "CVPN_PINNED"
 _LIVE = ("pending-authorize", "active")
 
 
@@ -80,39 +80,47 @@ def _text(event: Mapping[str, Any], name: str, *, required: bool) -> str:
 
 
 def configured_properties() -> dict[str, Any]:
-    """The users resource's properties from the function's configuration (not the event).
+    """The users resource's properties from the function's configuration (not the event):
+    what a ``Renew`` would run with (:meth:`..pinned.Pinned.admit`).
 
     Raises:
         PropertyError: the function has no pinned configuration, or is not a users function.
     """
-    raw = os.environ.get(CONFIGURATION_ENV, "")
-    if not raw:
+    configuration = pinned.load()
+    if not configuration.active:
         raise PropertyError(
             "Revoke and Rotate read where the users live from the function's pinned "
-            f"configuration ({CONFIGURATION_ENV}), which this function does not have: deploy "
-            "the construct's current version"
+            f"configuration ({pinned.ENV}), which this function does not have: deploy the "
+            "construct's current version"
         )
-    data = json.loads(raw)
-    props = {**(data.get("Settings") or {}), **(data.get("Pinned") or {})}
-    props.update(data.get("Imposed") or {})
+    props = dict(configuration.admit({"RequestType": "Renew"})["ResourceProperties"])
     if props.get("Kind") != "Users":
         raise PropertyError("Revoke and Rotate are operations of the users function only")
     return props
 
 
 def handle(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
-    """Run a ``Revoke`` or ``Rotate`` event; return what was done (no key material)."""
+    """Run a ``Revoke`` or ``Rotate`` event; return what was done (no key material).
+
+    A request this function will not act on (unknown user, unsafe name, no configuration)
+    comes back as ``{"Refused": reason}`` rather than as a function error: an operator's
+    typo must not fire the ``HandlerErrors`` alarm. Failures of AWS calls raise.
+    """
     operation = event.get("RequestType")
-    if operation not in OPERATIONS:
-        raise PropertyError(f"RequestType must be one of {', '.join(OPERATIONS)}")
-    return run(
-        configured_properties(),
-        user=certs.check_user_name(event.get("User")),
-        reason=_text(event, "Reason", required=True),
-        requested_by=_text(event, "RequestedBy", required=False),
-        rotate=operation == "Rotate",
-        context=context,
-    )
+    try:
+        if operation not in OPERATIONS:
+            raise PropertyError(f"RequestType must be one of {', '.join(OPERATIONS)}")
+        return run(
+            configured_properties(),
+            user=certs.check_user_name(event.get("User")),
+            reason=_text(event, "Reason", required=True),
+            requested_by=_text(event, "RequestedBy", required=False),
+            rotate=operation == "Rotate",
+            context=context,
+        )
+    except (PropertyError, certs.InvalidUserNameError) as err:
+        LOG.warning("refused %s: %s", operation, err)
+        return {"Refused": str(err)}
 
 
 def run(
