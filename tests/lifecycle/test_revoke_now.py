@@ -260,10 +260,7 @@ def test_rotate_now_issues_a_new_certificate_that_connects(
     assert not world.handlers[USERS].denied, world.handlers[USERS].denied
 
     crl = last_crl(world)
-    assert (
-        handshake(for_loopback(old_file), **server(world, stack), crl_pem=crl).ok
-        is False
-    )
+    assert handshake(for_loopback(old_file), **server(world, stack), crl_pem=crl).ok is False
     rotated = handshake(for_loopback(new_file), **server(world, stack), crl_pem=crl)
     assert rotated.ok, rotated.server_log[-2000:]
 
