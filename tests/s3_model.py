@@ -24,6 +24,10 @@ also in botocore's S3 model, ``PutObjectRequest.IfMatch`` / ``IfNoneMatch``):
   in minio/minio issue 21526, and ceph/s3-tests PR 663 cites that section; moto answers the
   same).
 
+Reads (GetObject) are ordered with commits, as S3's strong read-after-write
+consistency has it: a read returns one whole version (moto would otherwise read the buffer
+of an object a concurrent write has just disposed).
+
 What a PutObject does here (every PutObject, so that an unconditional write is ordered
 too):
 
@@ -148,12 +152,21 @@ class ConditionalWrites:
         from moto.s3.responses import S3Response
 
         original: Callable[[Any], Any] = S3Response.put_object
+        original_get: Callable[..., Any] = S3Response._key_response_get
         model = self
 
         def put_object(response: Any) -> Any:
             return model._put(response, original)
 
+        def key_response_get(response: Any, *args: Any, **kwargs: Any) -> Any:
+            # S3 reads are strongly consistent: a GET returns one whole version, old or
+            # new. moto disposes an overwritten object's buffer, so a read racing a commit
+            # would fail ("I/O operation on closed file"); reads are ordered with commits.
+            with model._commit:
+                return original_get(response, *args, **kwargs)
+
         monkeypatch.setattr(S3Response, "put_object", put_object)
+        monkeypatch.setattr(S3Response, "_key_response_get", key_response_get)
         monkeypatch.setattr(ConditionalWrites, "installed", self)
 
     def _take_gate(self, key: str) -> Gate | None:
