@@ -367,6 +367,7 @@ class UserCertificates(Construct):
             [
                 "ec2:ExportClientVpnClientConfiguration",
                 "ec2:ImportClientVpnClientCertificateRevocationList",
+                "ec2:ExportClientVpnClientCertificateRevocationList",
             ],
             [endpoint_arn],
         )

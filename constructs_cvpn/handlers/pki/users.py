@@ -111,6 +111,8 @@ class UsersProps:
     client_days: int
     renew_before: int
     metric_dimension: str
+    config_version: str = ""
+    """``Triggers.ConfigVersion``: a change re-renders every file."""
 
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> UsersProps:
@@ -133,7 +135,15 @@ class UsersProps:
             ),
             renew_before=get_int(props, "RenewBeforeDays", 30, low=0, high=3650),
             metric_dimension=get_str(props, "MetricDimension", ""),
+            config_version=_config_version(props),
         )
+
+
+def _config_version(props: Mapping[str, Any]) -> str:
+    triggers = props.get("Triggers")
+    if not isinstance(triggers, Mapping):
+        return ""
+    return str(triggers.get("ConfigVersion") or "")
 
 
 def physical_id(props: UsersProps) -> str:
