@@ -69,7 +69,11 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
         )
     else:
         pid, data = users.create_or_update(
-            props, old if request == "Update" else None, request=str(request), context=context
+            props,
+            old if request == "Update" else None,
+            request=str(request),
+            request_id=str(event.get("RequestId", "")),
+            context=context,
         )
     return {"PhysicalResourceId": pid, "Data": data}
 

@@ -110,6 +110,8 @@ class UsersState:
     lease_owner: str = ""
     lease_expires: str = ""
     """The run holding the state (a random token) and until when; empty when free."""
+    create_request: str = ""
+    """The RequestId of the Create that made the resource (kept in its tombstone)."""
     version: int = STATE_VERSION
 
     def to_json(self) -> str:
@@ -128,6 +130,8 @@ class UsersState:
         }
         if self.block_ipv6_leak:  # absent when off: older states keep their bytes
             data["block_ipv6_leak"] = True
+        if self.create_request:
+            data["create_request"] = self.create_request
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def sha256(self) -> str:
@@ -166,6 +170,7 @@ class UsersState:
                 pending_deletes=[str(u) for u in data.get("pending_deletes", [])],
                 lease_owner=str(data.get("lease_owner", "")),
                 lease_expires=str(data.get("lease_expires", "")),
+                create_request=str(data.get("create_request", "")),
             )
         except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as err:
             raise ValueError(f"malformed users state: {type(err).__name__}") from None
