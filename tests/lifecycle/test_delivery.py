@@ -164,6 +164,7 @@ def test_a_killed_authority_create_is_cleaned_up_by_the_generated_id_delete(
     assert response.killed, f"not killed: {killer.fired!r}"
     delete = authority.events[-1]
     assert delete["RequestType"] == "Delete" and delete["handled"]
+    assert not world.handlers[AUTHORITY].denied, world.handlers[AUTHORITY].denied
     assert acm_arns(world) == [], "the server certificate (and key) is left in ACM"
     assert secrets_left(world) == [], "the CA secret is left"
 

@@ -55,7 +55,7 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     LOG.info("%s %s", request, kind)
     if request == "Delete":
         if kind == "Authority":
-            authority.delete(pid, props)
+            authority.delete(pid, props, **_owner(event))
         else:
             users.delete(props, context)
         return {"PhysicalResourceId": pid}
@@ -66,6 +66,7 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
             physical_id=None if request == "Create" else pid,
             request_id=request_id,
             renew=request == "Renew",
+            **_owner(event),
         )
     else:
         pid, data = users.create_or_update(
@@ -76,6 +77,14 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
             context=context,
         )
     return {"PhysicalResourceId": pid, "Data": data}
+
+
+def _owner(event: Mapping[str, Any]) -> dict[str, str]:
+    """The custom resource's stack and logical id (tags of what the Authority creates)."""
+    return {
+        "stack_id": str(event.get("StackId", "")),
+        "logical_id": str(event.get("LogicalResourceId", "")),
+    }
 
 
 #: The Lambda entry point: runs :func:`on_event` and answers CloudFormation (the

@@ -82,7 +82,7 @@ def plan(
             revoke_user(ledger, state, name, rec, now)
             rec.previous = []
             issue.append(name)
-        elif certs.needs_reissue(current, renew_before_days=p.renew_before, now=now):
+        elif certs.renewal_due(current, ca.cert, renew_before_days=p.renew_before, now=now):
             renewed.add(name)
             issue.append(name)
         else:

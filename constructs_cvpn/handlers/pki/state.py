@@ -36,9 +36,16 @@ class CaBundle:
     server_cert_pem: str = ""
     server_certificate_arn: str = ""
     version: int = _CA_BUNDLE_VERSION
+    import_claim: str = ""
+    """The run that claimed the first ACM import of the server certificate (a random token;
+    see ``authority``): written with a ``ClientRequestToken`` per certificate, so that of
+    two runs of one Create only one imports."""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        data = asdict(self)
+        if not self.import_claim:  # absent when empty: older secrets keep their bytes
+            del data["import_claim"]
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> CaBundle:
@@ -58,6 +65,7 @@ class CaBundle:
                 server_cert_pem=str(data.get("server_cert_pem", "")),
                 server_certificate_arn=str(data.get("server_certificate_arn", "")),
                 version=int(data.get("version", _CA_BUNDLE_VERSION)),
+                import_claim=str(data.get("import_claim", "")),
             )
         except (ValueError, TypeError, KeyError):
             raise ValueError("the CA secret does not hold a constructs-cvpn CA bundle") from None
