@@ -6,14 +6,14 @@ SHELL := /bin/bash
 
 UV_VERSION := 0.13.9
 # jsii and the CDK CLI run on the Node.js pinned in package.json (jsii dropped node 20).
-# .tools/bin brings uv: the venv uv makes has no pip, and the handler bundling then uses uv pip.
+# .tools/bin brings uv: the venv uv makes has no pip, and the handler asset build then uses uv pip.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.venv/bin:$(CURDIR)/.tools/bin:$(PATH)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
 
 UV := .tools/bin/uv
 
-.PHONY: help setup synth test test-compat lint typecheck pytest bench mutate clean
+.PHONY: help setup asset synth test test-compat lint typecheck pytest bench mutate mutate-changed clean
 
 help:
 	@echo "make synth   synthesize the example app with the CDK CLI (templates in cdk.out/)"
@@ -36,7 +36,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: .venv/.synced node_modules/.installed
+# The handlers' Lambda asset in .build/lambda/ (handler code + the pinned cryptography wheels):
+# built unless it is fresh (same pins and handler sources), a no-op then. The wheel's build
+# hook (hatch_build.py) ships the same asset; a checkout's synth rebuilds it when stale.
+asset: .venv/.synced
+	python -m constructs_cvpn.asset_build build
+
+setup: .venv/.synced node_modules/.installed asset
 
 synth: setup
 	rm -rf cdk.out
@@ -83,5 +89,11 @@ JOBS ?= 1
 mutate: setup
 	python bench/mutate.py --modules $(MODULES) --jobs $(JOBS) $(MUTATE_ARGS)
 
+# Every source file changed since SINCE (default: the commit of the last recorded run),
+# whole files, no sampling.
+SINCE ?= last
+mutate-changed: setup
+	python bench/mutate.py --changed-since $(SINCE) --jobs $(JOBS) $(MUTATE_ARGS)
+
 clean:
-	rm -rf .venv .tools node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .mutation
+	rm -rf .venv .tools node_modules cdk.out .build .pytest_cache .mypy_cache .ruff_cache .mutation

@@ -24,8 +24,9 @@ VPC_CIDR = "10.0.0.0/16"
 #: Six AZs: the most any region offers Client VPN (the model's 1-6 AZ sweep).
 AZS = [f"{REGION}{letter}" for letter in "abcdef"]
 
-#: Fresh-process variants: the L2, ClientVpn with the export off, with the export on.
-KINDS = ("l2", "off", "on")
+#: Fresh-process variants: the L2, ClientVpn with the export off, with the export on, with the
+#: generated PKI (3 users).
+KINDS = ("l2", "off", "on", "pki")
 
 
 def new_stack(*, azs: int = 2, resource_limit: bool = True) -> tuple[Any, Any, Any]:
@@ -134,6 +135,8 @@ def build(kind: str, **kw: Any) -> tuple[Any, Any]:
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
     if kind == "l2":
         l2_endpoint(stack, vpc)
+    elif kind == "pki":
+        client_vpn(stack, vpc, users=3, **kw)
     else:
         client_vpn(stack, vpc, export=kind == "on", **kw)
     return app, stack

@@ -1,7 +1,9 @@
 """Mutation testing of constructs_cvpn with cosmic-ray's operators, one test run per mutant.
 
 Run from the repo root with ``make mutate`` (= ``python bench/mutate.py``); ``make mutate
-MODULES=constructs`` mutates one group (see :data:`GROUPS`). Writes bench/MUTATION.md from
+MODULES=constructs`` mutates one group (see :data:`GROUPS`); ``make mutate-changed``
+(``--changed-since last``) mutates, whole, every source file changed since the last recorded
+run's commit. Writes bench/MUTATION.md from
 bench/mutation/results.json (kept, so that a run of one group adds to the others) and
 bench/mutation/notes.json (a reviewer's word on each survivor: ``"equivalent: <reason>"``).
 
@@ -176,6 +178,7 @@ class Mutant:
     seconds: float = 0.0
     tests: int = 0
     history: list[str] = field(default_factory=list)
+    commit: str = ""  # the commit the result was measured at ("" before this was recorded)
 
 
 # --- mutants ---------------------------------------------------------------------------------
@@ -290,6 +293,43 @@ def group_files(group: str) -> list[Path]:
     globs, _ = GROUPS[group]
     files = sorted({p for g in globs for p in ROOT.glob(g) if p.is_file()} - claimed)
     return [p for p in files if p.name != "__init__.py" or _has_code(p)]
+
+
+def group_of(rel: str) -> str:
+    """The group a source file belongs to (the catch-all ``constructs`` if none claims it)."""
+    path = ROOT / rel
+    for group, (globs, _) in GROUPS.items():
+        if group != CATCH_ALL and any(path in set(ROOT.glob(g)) for g in globs):
+            return group
+    return CATCH_ALL
+
+
+def changed_files(since: str) -> list[str]:
+    """Source files of constructs_cvpn that differ between ``since`` and the working tree
+    (committed or not), that still exist and hold code; ``since="last"``: the commit of the
+    last run recorded in results.json."""
+    if since == "last":
+        recorded = [r.get("commit", "") for r in load_runs() if r.get("commit")]
+        if not recorded:
+            raise SystemExit("--changed-since last: no run with a commit in results.json")
+        since = recorded[-1]
+    out = subprocess.run(
+        ["git", "diff", "--name-only", since, "--", "constructs_cvpn"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    files = []
+    for rel in sorted(set(out.split())):
+        path = ROOT / rel
+        if (
+            rel.endswith(".py")
+            and path.is_file()
+            and (path.name != "__init__.py" or _has_code(path))
+        ):
+            files.append(rel)
+    return files
 
 
 def _has_code(path: Path) -> bool:
@@ -568,6 +608,11 @@ def write_report(results: dict[str, Mutant], runs: list[dict[str, Any]]) -> None
         "a hash of the mutant's id, so the same fifth every time), `--files "
         "constructs_cvpn/network.py` one file, `--rerun survived` only earlier survivors, "
         "`--coverage .mutation/coverage/.coverage` reuses the last coverage run.",
+        "- `make mutate-changed` (`python bench/mutate.py --changed-since last`): every source "
+        "file changed since the commit of the last recorded run (or `SINCE=<commit>`), whole "
+        'files: every mutant tested again, no sampling. The column "measured at" says on '
+        'which commit each module\'s results were measured ("not recorded": before this '
+        "column existed).",
         "- Mutants and budgets: see the docstring of `bench/mutate.py`. Not a CI gate.",
         "",
         "## Runs",
@@ -603,19 +648,22 @@ def write_report(results: dict[str, Mutant], runs: list[dict[str, Any]]) -> None
         "line (not run, counted as a survivor unless noted equivalent).",
         "",
         "| module | mutants | killed | timeout | survived | not covered | equivalent | "
-        "incompetent | score |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "incompetent | score | measured at |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     totals: dict[str, int] = defaultdict(int)
     groups: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    group_of = {m.path: m.group for m in results.values()}
+    group_by_path = {m.path: m.group for m in results.values()}
+    measured_at: dict[str, set[str]] = defaultdict(set)
+    for m in results.values():
+        measured_at[m.path].add(m.commit or "not recorded")
     for path in sorted(per_module):
         counts = per_module[path]
         for k, v in counts.items():
             totals[k] += v
-            groups[group_of[path]][k] += v
-        out.append(_score_row(f"`{path}`", counts))
-    out.append("|||||||||")
+            groups[group_by_path[path]][k] += v
+        out.append(_score_row(f"`{path}`", counts, measured_at.get(path, set())))
+    out.append("||||||||||")
     for group in sorted(groups):
         out.append(_score_row(f"**{group}**", groups[group]))
     out.append(_score_row("**total**", totals))
@@ -655,7 +703,8 @@ def write_report(results: dict[str, Mutant], runs: list[dict[str, Any]]) -> None
     REPORT.write_text("\n".join(out).rstrip() + "\n")
 
 
-def _score_row(label: str, c: dict[str, int]) -> str:
+def _score_row(label: str, c: dict[str, int], commits: Iterable[str] = ()) -> str:
+    """One table row; ``commits``: the commits the module's results were measured at."""
     total = sum(c.values())
     dead = c.get("killed", 0) + c.get("timeout", 0)
     scored = total - c.get("equivalent", 0) - c.get("incompetent", 0)
@@ -663,7 +712,7 @@ def _score_row(label: str, c: dict[str, int]) -> str:
     return (
         f"| {label} | {total} | {c.get('killed', 0)} | {c.get('timeout', 0)} | "
         f"{c.get('survived', 0)} | {c.get('not covered', 0)} | {c.get('equivalent', 0)} | "
-        f"{c.get('incompetent', 0)} | {score} |"
+        f"{c.get('incompetent', 0)} | {score} | {', '.join(sorted(commits))} |"
     )
 
 
@@ -678,6 +727,14 @@ def main(argv: list[str] | None = None) -> int:
         help=f"comma-separated groups: {', '.join(GROUPS)} (default: {','.join(DEFAULT_GROUPS)})",
     )
     parser.add_argument("--files", default="", help="only these source files (comma-separated)")
+    parser.add_argument(
+        "--changed-since",
+        default="",
+        metavar="REF",
+        help="every source file changed since REF (a commit, or 'last': the commit of the last "
+        "recorded run), whole files: every mutant is tested again, no sampling; the groups "
+        "follow from the files (--modules and --files are ignored)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once")
     parser.add_argument("--sample", type=float, default=1.0, help="fraction of mutants to run")
     parser.add_argument(
@@ -722,6 +779,16 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         parser.error(f"unknown group(s) {unknown}; known: {', '.join(GROUPS)}")
+    if args.changed_since:
+        if args.sample < 1.0 or args.rerun:
+            parser.error("--changed-since runs whole files: no --sample, no --rerun")
+        files = changed_files(args.changed_since)
+        if not files:
+            print(f"no source file changed since {args.changed_since}")
+            return 0
+        args.files, args.again = ",".join(files), True
+        groups = sorted({group_of(f) for f in files})
+        print(f"{len(files)} files changed since {args.changed_since}: {', '.join(files)}")
 
     started = time.monotonic()
     load = os.getloadavg()[0]
@@ -806,6 +873,7 @@ def main(argv: list[str] | None = None) -> int:
             done += 1
             m.first_outcome = m.first_outcome or m.outcome
             m.history = [*m.history, f"{dt.date.today()}: {m.outcome}"]
+            m.commit = commit
             results[m.id] = m
             print(
                 f"[{done}/{len(todo)}] {m.outcome:11} {m.path}:{m.line} {m.operator} "

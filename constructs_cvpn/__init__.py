@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .client_vpn import MAX_CONCURRENT_MUTATIONS, ClientVpn
     from .errors import ClientVpnConfigError
     from .ip_address_type import IpAddressType
+    from .office_hours import OfficeHours
     from .posture import AuthorizationPolicy, DeviceTrustProvider
     from .transit_gateway import TransitGatewayAttachment
 
@@ -27,6 +28,7 @@ __all__ = [
     "ClientVpnConfigError",
     "DeviceTrustProvider",
     "IpAddressType",
+    "OfficeHours",
     "Route",
     "TransitGatewayAttachment",
 ]
@@ -37,6 +39,7 @@ _HOMES = {
     "ClientVpn": ".client_vpn",
     "ClientVpnConfigError": ".errors",
     "IpAddressType": ".ip_address_type",
+    "OfficeHours": ".office_hours",
     "Route": ".access",
     "AuthorizationPolicy": ".posture",
     "DeviceTrustProvider": ".posture",

@@ -103,7 +103,12 @@ class ClientVpnAttributes(Construct):
 
     @property
     def target_networks_associated(self) -> IDependable:
-        """Depend on this to wait until every target network association exists."""
+        """Depend on this to wait until every target network association exists.
+
+        With a ``schedule``: the reconciler's custom resource, done when the endpoint
+        matches the phase of the deploy: in office hours every subnet associated (routes
+        follow), off hours the desired set stored and nothing associated until the wake.
+        """
         return self._network.associated
 
     @property

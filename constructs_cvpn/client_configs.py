@@ -19,6 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
+from .bucket_guard import ConfigBucketGuard, reader_arn
 from .errors import ClientVpnConfigError
 from .grants import grant_read_object
 from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
@@ -79,6 +80,10 @@ class ClientConfigs:
         self.config_object_key: str | None = None
         self.user_certificates: UserCertificates | None = None
         self.expiry_alarm: cloudwatch.Alarm | None = None
+        self.bucket_guard: ConfigBucketGuard | None = None
+        stack = Stack.of(vpn)
+        #: Who may always repair the bucket and secret policies: the account root.
+        self.break_glass_arn = f"arn:{stack.partition}:iam::{stack.account}:root"
 
     # -- what it builds ---------------------------------------------------------------
 
@@ -97,6 +102,7 @@ class ClientConfigs:
             metric_dimension=self._vpn_id,
             ca_validity_days=ca_validity_days,
             server_validity_days=server_validity_days,
+            break_glass_arn=self.break_glass_arn,
         )
         return self.certificate_authority
 
@@ -126,6 +132,13 @@ class ClientConfigs:
 
         bucket = config_bucket or new_config_bucket(self._vpn, self._key)
         self.config_bucket = bucket
+        self.bucket_guard = ConfigBucketGuard(
+            self._vpn,
+            bucket,
+            prefix=self._config_base,
+            key_arn=self._key.key_arn,
+            break_glass_arn=self.break_glass_arn,
+        )
         CfnOutput(
             self._vpn,
             "ConfigBucketName",
@@ -190,9 +203,22 @@ class ClientConfigs:
             )
         self._users.add(name)
 
+    @property
+    def user_names(self) -> list[str]:
+        """The users given so far (generated PKI), sorted."""
+        return sorted(self._users)
+
     def user_config_key(self, name: str) -> str:
         """See ``ClientVpn.user_config_key``."""
-        if self.user_certificates is None or name not in self._users:
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                self._vpn.node.path,
+                "users",
+                f"there are no per-user files (so none for {name!r}): they come from the "
+                "generated PKI; with your own certificates everyone gets the shared file: "
+                "use grant_read_config(grantee)",
+            )
+        if name not in self._users:
             raise ClientVpnConfigError(self._vpn.node.path, "users", f"no user {name!r}")
         return f"{self.user_certificates.prefix}users/{name}.ovpn"
 
@@ -217,8 +243,24 @@ class ClientConfigs:
 
     # -- internals --------------------------------------------------------------------
 
+    def allow_reader(self, grantee: iam.IGrantable) -> None:
+        """Exempt ``grantee`` from the bucket policy's read Deny on this VPN's prefix (its
+        identity policy still decides which file it reads). Grants call this."""
+        assert self.bucket_guard is not None
+        arn = reader_arn(grantee)
+        if arn is None:
+            Annotations.of(self._vpn).add_warning_v2(
+                "constructs-cvpn:readerWithoutArn",
+                f"{grantee.grant_principal} has no principal ARN (a group?): the config "
+                "bucket's policy denies it every read under this VPN's prefix; grant a role "
+                "or a user instead",
+            )
+            return
+        self.bucket_guard.allow_reader(arn)
+
     def _grant_read(self, object_key: str, grantee: iam.IGrantable) -> iam.Grant:
         assert self.config_bucket is not None
+        self.allow_reader(grantee)
         return grant_read_object(
             bucket=self.config_bucket,
             object_key=object_key,
@@ -260,6 +302,8 @@ class ClientConfigs:
             triggers=triggers,
         )
         export.resource.node.add_dependency(associated)
+        assert self.bucket_guard is not None
+        self.bucket_guard.allow_writer(export.role.role_arn)
         uri = f"s3://{bucket.bucket_name}/{self.config_object_key}"
         CfnOutput(
             self._vpn,
@@ -309,11 +353,19 @@ class ClientConfigs:
             triggers=triggers,
         )
         self.user_certificates.resource.node.add_dependency(associated)
+        assert self.bucket_guard is not None
+        self.bucket_guard.allow_writer(self.user_certificates.role.role_arn)
         CfnOutput(
             self._vpn,
             "UserConfigPrefix",
             value=f"{self._config_base}users/",
             description="User configurations are <prefix><user>.ovpn in the bucket",
+        )
+        CfnOutput(
+            self._vpn,
+            "UsersFunctionName",
+            value=self.user_certificates.function.function_name,
+            description="The users function: cvpn revoke / rotate invoke it",
         )
 
     def _new_expiry_alarm(self) -> cloudwatch.Alarm:

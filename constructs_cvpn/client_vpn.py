@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import jsii
 from aws_cdk import (
     CfnOutput,
+    Duration,
     ITaggable,
     Names,
     Stack,
@@ -37,9 +38,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .access import AuthorizationRule, Route
-from .attributes import ClientVpnAttributes
 from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
+from .cost import MonthlyCost
 from .endpoint import new_endpoint
+from .errors import ClientVpnConfigError
 from .ignored_props import (
     DEFAULT_CA_VALIDITY_DAYS,
     DEFAULT_CERTIFICATE_VALIDITY_DAYS,
@@ -49,14 +51,19 @@ from .ignored_props import (
 from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
+from .office_hours import OfficeHours
+from .operating import ClientVpnOperations
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
+from .synth_checks import Built, SynthChecks
 from .tokens import LOOKUP_PLACEHOLDER_CIDR, LOOKUP_PLACEHOLDER_VPC_ID
 from .transit_gateway import TransitGatewayAttachment
 
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
+
+    from .schedule import OffHoursSchedule
 
 
 __all__ = [
@@ -70,13 +77,15 @@ __all__ = [
 
 
 @jsii.implements(ec2.IClientVpnEndpoint, ITaggable)
-class ClientVpn(ClientVpnAttributes):
+class ClientVpn(ClientVpnOperations):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
     ``ec2.IConnectable``: every CDK API that takes a connectable or an endpoint takes it, e.g.
-    ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))`` or
-    ``ec2.ClientVpnRoute(..., client_vpn_endpoint=vpn)``. It is also an
+    ``database.connections.allow_from(vpn, ec2.Port.tcp(5432))``. Its rules and routes are
+    added with ``add_authorization_rule`` and ``add_route`` only: one made elsewhere (the L2's
+    ``ec2.ClientVpnAuthorizationRule`` / ``ec2.ClientVpnRoute``, ``vpn.endpoint.add_route``)
+    is refused at synth, naming the method (``synth_checks``). It is also an
     ``ITaggable`` for the endpoint: ``Tags.of(scope).add(...)`` reaches the endpoint's
     ``TagSpecifications`` (Client VPN takes tags nowhere else; the L2 drops them).
 
@@ -115,8 +124,9 @@ class ClientVpn(ClientVpnAttributes):
         dns_servers: Sequence[str] | None = None,
         split_tunnel: bool = False,
         transport_protocol: ec2.TransportProtocol | None = ec2.TransportProtocol.UDP,
-        port: ec2.VpnPort = ec2.VpnPort.HTTPS,
-        session_timeout: ec2.ClientVpnSessionTimeout = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
+        port: ec2.VpnPort | int = ec2.VpnPort.HTTPS,
+        session_timeout: ec2.ClientVpnSessionTimeout
+        | Duration = ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
         disconnect_on_session_timeout: bool = True,
         client_login_banner: str | None = None,
         client_connection_handler: ec2.IClientVpnConnectionHandler | None = None,
@@ -155,6 +165,7 @@ class ClientVpn(ClientVpnAttributes):
         device_trust_providers: Sequence[DeviceTrustProvider] = (),
         authorization_policy: AuthorizationPolicy | None = None,
         log_authorization_policy_context: bool | None = None,
+        schedule: OfficeHours | None = None,
     ) -> None:
         """Create the endpoint.
 
@@ -206,8 +217,9 @@ class ClientVpn(ClientVpnAttributes):
                 then uses UDP), as the L2 does when it is not set: moving an L2 endpoint
                 that never set it, ``None`` keeps the endpoint (adding the property, even
                 as "udp", would replace it). Default: UDP. *Replaces.*
-            port: 443 or 1194. Default: 443.
-            session_timeout: 8, 10, 12 or 24 hours. Default: 12 hours.
+            port: 443 or 1194, as a number or the L2's ``ec2.VpnPort``. Default: 443.
+            session_timeout: 8, 10, 12 or 24 hours, as a ``Duration`` or the L2's
+                ``ec2.ClientVpnSessionTimeout``. Default: 12 hours.
             disconnect_on_session_timeout: end sessions at the timeout instead of
                 letting clients reconnect silently. Default: True.
             client_login_banner: text shown by the AWS client, at most 1400 characters.
@@ -345,6 +357,14 @@ class ClientVpn(ClientVpnAttributes):
                 signals, user, connection) to the connection logs; needs an
                 ``authorization_policy``. Default: on with an ``authorization_policy``
                 (shadow mode is judged from those logs), else off. Changes in place.
+            schedule: associate the target networks only in office hours
+                (``OfficeHours(time_zone=..., days="MON-FRI", start="07:00",
+                stop="20:00")``); see ``constructs_cvpn.schedule`` and the README's
+                "Off-hours schedule". Associations and routes are then kept by a reconciler
+                function instead of CloudFormation (rules stay CloudFormation's);
+                ``add_route`` returns no ``ClientVpnRoute`` and ``associations`` is empty.
+                Not with a ``transit_gateway``. Default: none (associated around the
+                clock). Turning it on or off on a deployed VPN: see the README.
         """
         super().__init__(scope, id)
         self._vpc = vpc
@@ -355,6 +375,8 @@ class ClientVpn(ClientVpnAttributes):
         props = check_props(
             self,
             vpc=vpc,
+            port=port,
+            session_timeout=session_timeout,
             cidr=cidr,
             endpoint_ip_address_type=endpoint_ip_address_type,
             traffic_ip_address_type=traffic_ip_address_type,
@@ -462,15 +484,22 @@ class ClientVpn(ClientVpnAttributes):
             dns_servers=self._network.dns_servers(dns_servers, split_tunnel=split_tunnel),
             split_tunnel=split_tunnel,
             transport_protocol=transport_protocol,
-            port=port,
+            port=props.port,
             security_groups=list(security_groups or filter(None, [self.security_group])),
-            session_timeout=session_timeout,
+            session_timeout=props.session_timeout,
             disconnect_on_session_timeout=disconnect_on_session_timeout,
             client_login_banner=client_login_banner,
             client_connection_handler=client_connection_handler,
             client_route_enforcement_options=props.route_enforcement,
             description=description or f"Client VPN {self.node.path}",
         )
+        #: The off-hours reconciler (``None`` without a ``schedule``).
+        self.off_hours: OffHoursSchedule | None = None
+        if schedule is not None:
+            from .schedule import new_schedule  # the scheduler's modules only when asked for
+
+            self.off_hours = new_schedule(self, schedule, logs_and_keys.log_group_base)
+            self._network.schedule(self.off_hours)
         self._network.associate(self.endpoint, self.endpoint_id)
 
         if authorize_all_users_to_vpc_cidr and vpc is not None:
@@ -491,6 +520,22 @@ class ClientVpn(ClientVpnAttributes):
             self.add_route(route.cidr, subnet=route.subnet, description=route.description)
 
         CfnOutput(self, "EndpointId", value=self.endpoint_id, description="Client VPN endpoint id")
+        self.node.add_validation(
+            SynthChecks(
+                self,
+                Built(
+                    endpoint=self.endpoint.node.default_child,  # type: ignore[arg-type]
+                    own_resources=self._network.own_resources,
+                    tags=self._tags,
+                    given_tags=frozenset(tags or {}),
+                    rule_cidrs=self._network.rules.cidrs,
+                    route_cidrs=self._network.routes.cidrs,
+                    users=lambda: self._configs.user_names,
+                    generated_pki=props.generated_pki,
+                    monthly_cost=self.monthly_cost,
+                ),
+            )
+        )
 
         self._configs.publish(
             endpoint_id=self.endpoint_id,
@@ -510,13 +555,31 @@ class ClientVpn(ClientVpnAttributes):
                     Stack.of(self).resolve([a.render() for a in props.user_auths]),
                     sort_keys=True,
                 ),
-                port=port,
+                port=props.port,
                 transport_protocol=transport_protocol,
                 config_version=config_version,
             ),
         )
 
+    def monthly_cost(self) -> MonthlyCost:
+        """The fixed monthly cost at list price: every association's hours (one per subnet,
+        or per AZ with a transit gateway) for a whole month, or with a ``schedule`` for its
+        hours only (24/7 beside it); ``cost.price_note()`` says which price, from where and
+        when. Every synth shows it as an info annotation."""
+        if self.off_hours is not None:
+            return self.off_hours.monthly_cost()
+        return MonthlyCost(len(self.associations))
+
     # -- grants and users -------------------------------------------------------------
+
+    def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn wake`` (``lambda:InvokeFunction`` on the reconciler,
+        which takes only a number of hours); needs a ``schedule``."""
+        if self.off_hours is None:
+            raise ClientVpnConfigError(
+                self.node.path, "schedule", "grant_wake needs a schedule; there is none"
+            )
+        return self.off_hours.grant_wake(grantee)
 
     def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` download the exported ``.ovpn`` and nothing else.

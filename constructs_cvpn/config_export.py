@@ -176,7 +176,9 @@ class ConfigExport(Construct):
             description="Exports the Client VPN client configuration to S3",
             encryption_key=encryption_key,
             log_group_name=log_group_name,
+            service_timeout=SERVICE_TIMEOUT,
         )
+        self.role = handler.role
         handler.allow(["ec2:ExportClientVpnClientConfiguration"], [endpoint_arn])
         handler.allow(
             ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
@@ -191,6 +193,17 @@ class ConfigExport(Construct):
         handler.allow(["kms:GenerateDataKey"], [encryption_key.key_arn])
         if credentials_secret is not None:
             credentials_secret.grant_read(handler.role)
+        where = {
+            "Bucket": bucket.bucket_name,
+            "Key": object_key,
+            "KmsKeyArn": encryption_key.key_arn,
+            **(
+                {"CredentialsSecretArn": credentials_secret.secret_arn}
+                if credentials_secret is not None
+                else {}
+            ),
+        }
+        handler.pin(pinned=where, bucket_owner=bucket.env.account)
         self.resource = CustomResource(
             self,
             "Resource",

@@ -3,7 +3,9 @@
 One place for what every handler shares: the newest Python runtime aws-cdk-lib offers,
 arm64, an explicit timeout and memory, a KMS-encrypted log group with retention, a role
 with no managed policies (its permissions are granted by the caller, scoped to ARNs), no
-asynchronous retries, and the acknowledgements of the cdk-nag findings a handler causes.
+asynchronous retries, a maximum event age that lets a queued event start only while
+CloudFormation still waits for it, the handler's pinned configuration (:meth:`pin`), and the
+acknowledgements of the cdk-nag findings a handler causes.
 
 The function is the custom resource's ``ServiceToken`` and answers CloudFormation itself
 (``handlers/cloudformation.py``): there is no ``custom_resources.Provider`` framework
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -24,6 +26,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .bundling import handlers_code
+from .handlers.pinned import ENV as PINNED_ENV
 
 #: The longest handler timeout we allow: Lambda's limit is 15 minutes; the handlers stop
 #: their work 90 seconds before their own deadline and answer, and CloudFormation waits for
@@ -83,6 +86,7 @@ class HandlerFunction(Construct):
         description: str,
         encryption_key: kms.IKey,
         log_group_name: str,
+        service_timeout: Duration,
         timeout: Duration | None = None,
         memory_size: int = 256,
     ) -> None:
@@ -95,6 +99,11 @@ class HandlerFunction(Construct):
             log_group_name: the handler's log group. May be a token (the names carry the
                 stack id, so that a destroyed and redeployed stack does not meet its
                 retained groups).
+            service_timeout: the custom resource's ``ServiceTimeout``. An asynchronous
+                event that waited longer than ``service_timeout - timeout`` (at least the
+                60 seconds Lambda allows) is dropped: a run starting later could end after
+                CloudFormation gave up (Lambda developer guide, "Configuring error handling
+                for asynchronous invocation": ``MaximumEventAgeInSeconds`` 60-21600).
             timeout: the handler's timeout. Default: 2 minutes (at most 12).
             memory_size: MB. Default: 256.
         """
@@ -136,6 +145,9 @@ class HandlerFunction(Construct):
             # (e.g. write a config for a deleted stack): never retry; a run that dies is
             # reported by CloudFormation's ServiceTimeout.
             retry_attempts=0,
+            max_event_age=Duration.seconds(
+                max(60, int(service_timeout.to_seconds() - timeout.to_seconds()))
+            ),
         )
         log_group.grant_write(self.role)
         self.service_token: str = self.function.function_arn
@@ -148,6 +160,32 @@ class HandlerFunction(Construct):
                 "handler works on; it belongs to this role alone.",
             )
         )
+
+    def pin(
+        self,
+        *,
+        pinned: Mapping[str, Any],
+        imposed: Mapping[str, Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
+        bucket_owner: str | None = None,
+    ) -> None:
+        """Pin what the handler may touch in its configuration (``handlers/pinned.py``).
+
+        Args:
+            pinned: properties an event must carry with exactly these values.
+            imposed: properties that replace the event's (who may read the CA secret).
+            settings: the other properties a ``Renew`` runs with.
+            bucket_owner: the account sent as ``ExpectedBucketOwner`` on every S3 call.
+        """
+        stack = Stack.of(self)
+        document = {
+            "StackId": Aws.STACK_ID,
+            "BucketOwner": bucket_owner or "",
+            "Pinned": dict(pinned),
+            "Imposed": dict(imposed or {}),
+            "Settings": dict(settings or {}),
+        }
+        self.function.add_environment(PINNED_ENV, stack.to_json_string(document))
 
     def allow(
         self,

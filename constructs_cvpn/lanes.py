@@ -30,6 +30,8 @@ class Mutations:
         self._count = 0
         self._over_quota: set[str] = set()
         self._endpoint: ec2.ClientVpnEndpoint | None = None
+        #: Paths of the rules' and routes' resources (``CfnClientVpn...``) made here.
+        self.resource_paths: set[str] = set()
 
     @property
     def endpoint(self) -> ec2.ClientVpnEndpoint:
@@ -48,6 +50,8 @@ class Mutations:
             mutation.node.add_dependency(previous)
         self._lanes[lane] = mutation
         self._count += 1
+        resource = mutation.node.default_child
+        self.resource_paths.add((resource or mutation).node.path)
 
     def warn_over(self, quota: quotas.Quota, count: int, what: str) -> None:
         """Warn (once per quota) when ``count`` is over an adjustable quota."""

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct, DependencyGroup
@@ -32,6 +33,9 @@ from .routes import Routes
 from .rules import AuthorizationRules
 from .security_group import ANYWHERE, ANYWHERE_IPV6
 from .vpc_cidrs import VpcCidrs
+
+if TYPE_CHECKING:
+    from .schedule import OffHoursSchedule
 
 __all__ = ["ANYWHERE", "ANYWHERE_IPV6", "MAX_CONCURRENT_MUTATIONS", "NetworkAccess"]
 
@@ -112,9 +116,17 @@ class NetworkAccess:
         )
         return self.security_group
 
+    def schedule(self, reconciler: OffHoursSchedule) -> None:
+        """Hand associations and routes to the off-hours reconciler (before ``associate``)."""
+        self.associated.add(reconciler.resource)
+        self.routes.schedule = reconciler
+
     def associate(self, endpoint: ec2.ClientVpnEndpoint, endpoint_id: str) -> None:
-        """One target network association per subnet, keyed by its AZ (or per AZ)."""
+        """One target network association per subnet, keyed by its AZ (or per AZ); none when
+        scheduled (the reconciler associates)."""
         self._mutations.endpoint = endpoint
+        if self.routes.schedule is not None:
+            return
         self.associations.update(
             associations.associate(
                 self._vpn,
@@ -176,6 +188,11 @@ class NetworkAccess:
         if split_tunnel or not self._traffic.carries_ipv4 or primary is None:
             return None
         return [str(ipaddress.IPv4Network(primary, strict=False).network_address + 2)]
+
+    @property
+    def own_resources(self) -> set[str]:
+        """Paths of the rule and route resources made here (``synth_checks``)."""
+        return self._mutations.resource_paths
 
     # -- rules and routes -------------------------------------------------------------
 

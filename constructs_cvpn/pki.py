@@ -121,6 +121,7 @@ class CertificateAuthority(Construct):
         ca_validity_days: int = 3650,
         server_validity_days: int = 825,
         renew_before_days: int = 30,
+        break_glass_arn: str | None = None,
     ) -> None:
         """Create the CA custom resource.
 
@@ -138,6 +139,9 @@ class CertificateAuthority(Construct):
             renew_before_days: the scheduled renewal (and any update) re-issues the server
                 certificate when it expires within this many days, re-imported under the
                 same ACM ARN. Default: 30.
+            break_glass_arn: besides the CA handler role, the one principal the secret's
+                guard lets delete the secret or change its resource policy. Default: the
+                account root.
 
         Raises:
             ClientVpnConfigError: a server lifetime within the renewal window, or a CA that
@@ -158,6 +162,7 @@ class CertificateAuthority(Construct):
             description="Client VPN certificate authority and server certificate",
             encryption_key=encryption_key,
             log_group_name=log_group_name,
+            service_timeout=SERVICE_TIMEOUT,
             timeout=Duration.minutes(10),
         )
         stack = Stack.of(self)
@@ -269,6 +274,13 @@ class CertificateAuthority(Construct):
         }
         if server_name is not None:
             properties["ServerName"] = server_name
+        stack_root = f"arn:{stack.partition}:iam::{stack.account}:root"
+        properties["GuardAdminArns"] = [handler.role.role_arn, break_glass_arn or stack_root]
+        handler.pin(
+            pinned={k: properties[k] for k in ("Kind", "CaSecretPrefix", "KmsKeyArn")},
+            imposed={k: properties[k] for k in ("ReaderRoleArns", "GuardAdminArns")},
+            settings=properties,
+        )
         self.resource = CustomResource(
             self,
             "Resource",
@@ -278,7 +290,7 @@ class CertificateAuthority(Construct):
             properties=properties,
         )
         self.renewal = renewal_schedule(
-            self, handler.function, properties, self.resource, "CA and server certificate"
+            self, handler.function, self.resource, "CA and server certificate"
         )
         self.server_certificate_arn: str = self.resource.get_att_string("ServerCertificateArn")
         self.client_root_certificate_arn: str = self.resource.get_att_string(
@@ -307,6 +319,8 @@ class UserCertificates(Construct):
 
     Attributes:
         prefix: user files are ``<prefix>users/<name>.ovpn``.
+        role: the handler's role (the only writer under the prefix).
+        function: the users function (``cvpn revoke`` / ``rotate`` invoke it).
     """
 
     def __init__(
@@ -369,14 +383,20 @@ class UserCertificates(Construct):
             description="Client VPN user certificates, configs and revocation list",
             encryption_key=encryption_key,
             log_group_name=log_group_name,
+            service_timeout=SERVICE_TIMEOUT,
             timeout=USERS_TIMEOUT,
             memory_size=1769,  # one full vCPU: RSA key generation is CPU-bound
         )
+        self.role = handler.role
+        self.function = handler.function
         handler.allow(
             [
                 "ec2:ExportClientVpnClientConfiguration",
                 "ec2:ImportClientVpnClientCertificateRevocationList",
                 "ec2:ExportClientVpnClientCertificateRevocationList",
+                # cvpn revoke / rotate end the user's sessions (handlers/pki/revoke_now.py)
+                "ec2:DescribeClientVpnConnections",
+                "ec2:TerminateClientVpnConnections",
             ],
             [endpoint_arn],
         )
@@ -414,6 +434,16 @@ class UserCertificates(Construct):
             "MetricDimension": metric_dimension,
             "Triggers": dict(triggers or {}),
         }
+        pinned = ("Kind", "Bucket", "Prefix", "StateKey", "KmsKeyArn", "CaSecretArn")
+        handler.pin(
+            pinned={k: properties[k] for k in pinned},
+            # A Renew works on the users the state records, never on a list from an event.
+            settings={
+                **{k: v for k, v in properties.items() if k not in ("Users", "Triggers")},
+                "Users": [],
+            },
+            bucket_owner=bucket.env.account,
+        )
         self.resource = CustomResource(
             self,
             "Resource",
@@ -422,22 +452,20 @@ class UserCertificates(Construct):
             service_timeout=SERVICE_TIMEOUT,
             properties=properties,
         )
-        self.renewal = renewal_schedule(
-            self, handler.function, properties, self.resource, "user certificates"
-        )
+        self.renewal = renewal_schedule(self, handler.function, self.resource, "user certificates")
 
 
 def renewal_schedule(
     scope: Construct,
     function: lambda_.IFunction,
-    properties: Mapping[str, Any],
     resource: CustomResource,
     what: str,
 ) -> events.Rule:
     """Invoke ``function`` every ``RENEWAL_RATE`` as a ``Renew`` request for ``resource``.
 
-    The event carries the custom resource's own properties and physical id, so the
-    handler renews exactly what the last deployment set up, without a deploy.
+    The event carries the request type and the resource's physical id only: the handler
+    takes everything else from its pinned configuration (and the Users handler its users
+    from the state the last deploy left), so the rule's target input decides nothing.
     """
     rule = events.Rule(
         scope,
@@ -449,11 +477,7 @@ def renewal_schedule(
         targets.LambdaFunction(
             function,
             event=events.RuleTargetInput.from_object(
-                {
-                    "RequestType": "Renew",
-                    "ResourceProperties": dict(properties),
-                    "PhysicalResourceId": resource.ref,
-                }
+                {"RequestType": "Renew", "PhysicalResourceId": resource.ref}
             ),
         )
     )

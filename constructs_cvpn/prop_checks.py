@@ -53,6 +53,7 @@ def check_network(
                 "is required: give the VPC whose subnets the endpoint is associated with, or "
                 "transit_gateway=TransitGatewayAttachment(...) to attach it to a transit gateway",
             )
+        _check_vpc_cidr_known(path, vpc)
         return
     given = {
         "vpc": vpc is not None,
@@ -230,3 +231,19 @@ def check_authentication(
             "per-user certificates come from the generated PKI; omit "
             "server_certificate_arn to use it",
         )
+
+
+def _check_vpc_cidr_known(path: str, vpc: ec2.IVpc) -> None:
+    """An imported VPC must say its CIDR: the client CIDR's overlap check, the route check
+    and the default DNS server read it (``Vpc.from_vpc_attributes`` without
+    ``vpc_cidr_block`` raises the CDK's CannotPerformOperationVpcCidr on first read)."""
+    try:
+        vpc.vpc_cidr_block  # noqa: B018 - reading it is the check
+    except RuntimeError:
+        raise ClientVpnConfigError(
+            path,
+            "vpc",
+            f"{vpc.node.path} has no CIDR (imported without one): pass "
+            "vpc_cidr_block='<the VPC's primary IPv4 CIDR>' to ec2.Vpc.from_vpc_attributes, "
+            "or use ec2.Vpc.from_lookup",
+        ) from None

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aws_cdk import Annotations, Token
+from aws_cdk import Annotations, Duration, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -62,6 +62,9 @@ class CheckedProps:
     traffic_ip_address_type: IpAddressType | None = None
     #: Append AWS's IPv6 leak block to every client file (IPv4-only full tunnel).
     block_ipv6_leak: bool = False
+    #: ``port`` and ``session_timeout`` as the L2 takes them.
+    port: ec2.VpnPort = ec2.VpnPort.HTTPS
+    session_timeout: ec2.ClientVpnSessionTimeout = ec2.ClientVpnSessionTimeout.TWELVE_HOURS
 
     @property
     def user_based(self) -> bool:
@@ -109,6 +112,10 @@ def check_props(
     client_to_client: bool = False,
     client_to_client_group_id: str | None = None,
     ipv6_leak_protection: bool | None = None,
+    port: ec2.VpnPort | int = ec2.VpnPort.HTTPS,
+    session_timeout: ec2.ClientVpnSessionTimeout | Duration = (
+        ec2.ClientVpnSessionTimeout.TWELVE_HOURS
+    ),
 ) -> CheckedProps:
     """Check every prop rule that needs no VPC lookup; see the module docstring."""
     path = scope.node.path
@@ -256,7 +263,46 @@ def check_props(
         endpoint_ip_address_type=endpoint_type,
         traffic_ip_address_type=traffic_type,
         block_ipv6_leak=block_ipv6_leak,
+        port=_port(path, port),
+        session_timeout=_session_timeout(path, session_timeout),
     )
+
+
+_PORTS = {443: ec2.VpnPort.HTTPS, 1194: ec2.VpnPort.OPENVPN}
+_TIMEOUTS = {
+    8: ec2.ClientVpnSessionTimeout.EIGHT_HOURS,
+    10: ec2.ClientVpnSessionTimeout.TEN_HOURS,
+    12: ec2.ClientVpnSessionTimeout.TWELVE_HOURS,
+    24: ec2.ClientVpnSessionTimeout.TWENTY_FOUR_HOURS,
+}
+
+
+def _port(path: str, value: ec2.VpnPort | int) -> ec2.VpnPort:
+    """The L2's enum, or the number the props table gives (443 or 1194)."""
+    if isinstance(value, ec2.VpnPort):
+        return value
+    return _PORTS[checked(path, "port", validation.vpn_port, value)]
+
+
+def _session_timeout(
+    path: str, value: ec2.ClientVpnSessionTimeout | Duration
+) -> ec2.ClientVpnSessionTimeout:
+    """The L2's enum, or a ``Duration`` of 8, 10, 12 or 24 hours."""
+    if isinstance(value, ec2.ClientVpnSessionTimeout):
+        return value
+    try:
+        minutes = value.to_minutes() if isinstance(value, Duration) else None
+    except RuntimeError:  # jsii: not a whole number of minutes
+        minutes = -1
+    if minutes is None:
+        raise ClientVpnConfigError(
+            path,
+            "session_timeout",
+            f"got {value!r}; give Duration.hours(8, 10, 12 or 24) or an "
+            "ec2.ClientVpnSessionTimeout",
+        )
+    hours = checked(path, "session_timeout", validation.session_timeout_hours, minutes)
+    return _TIMEOUTS[hours]
 
 
 def _address_type(path: str, prop: str, value: IpAddressType | str | None) -> IpAddressType | None:

@@ -11,6 +11,7 @@ per association (the default quota) warns.
 from __future__ import annotations
 
 import ipaddress
+from typing import TYPE_CHECKING
 
 from aws_cdk import Names
 from aws_cdk import aws_ec2 as ec2
@@ -20,10 +21,14 @@ from . import quotas, validation
 from .errors import ClientVpnConfigError, checked
 from .ip_address_type import IpAddressType
 from .lanes import Mutations
+from .office_hours import LOCAL_INDEX, ScheduledRoute
 from .security_group import ANYWHERE
 from .tokens import id_part, slug, stable
 from .transit_gateway import TransitGatewayAttachment
 from .vpc_cidrs import VpcCidrs
+
+if TYPE_CHECKING:
+    from .schedule import OffHoursSchedule
 
 #: The route key's "subnet" part for a transit gateway endpoint's routes (no target subnet).
 _TRANSIT_GATEWAY = "transit-gateway"
@@ -58,6 +63,10 @@ class Routes:
         self._associated = associated
         self._subnets = subnets
         self._keys: set[tuple[str, str]] = set()
+        #: The destination of every route (one entry per ``add``), as given.
+        self.cidrs: list[str] = []
+        #: With ``ClientVpn(schedule=...)``: routes go to the reconciler, not the template.
+        self.schedule: OffHoursSchedule | None = None
 
     def add(
         self,
@@ -82,10 +91,8 @@ class Routes:
         if subnet is not None:
             self._check_associated(subnet, cidr)
         targets = [subnet] if subnet is not None else self._subnets
-        created = []
-        for target in targets:
-            key = (stable(self._vpn, cidr), stable(self._vpn, target.subnet_id))
-            if key in self._keys:
+        for target in targets:  # all checked before any is created: a refusal adds nothing
+            if self._key(cidr, target) in self._keys:
                 raise ClientVpnConfigError(
                     path,
                     prop,
@@ -93,7 +100,14 @@ class Routes:
                     f"{target.node.path}; Client VPN refuses the second one at deploy: "
                     "remove it",
                 )
-            self._keys.add(key)
+        self.cidrs.append(cidr)
+        created = []
+        for target in targets:
+            self._keys.add(self._key(cidr, target))
+            if self.schedule is not None:
+                index = self.schedule.subnet_index(target.subnet_id)
+                self.schedule.add_route(ScheduledRoute(cidr, index, description or ""))
+                continue
             route = self._mutations.endpoint.add_route(
                 f"Route-{id_part(self._vpn, cidr)}-"
                 f"{slug(Names.stack_relative_construct_path(target))}",
@@ -119,6 +133,10 @@ class Routes:
         """The client CIDR's ``local`` route (client-to-client), through no subnet."""
         key = (stable(self._vpn, client_cidr), "local")
         self._keys.add(key)
+        self.cidrs.append(client_cidr)
+        if self.schedule is not None:
+            self.schedule.add_route(ScheduledRoute(client_cidr, LOCAL_INDEX, description))
+            return
         route = self._mutations.endpoint.add_route(
             f"Route-{id_part(self._vpn, client_cidr)}-local",
             cidr=client_cidr,
@@ -150,6 +168,7 @@ class Routes:
                 "one at deploy: remove it",
             )
         self._keys.add(key)
+        self.cidrs.append(cidr)
         # The L2 route needs a target; "local" stands in and its TargetVpcSubnetId is
         # deleted: "For Transit Gateway-based endpoints, this parameter is not required"
         # (EC2 API reference, CreateClientVpnRoute).
@@ -172,6 +191,9 @@ class Routes:
             "routes, each through every associated Availability Zone",
         )
         return route
+
+    def _key(self, cidr: str, subnet: ec2.ISubnet) -> tuple[str, str]:
+        return (stable(self._vpn, cidr), stable(self._vpn, subnet.subnet_id))
 
     def _routes_through(self, subnet: ec2.ISubnet) -> int:
         wanted = stable(self._vpn, subnet.subnet_id)

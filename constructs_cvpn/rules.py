@@ -16,7 +16,7 @@ from . import quotas, validation
 from .errors import ClientVpnConfigError, checked
 from .ip_address_type import IpAddressType
 from .lanes import Mutations
-from .tokens import id_part, known, slug, stable
+from .tokens import group_part, id_part, known, stable
 from .vpc_cidrs import VpcCidrs
 
 
@@ -40,6 +40,8 @@ class AuthorizationRules:
         self._mutations = mutations
         self._on_authorized = on_authorized
         self._keys: set[tuple[str, str]] = set()
+        #: The destination of every rule, as given.
+        self.cidrs: list[str] = []
 
     def add(
         self,
@@ -87,12 +89,13 @@ class AuthorizationRules:
                 "the second one at deploy: remove it",
             )
         self._keys.add(key)
+        self.cidrs.append(cidr)
         self._mutations.warn_over(
             quotas.AUTHORIZATION_RULES, len(self._keys), "authorization rules"
         )
 
         rule = self._mutations.endpoint.add_authorization_rule(
-            f"Rule-{id_part(self._vpn, cidr)}-{slug(group_id) if group_id else 'AllUsers'}",
+            f"Rule-{id_part(self._vpn, cidr)}-{group_part(group_id) if group_id else 'AllUsers'}",
             cidr=cidr,
             group_id=group_id,
             description=description,

@@ -37,6 +37,15 @@ def slug(value: str) -> str:
     return value.replace("/", "-")
 
 
+def group_part(group_id: str) -> str:
+    """A construct-id part for a group id, distinct for distinct groups.
+
+    Construct ids may not contain ``/``; ``%`` and ``/`` are percent-encoded, so ``eng/ops``
+    (``eng%2Fops``) and ``eng-ops`` stay apart, and a group without either keeps its name.
+    """
+    return group_id.replace("%", "%25").replace("/", "%2F")
+
+
 def id_part(scope: IConstruct, value: str) -> str:
     """A stable construct-id part for a CIDR, also when it is a token (e.g. a VPC CIDR)."""
     if known(value):

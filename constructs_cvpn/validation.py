@@ -12,12 +12,17 @@ import ipaddress
 import re
 from collections.abc import Sequence
 
+from .handlers.pki.limits import USER_NAME_PATTERN
 from .ip_address_type import IpAddressType
 
 CLIENT_CIDR_PREFIXES = range(12, 23)  # /12 .. /22
 MAX_DNS_SERVERS = 2
 MAX_BANNER_LENGTH = 1400
 CONNECT_HANDLER_PREFIX = "AWSClientVPN-"
+#: EC2 API reference, CreateClientVpnEndpoint ``VpnPort``: "Valid Values: 443 | 1194".
+VPN_PORTS = (443, 1194)
+#: CreateClientVpnEndpoint ``SessionTimeoutHours``: "Valid values: 8 | 10 | 12 | 24".
+SESSION_TIMEOUT_HOURS = (8, 10, 12, 24)
 
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-fA-F-]{36}\Z")
 
@@ -183,3 +188,36 @@ def key_prefix(value: str) -> None:
             f"{value!r} is not a usable key prefix; use letters, digits and !_.'()- in "
             "segments separated by single slashes, with no leading or trailing slash"
         )
+
+
+def vpn_port(value: int) -> int:
+    """443 or 1194 (a number; ``ClientVpn`` also takes the L2's ``ec2.VpnPort``)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value not in VPN_PORTS:
+        raise ValueError(f"{value!r} is not a Client VPN port; use 443 or 1194 (or ec2.VpnPort)")
+    return value
+
+
+def session_timeout_hours(minutes: int) -> int:
+    """A session timeout of 8, 10, 12 or 24 hours, given in minutes."""
+    hours, rest = divmod(minutes, 60)
+    if rest or hours not in SESSION_TIMEOUT_HOURS:
+        raise ValueError(
+            f"{minutes} minutes is not a Client VPN session timeout; use 8, 10, 12 or 24 hours "
+            "(Duration.hours(n) or ec2.ClientVpnSessionTimeout)"
+        )
+    return hours
+
+
+def user_name(value: str) -> str:
+    """A user name of the generated PKI: the certificate CN and the file ``<name>.ovpn``.
+
+    1 to 64 letters, digits, ``.``, ``_`` or ``-``, starting with a letter or digit (the
+    handler enforces the same pattern: ``handlers.pki.limits.USER_NAME_PATTERN``). One rule
+    for the construct and the ``cvpn`` command, which imports this module without the CDK.
+    """
+    if not USER_NAME_PATTERN.match(value):
+        raise ValueError(
+            f"{value!r} is not a safe user name; use 1 to 64 letters, digits, '.', '_' or "
+            "'-', starting with a letter or digit"
+        )
+    return value

@@ -1,4 +1,4 @@
-"""The example app: the four example stacks and the cdk-nag packs."""
+"""The example app: the five example stacks and the cdk-nag packs."""
 
 from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
@@ -8,15 +8,17 @@ from constructs_cvpn.nag import ClientVpnChecks
 from .dual_stack_transit_gateway import DualStackTransitGatewayStack
 from .generated_pki import GeneratedPkiStack
 from .mutual_full_tunnel import MutualFullTunnelStack
+from .office_hours import OfficeHoursStack
 from .saml_split_tunnel import SamlSplitTunnelStack
 
 
 def build_app(app: App) -> App:
-    """Add the four example stacks and the cdk-nag packs to ``app``."""
+    """Add the five example stacks and the cdk-nag packs to ``app``."""
     MutualFullTunnelStack(app, "CvpnMutualFullTunnel")
     SamlSplitTunnelStack(app, "CvpnSamlSplitTunnel")
     GeneratedPkiStack(app, "CvpnGeneratedPki")
     DualStackTransitGatewayStack(app, "CvpnDualStackTransitGateway")
+    OfficeHoursStack(app, "CvpnOfficeHours")
     Validations.of(app).add_plugins(
         AwsSolutionsChecks(app), NIST80053R5Checks(app), ClientVpnChecks(app)
     )

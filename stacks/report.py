@@ -50,10 +50,15 @@ def association_cost(out: Path) -> list[str]:
     for template in sorted(out.glob("*.template.json")):
         stack = template.name.removesuffix(".template.json")
         paths = construct_paths(out / f"{stack}.metadata.json")
-        counts = cost.associations_by_endpoint(json.loads(template.read_text()))
-        for endpoint, count in counts.items():
+        body = json.loads(template.read_text())
+        scheduled = cost.schedules_by_endpoint(body)
+        for endpoint, count in cost.associations_by_endpoint(body).items():
             name = paths.get(endpoint, f"{stack}/{endpoint}").removesuffix("/Resource")
-            lines.append(f"  {cost.monthly_line(name, count)}")
+            if endpoint in scheduled:
+                subnets, hours = scheduled[endpoint]
+                lines.append(f"  {cost.scheduled_line(name, subnets, hours)}")
+            else:
+                lines.append(f"  {cost.monthly_line(name, count)}")
     return lines
 
 

@@ -19,6 +19,7 @@ ONE_WORKER_MODULES = frozenset(
     {
         "test_packaging.py",
         "test_bundling.py",
+        "test_asset_wheels.py",
         "test_control_tower.py",
         "test_example_stacks.py",
         "test_parliament.py",
@@ -27,10 +28,18 @@ ONE_WORKER_MODULES = frozenset(
 )
 
 
+# pytest-timeout (pyproject: 600 s per test) charges a module-scoped fixture's set-up to the
+# module's first test; these modules build wheels, venvs or baselines there, which takes
+# minutes on two saturated cores. Their tests get a longer limit (still a limit).
+ONE_WORKER_TIMEOUT_SECONDS = 1800
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.path.name in ONE_WORKER_MODULES:
             item.add_marker(pytest.mark.xdist_group(item.path.stem))
+            if item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(ONE_WORKER_TIMEOUT_SECONDS))
 
 
 def _share_botocore_models() -> None:

@@ -1,22 +1,16 @@
-"""Local bundling of the handlers asset (``constructs_cvpn.bundling``), without Docker.
+"""The handlers' Lambda asset: built once (``asset_build``), used as it is by synth (``bundling``).
 
-One test runs the real pip download for arm64 into a temporary wheel cache and checks the
-asset, one the same with ``uv pip``; the others use ``skip_wheels``, small wheels made here,
-or call :func:`install_wheels` directly.
+One module fixture builds the real arm64 / CPython 3.14 asset (from the wheel cache that
+``make setup`` filled, or the package index); the others install small fake wheels, or none.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import re
+import os
 import shutil
-import sys
-import time
-import tomllib
 import zipfile
-from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,37 +18,187 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 
-from constructs_cvpn import bundling
+from constructs_cvpn import asset_build, bundling, handler_function
+from constructs_cvpn.asset_build import Target
+from tests.asset_checks import check_asset, requirement_pins
 
 ROOT = Path(__file__).resolve().parent.parent
-NO_INDEX = "http://127.0.0.1:9/simple"
-
-
-def _pip() -> str:
-    """A pip command: the project venv (made by uv) has none; make's .tools venv has one."""
-    for found in (shutil.which("pip3"), shutil.which("pip"), str(ROOT / ".tools/bin/pip")):
-        if found and Path(found).exists():
-            return found
-    pytest.fail("no pip: run make setup")
-
-
-def _uv() -> str:
-    found = shutil.which("uv") or str(ROOT / ".tools/bin/uv")
-    if not Path(found).exists():
-        pytest.fail("no uv: run make setup")
-    return found
+ARM = Target("aarch64", "3.14")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_wheels(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test prepares its own wheels (the module keeps one set per process)."""
-    monkeypatch.setattr(bundling, "_PREPARED", {})
+def _fresh_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test resolves the asset itself (bundling keeps one per process and target)."""
+    monkeypatch.setattr(bundling, "_RESOLVED", {})
 
 
-def _function(
-    stack: cdk.Stack, id: str, arch: lambda_.Architecture, **kwargs: Any
-) -> lambda_.Function:
-    return lambda_.Function(
+@pytest.fixture(scope="module")
+def real_asset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("asset")
+    manifest = asset_build.build(ARM, out)
+    return out / f"{ARM.name}.zip", manifest
+
+
+def test_real_asset_holds_the_handlers_and_the_pinned_arm64_wheels(
+    real_asset: tuple[Path, dict[str, Any]],
+) -> None:
+    zip_path, manifest = real_asset
+    check_asset(zip_path, manifest)
+    pins = {name: pin["version"] for name, pin in requirement_pins().items()}
+    assert {name: wheel["version"] for name, wheel in manifest["wheels"].items()} == pins
+    assert manifest["handlers_sha256"] == asset_build.handlers_sha256()
+
+
+def test_zip_is_reproducible_no_byte_code_no_installer_records(
+    real_asset: tuple[Path, dict[str, Any]],
+) -> None:
+    zip_path, manifest = real_asset
+    with zipfile.ZipFile(zip_path) as archive:
+        infos = archive.infolist()
+    names = [i.filename for i in infos]
+    assert names == sorted(names) and len(names) == manifest["files"]
+    assert not [n for n in names if n.endswith((".pyc", ".pyo")) or "__pycache__" in n]
+    assert not [n for n in names if n.rsplit("/", 1)[-1] in ("RECORD", "INSTALLER")]
+    assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
+    assert {(i.external_attr >> 16) & 0o777 for i in infos} <= {0o644, 0o755}
+
+
+def test_a_second_build_is_byte_identical(
+    real_asset: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """Another build (handler files with other times) gives the same bytes and hash."""
+    zip_path, manifest = real_asset
+    handlers = tmp_path / "handlers"
+    shutil.copytree(ROOT / "constructs_cvpn" / "handlers", handlers)
+    for path in handlers.rglob("*"):
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    again = asset_build.build(ARM, tmp_path / "out", handlers=handlers)
+    assert again == manifest
+    assert (tmp_path / "out" / f"{ARM.name}.zip").read_bytes() == zip_path.read_bytes()
+    assert asset_build.zip_hash(ARM, zip_path) == manifest["asset_hash"]
+
+
+# --- built from fake wheels (no network) -------------------------------------------------------
+
+FAKE_WHEELS = {
+    "cryptography/__init__.py": "crypto",
+    "cffi/__init__.py": "cffi",
+    "_cffi_backend.cpython-314-aarch64-linux-gnu.so": "backend",
+    "pycparser/__init__.py": "pycparser",
+    "pycparser-3.12.dist-info/METADATA": "Name: pycparser",
+    "pycparser-3.12.dist-info/WHEEL": "Tag: py3-none-any",
+    "pycparser-3.12.dist-info/RECORD": "installer record",
+    "pycparser-3.12.dist-info/INSTALLER": "pip",
+    "bin/cffi-gen-src": "#!/usr/bin/python",
+    ".lock": "",
+}
+
+
+@dataclass
+class FakeInstaller:
+    """Installs FAKE_WHEELS with ``changes`` applied; records each install's target."""
+
+    changes: dict[str, str] = field(default_factory=dict)
+    calls: list[Path] = field(default_factory=list)
+
+    def __call__(self, target: Path, **_: Any) -> None:
+        self.calls.append(target)
+        for rel, text in {**FAKE_WHEELS, **self.changes}.items():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            (target / rel).write_text(text)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeInstaller:
+    installer = FakeInstaller()
+    monkeypatch.setattr(asset_build, "install_wheels", installer)
+    return installer
+
+
+def _fake_build(out: Path, **kwargs: Any) -> tuple[bytes, dict[str, Any]]:
+    manifest = asset_build.build(ARM, out, **kwargs)
+    return (out / f"{ARM.name}.zip").read_bytes(), manifest
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "cryptography/__init__.py",
+        "cffi/__init__.py",
+        "_cffi_backend.cpython-314-aarch64-linux-gnu.so",
+        "pycparser-3.12.dist-info/METADATA",
+    ],
+)
+def test_asset_hash_changes_with_any_shipped_byte(
+    changed: str, fake: FakeInstaller, tmp_path: Path
+) -> None:
+    _, first = _fake_build(tmp_path / "a")
+    _, same = _fake_build(tmp_path / "b")
+    fake.changes[changed] = FAKE_WHEELS[changed] + " changed"
+    _, other = _fake_build(tmp_path / "c")
+    assert same["asset_hash"] == first["asset_hash"]
+    assert other["asset_hash"] != first["asset_hash"]
+
+
+def test_installer_files_are_neither_hashed_nor_shipped(
+    fake: FakeInstaller, tmp_path: Path
+) -> None:
+    """pip and uv write different RECORD/INSTALLER files and scripts: they do not ship."""
+    data, first = _fake_build(tmp_path / "a")
+    fake.changes["pycparser-3.12.dist-info/RECORD"] = "another installer"
+    fake.changes["pycparser-3.12.dist-info/INSTALLER"] = "uv"
+    again, second = _fake_build(tmp_path / "b")
+    assert again == data and second["asset_hash"] == first["asset_hash"]
+    names = zipfile.ZipFile(tmp_path / "a" / f"{ARM.name}.zip").namelist()
+    assert "cffi/__init__.py" in names and "pycparser-3.12.dist-info/METADATA" in names
+    assert not [n for n in names if n.startswith("bin/") or n.endswith(("RECORD", ".lock"))]
+    assert first["wheels"] == {"pycparser": {"version": "3.12", "tags": ["py3-none-any"]}}
+
+
+def test_stale_assets_are_rebuilt_and_fresh_ones_kept(fake: FakeInstaller, tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    shutil.copy(asset_build.REQUIREMENTS, requirements)
+    handlers = tmp_path / "handlers"
+    shutil.copytree(asset_build.HANDLERS_DIR, handlers)
+    sources = {"requirements": requirements, "handlers": handlers}
+    out = tmp_path / "out"
+
+    zip_path, manifest = asset_build.ensure(ARM, out, **sources)
+    assert len(fake.calls) == 1
+    assert asset_build.ensure(ARM, out, **sources) == (zip_path, manifest)
+    assert len(fake.calls) == 1
+
+    (handlers / "ovpn.py").write_text((handlers / "ovpn.py").read_text() + "\n# edited\n")
+    assert not asset_build.is_fresh(manifest, **sources)
+    _, after_edit = asset_build.ensure(ARM, out, **sources)
+    assert len(fake.calls) == 2 and after_edit["asset_hash"] != manifest["asset_hash"]
+
+    requirements.write_text(requirements.read_text().replace("3.12", "3.13"))
+    assert not asset_build.is_fresh(after_edit, **sources)
+    asset_build.ensure(ARM, out, **sources)
+    assert len(fake.calls) == 3
+
+    latest = json.loads((out / f"{ARM.name}.json").read_text())
+    assert asset_build.is_fresh(latest, **sources)
+    assert not asset_build.is_fresh({**latest, "format": asset_build.FORMAT - 1}, **sources)
+
+    with zipfile.ZipFile(zip_path) as archive:
+        entries = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(zip_path, "w") as archive:  # tampered: one byte of cryptography
+        for info, data in entries:
+            archive.writestr(info, data.replace(b"crypto", b"Crypto"))
+    asset_build.ensure(ARM, out, **sources)
+    assert len(fake.calls) == 3  # a synth trusts its checkout ...
+    asset_build.ensure(ARM, out, verify=True, **sources)
+    assert len(fake.calls) == 4  # ... the build hook does not
+    assert asset_build.zip_hash(ARM, zip_path) == latest["asset_hash"]
+
+
+# --- synth: the asset used as it is --------------------------------------------------------------
+
+
+def _function(stack: cdk.Stack, id: str, arch: lambda_.Architecture, **kwargs: Any) -> None:
+    lambda_.Function(
         stack,
         id,
         runtime=lambda_.Runtime.PYTHON_3_14,
@@ -64,121 +208,103 @@ def _function(
     )
 
 
-def _asset_dir(outdir: Path, stack: cdk.Stack, logical_prefix: str) -> Path:
+def _staged(outdir: Path, stack: cdk.Stack, logical_prefix: str) -> Path:
+    """The file CDK staged for a function (the S3 key names it)."""
     template = json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
     for logical_id, resource in template["Resources"].items():
         if logical_id.startswith(logical_prefix) and resource["Type"] == "AWS::Lambda::Function":
-            key = resource["Properties"]["Code"]["S3Key"]
-            return outdir / f"asset.{key.removesuffix('.zip')}"
+            return outdir / f"asset.{resource['Properties']['Code']['S3Key']}"
     raise AssertionError(f"no function {logical_prefix}")
 
 
-def _wheel_tag(asset: Path, dist: str) -> list[str]:
-    (info,) = asset.glob(f"{dist}-*.dist-info")
-    lines = (info / "WHEEL").read_text().splitlines()
-    return [line.split(":", 1)[1].strip() for line in lines if line.startswith("Tag:")]
+def _synth_one(tmp_path: Path, tag: str, **kwargs: Any) -> Path:
+    app = cdk.App(outdir=str(tmp_path / f"out-{tag}"))
+    stack = cdk.Stack(app, f"S{tag}")
+    _function(stack, "Fn", lambda_.Architecture.ARM_64, **kwargs)
+    app.synth()
+    return _staged(tmp_path / f"out-{tag}", stack, "Fn")
 
 
-@pytest.fixture(scope="module")
-def real_bundle(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[Path, float, Path]]:
-    """Synthesize one arm64 function with the real bundling; yield (asset, seconds, cache)."""
-    cache = tmp_path_factory.mktemp("wheels")
-    outdir = tmp_path_factory.mktemp("cdkout")
-    mp = pytest.MonkeyPatch()
-    mp.setenv(bundling.CACHE_ENV_VAR, str(cache))
-    mp.setenv(bundling.PIP_ENV_VAR, _pip())
-    mp.delenv(bundling.SKIP_ENV_VAR, raising=False)
-    mp.setattr(bundling, "_PREPARED", {})
-    try:
-        app = cdk.App(outdir=str(outdir))
-        stack = cdk.Stack(app, "Bundled")
-        start = time.perf_counter()
-        _function(stack, "Fn", lambda_.Architecture.ARM_64, skip_wheels=False)
-        elapsed = time.perf_counter() - start
-        app.synth()
-        yield _asset_dir(outdir, stack, "Fn"), elapsed, cache
-    finally:
-        mp.undo()
+def _shipped(where: Path, fake_hash: str) -> Path:
+    """A packaged _lambda/ directory: a zip and a manifest (stale by a checkout's rules)."""
+    where.mkdir(parents=True)
+    with zipfile.ZipFile(where / f"{ARM.name}.zip", "w") as archive:
+        archive.writestr("handlers/__init__.py", "")
+    manifest = {"format": 1, "asset_hash": fake_hash, "handlers_sha256": "0" * 64, "files": 1}
+    (where / f"{ARM.name}.json").write_text(json.dumps(manifest))
+    return where
 
 
-def test_real_bundle_has_handlers_and_aarch64_cryptography(
-    real_bundle: tuple[Path, float, Path],
+@pytest.fixture
+def no_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("synth must not build the asset here")
+
+    monkeypatch.setattr(asset_build, "install_wheels", refuse)
+    monkeypatch.setattr(bundling, "ensure", refuse)
+
+
+def test_a_shipped_asset_is_used_as_it_is(
+    no_builds: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    asset, _, _ = real_bundle
-    assert (asset / "handlers" / "__init__.py").is_file()
-    assert (asset / "handlers" / "pki" / "index.py").is_file()
-    assert (asset / "handlers" / "ovpn.py").is_file()
-    assert not list(asset.joinpath("handlers").rglob("__pycache__"))
-    assert not list(asset.joinpath("handlers").rglob("*.pyc"))
-    assert (asset / f"cryptography-{bundling.CRYPTOGRAPHY_VERSION}.dist-info").is_dir()
-    tags = _wheel_tag(asset, "cryptography")
-    assert tags and all(t.startswith("cp311-abi3-manylinux") for t in tags)
-    assert all(t.endswith("_aarch64") for t in tags)
-    assert all(t.endswith("_aarch64") for t in _wheel_tag(asset, "cffi"))
-    assert "cp314" in _wheel_tag(asset, "cffi")[0]
-    assert list((asset / "cryptography" / "hazmat" / "bindings").glob("_rust.abi3.so"))
+    monkeypatch.setattr(bundling, "PACKAGED_DIR", _shipped(tmp_path / "site-a", "a" * 64))
+    staged = _synth_one(tmp_path, "a", skip_wheels=False)
+    assert staged.read_bytes() == (tmp_path / "site-a" / f"{ARM.name}.zip").read_bytes()
+
+    # The key follows the manifest's hash, not where the package is installed.
+    monkeypatch.setattr(bundling, "PACKAGED_DIR", _shipped(tmp_path / "site-b", "a" * 64))
+    monkeypatch.setattr(bundling, "_RESOLVED", {})
+    assert _synth_one(tmp_path, "b", skip_wheels=False).name == staged.name
+    monkeypatch.setattr(bundling, "PACKAGED_DIR", _shipped(tmp_path / "site-c", "c" * 64))
+    monkeypatch.setattr(bundling, "_RESOLVED", {})
+    assert _synth_one(tmp_path, "c", skip_wheels=False).name != staged.name
 
 
-def test_repeat_install_uses_the_cache_without_network(
-    real_bundle: tuple[Path, float, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_package_without_the_platform_says_which_it_ships(
+    no_builds: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, first_seconds, wheels = real_bundle
-    monkeypatch.setenv(bundling.CACHE_ENV_VAR, str(wheels))
-    monkeypatch.setenv(bundling.PIP_ENV_VAR, _pip())
-    assert bundling.cache_dir("aarch64", "3.14") == wheels / "aarch64-cp314"
-    cached = sorted(p.name for p in bundling.cache_dir("aarch64", "3.14").iterdir())
-    assert any(n.startswith("cryptography-") for n in cached)
-    # No index reachable: only the cache can satisfy the install.
-    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
-    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "http://127.0.0.1:9/simple")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "none"))
-    start = time.perf_counter()
-    bundling.install_wheels(tmp_path / "out", arch="aarch64", python_version="3.14")
-    print(f"first bundle {first_seconds:.1f}s, cached install {time.perf_counter() - start:.1f}s")
-    assert (tmp_path / "out" / "cryptography").is_dir()
-    assert sorted(p.name for p in bundling.cache_dir("aarch64", "3.14").iterdir()) == cached
+    monkeypatch.setattr(bundling, "PACKAGED_DIR", _shipped(tmp_path / "site", "a" * 64))
+    monkeypatch.delenv(bundling.SKIP_ENV_VAR, raising=False)
+    with pytest.raises(bundling.BundlingError, match="ships the handler asset for") as info:
+        bundling.handlers_code(lambda_.Architecture.X86_64, lambda_.Runtime.PYTHON_3_14)
+    assert ARM.name in str(info.value) and "\n" not in str(info.value)
+    monkeypatch.setattr(bundling, "PACKAGED_DIR", tmp_path / "none")
+    monkeypatch.setattr(bundling, "_CHECKOUT", tmp_path / "none" / "pyproject.toml")
+    with pytest.raises(bundling.BundlingError, match="no prebuilt handler asset"):
+        bundling.handlers_code(lambda_.Architecture.ARM_64, lambda_.Runtime.PYTHON_3_14)
 
 
-def test_download_failure_raises_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_checkout_builds_its_asset_once_then_uses_it(
+    fake: FakeInstaller, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(bundling.CACHE_ENV_VAR, str(tmp_path / "empty-cache"))
-    monkeypatch.setenv(bundling.PIP_ENV_VAR, _pip())
-    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
-    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "http://127.0.0.1:9/simple")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "none"))
-    monkeypatch.setenv("PIP_RETRIES", "0")
-    monkeypatch.setenv("PIP_TIMEOUT", "2")
-    with pytest.raises(bundling.BundlingError, match="could not download the wheels") as info:
-        bundling.install_wheels(tmp_path / "out", arch="x86_64", python_version="3.14")
-    assert "manylinux_2_34_x86_64" in str(info.value)
-    assert bundling.SKIP_ENV_VAR in str(info.value)
-    assert "\n" not in str(info.value)
+    monkeypatch.setattr(bundling, "PACKAGED_DIR", tmp_path / "no-package")
+    monkeypatch.setattr(bundling, "DEV_DIR", tmp_path / ".build")
+    staged = _synth_one(tmp_path, "a", skip_wheels=False)
+    assert len(fake.calls) == 1
+    assert staged.read_bytes() == (tmp_path / ".build" / f"{ARM.name}.zip").read_bytes()
+    monkeypatch.setattr(bundling, "_RESOLVED", {})  # a new process
+    assert _synth_one(tmp_path, "b", skip_wheels=False).name == staged.name
+    assert len(fake.calls) == 1
 
 
-def test_missing_pip_command_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(bundling.CACHE_ENV_VAR, str(tmp_path))
-    monkeypatch.setenv(bundling.PIP_ENV_VAR, str(tmp_path / "no-such-pip"))
-    with pytest.raises(bundling.BundlingError, match="could not run"):
-        bundling.install_wheels(tmp_path / "out", arch="aarch64", python_version="3.14")
-
-
-def test_skipped_bundle_has_only_handlers_and_hash_depends_on_arch(tmp_path: Path) -> None:
+def test_skipped_asset_has_only_handlers_and_its_hash_depends_on_arch(
+    no_builds: None, tmp_path: Path
+) -> None:
     app = cdk.App(outdir=str(tmp_path))
     stack = cdk.Stack(app, "Skipped")
     _function(stack, "Arm", lambda_.Architecture.ARM_64, skip_wheels=True)
     _function(stack, "X86", lambda_.Architecture.X86_64, skip_wheels=True)
     app.synth()
-    arm = _asset_dir(tmp_path, stack, "Arm")
-    x86 = _asset_dir(tmp_path, stack, "X86")
-    assert arm != x86
-    assert sorted(p.name for p in arm.iterdir()) == ["handlers"]
-    assert (arm / "handlers" / "pki" / "certs.py").is_file()
+    arm = _staged(tmp_path, stack, "Arm")
+    assert arm != _staged(tmp_path, stack, "X86")
+    names = zipfile.ZipFile(arm).namelist()
+    assert {n.split("/")[0] for n in names} == {"handlers"}
+    assert "handlers/pki/certs.py" in names
 
 
-def test_skip_by_context_flag_and_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_skip_by_context_flag_and_env(
+    no_builds: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(bundling.SKIP_ENV_VAR, raising=False)
     app = cdk.App(outdir=str(tmp_path), context={bundling.SKIP_CONTEXT_KEY: "true"})
     stack = cdk.Stack(app, "Ctx")
@@ -191,7 +317,8 @@ def test_skip_by_context_flag_and_env(tmp_path: Path, monkeypatch: pytest.Monkey
     bound_env = by_env.bind(cdk.Stack(app, "Env"))
     assert bound.s3_location is not None and bound_env.s3_location is not None
     assert bound.s3_location.object_key == bound_env.s3_location.object_key
-    assert sorted(p.name for p in tmp_path.glob("asset.*/*")) == ["handlers"]
+    (staged,) = tmp_path.glob("asset.*.zip")
+    assert {n.split("/")[0] for n in zipfile.ZipFile(staged).namelist()} == {"handlers"}
 
 
 def test_non_python_runtime_is_rejected() -> None:
@@ -199,226 +326,7 @@ def test_non_python_runtime_is_rejected() -> None:
         bundling.handlers_code(lambda_.Architecture.ARM_64, lambda_.Runtime.NODEJS_22_X)
 
 
-# --- pinned, hash-checked wheels (issue 10, item 7) ---------------------------------------------
-
-
-def _make_wheel(directory: Path, name: str = "cvpnprobe", version: str = "1.0") -> Path:
-    """A minimal pure-Python wheel; returns its path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    wheel = directory / f"{name}-{version}-py3-none-any.whl"
-    info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": b"VALUE = 1\n",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
-        b"Tag: py3-none-any\n",
-    }
-    record = []
-    for path, data in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
-    record.append(f"{info}/RECORD,,")
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for path, data in files.items():
-            archive.writestr(path, data)
-        archive.writestr(f"{info}/RECORD", "\n".join(record) + "\n")
-    return wheel
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL", "UV_DEFAULT_INDEX"):
-        monkeypatch.setenv(var, NO_INDEX)
-    monkeypatch.setenv("PIP_RETRIES", "0")
-    monkeypatch.setenv("PIP_TIMEOUT", "2")
-    monkeypatch.setenv("UV_HTTP_TIMEOUT", "2")
-    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "uv-cache"))
-
-
-@pytest.mark.parametrize("installer", ["pip", "uv"])
-def test_a_wheel_whose_hash_does_not_match_is_refused(
-    installer: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _offline(monkeypatch, tmp_path)
-    monkeypatch.setenv(bundling.CACHE_ENV_VAR, str(tmp_path / "cache"))
-    monkeypatch.setenv(bundling.PIP_ENV_VAR, _pip() if installer == "pip" else f"{_uv()} pip")
-    wheel = _make_wheel(bundling.cache_dir("aarch64", "3.14"))
-    good = _sha256(wheel)
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text(f"cvpnprobe==1.0 --hash=sha256:{'0' * 64}\n")
-    with pytest.raises(bundling.BundlingError, match="refused a wheel") as info:
-        bundling.install_wheels(
-            tmp_path / "bad", arch="aarch64", python_version="3.14", requirements=requirements
-        )
-    assert "\n" not in str(info.value)
-    assert not (tmp_path / "bad" / "cvpnprobe").exists()
-    requirements.write_text(f"cvpnprobe==1.0 --hash=sha256:{good}\n")
-    bundling.install_wheels(
-        tmp_path / "good", arch="aarch64", python_version="3.14", requirements=requirements
-    )
-    assert (tmp_path / "good" / "cvpnprobe" / "__init__.py").is_file()
-
-
-def test_requirements_file_is_generated_from_uv_lock() -> None:
-    """lambda_requirements.txt is what uv.lock says (refresh: see the module docstring)."""
-    lock = tomllib.loads((ROOT / "uv.lock").read_text())
-    assert bundling.REQUIREMENTS.read_text() == bundling.requirements_from_lock(lock)
-    assert bundling.main([str(ROOT / "uv.lock")]) == 0
-
-
-def test_every_package_is_pinned_with_hashes() -> None:
-    text = bundling.REQUIREMENTS.read_text()
-    # Parsed here, not with bundling._pins: CRYPTOGRAPHY_VERSION is _pins of this very file,
-    # so comparing the two would hold for any parser.
-    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", text, re.MULTILINE))
-    assert set(pins) == {"cryptography", "cffi", "pycparser"}
-    assert pins["cryptography"] == bundling.CRYPTOGRAPHY_VERSION
-    locked = {
-        p["name"]: p["version"]
-        for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]
-        if p["name"] in pins
-    }
-    assert pins == locked  # the versions the handler tests run against
-    blocks = text.split("==")[1:]
-    assert all("--hash=sha256:" in block for block in blocks)
-
-
-def test_lock_without_a_lambda_wheel_is_refused() -> None:
-    lock = {
-        "package": [
-            {"name": n, "version": "1", "wheels": [{"url": "x-1-cp311-cp311-win_amd64.whl"}]}
-            for n in bundling.LOCKED_PACKAGES
-        ]
-    }
-    with pytest.raises(bundling.BundlingError, match="no Lambda wheel of cryptography"):
-        bundling.requirements_from_lock(lock)
-
-
-def _fake_wheels(root: Path) -> Path:
-    for rel, text in {
-        "cryptography/__init__.py": "crypto",
-        "cffi/__init__.py": "cffi",
-        "_cffi_backend.cpython-314-aarch64-linux-gnu.so": "backend",
-        "pycparser/__init__.py": "pycparser",
-        "pycparser-3.12.dist-info/METADATA": "Name: pycparser",
-        "pycparser-3.12.dist-info/RECORD": "installer record",
-        "bin/cffi-gen-src": "#!/usr/bin/python",
-    }.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
-
-
-def _asset_key(tmp_path: Path, tag: str) -> str:
-    app = cdk.App(outdir=str(tmp_path / f"out-{tag}"))
-    stack = cdk.Stack(app, f"S{tag}")
-    code = bundling.handlers_code(
-        lambda_.Architecture.ARM_64, lambda_.Runtime.PYTHON_3_14, skip_wheels=False
-    )
-    bound = code.bind(stack)
-    assert bound.s3_location is not None
-    return bound.s3_location.object_key
-
-
-@pytest.mark.parametrize(
-    "changed",
-    [
-        "cryptography/__init__.py",
-        "cffi/__init__.py",
-        "_cffi_backend.cpython-314-aarch64-linux-gnu.so",
-        "pycparser/__init__.py",
-        "pycparser-3.12.dist-info/METADATA",
-    ],
-)
-def test_asset_hash_changes_when_any_wheel_changes(
-    changed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    wheels = _fake_wheels(tmp_path / "wheels")
-    monkeypatch.setattr(bundling, "_prepare_wheels", lambda arch, version: wheels)
-    first = _asset_key(tmp_path, "a")
-    monkeypatch.setattr(bundling, "_PREPARED", {})
-    assert _asset_key(tmp_path, "b") == first  # same bytes, same hash
-    (wheels / changed).write_text((wheels / changed).read_text() + " changed")
-    monkeypatch.setattr(bundling, "_PREPARED", {})
-    assert _asset_key(tmp_path, "c") != first
-
-
-def test_installer_files_are_neither_hashed_nor_shipped(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """pip and uv write different RECORD/INSTALLER files and scripts: they do not ship."""
-    wheels = _fake_wheels(tmp_path / "wheels")
-    before = bundling.tree_hash(wheels)
-    (wheels / "pycparser-3.12.dist-info/RECORD").write_text("another installer")
-    (wheels / "pycparser-3.12.dist-info/INSTALLER").write_text("uv")
-    (wheels / ".lock").write_text("")
-    assert bundling.tree_hash(wheels) == before
-    monkeypatch.setattr(bundling, "_prepare_wheels", lambda arch, version: wheels)
-    app = cdk.App(outdir=str(tmp_path / "out"))
-    stack = cdk.Stack(app, "Shipped")
-    _function(stack, "Fn", lambda_.Architecture.ARM_64, skip_wheels=False)
-    app.synth()
-    asset = _asset_dir(tmp_path / "out", stack, "Fn")
-    assert (asset / "cffi" / "__init__.py").is_file()
-    assert (asset / "pycparser-3.12.dist-info" / "METADATA").is_file()
-    assert not (asset / "bin").exists()
-    assert not (asset / "pycparser-3.12.dist-info" / "RECORD").exists()
-    assert not (asset / ".lock").exists()
-
-
-def test_real_uv_install_gives_the_same_wheels_as_pip(
-    real_bundle: tuple[Path, float, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    asset, _, _ = real_bundle
-    monkeypatch.setenv(bundling.CACHE_ENV_VAR, str(tmp_path / "empty"))
-    monkeypatch.setenv(bundling.PIP_ENV_VAR, f"{_uv()} pip")
-    bundling.install_wheels(tmp_path / "uv", arch="aarch64", python_version="3.14")
-    shipped = tmp_path / "shipped"
-    shutil.copytree(asset, shipped, ignore=shutil.ignore_patterns("handlers"))
-    assert bundling.tree_hash(tmp_path / "uv") == bundling.tree_hash(shipped)
-
-
-# --- installer fallback and errors (issue 11, item 7) -------------------------------------------
-
-
-def test_uv_pip_is_used_when_the_venv_has_no_pip(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_find_spec = bundling.importlib.util.find_spec
-    monkeypatch.setattr(
-        bundling.importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "pip" else real_find_spec(name, *a),
-    )
-    monkeypatch.delenv(bundling.PIP_ENV_VAR, raising=False)
-    monkeypatch.setenv("UV", "/opt/uv/bin/uv")
-    assert bundling._pip_command() == ["/opt/uv/bin/uv", "pip"]
-    monkeypatch.delenv("UV")
-    monkeypatch.setenv("PATH", str(Path(_uv()).parent))
-    assert bundling._pip_command() == [str(Path(_uv()).parent / "uv"), "pip"]
-    monkeypatch.setenv("PATH", "/nonexistent")
-    with pytest.raises(bundling.BundlingError, match="neither pip nor uv"):
-        bundling._pip_command()
-
-
-def test_venv_pip_comes_first(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(bundling.PIP_ENV_VAR, raising=False)
-    monkeypatch.setattr(bundling.importlib.util, "find_spec", lambda name, *a: object())
-    assert bundling._pip_command() == [sys.executable, "-m", "pip"]
-
-
-def test_bundling_error_reaches_the_user_as_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Raised by handlers_code itself (not from inside the jsii bundling callback)."""
-    monkeypatch.setenv(bundling.CACHE_ENV_VAR, str(tmp_path))
-    monkeypatch.setenv(bundling.PIP_ENV_VAR, str(tmp_path / "no-such-pip"))
-    monkeypatch.delenv(bundling.SKIP_ENV_VAR, raising=False)
-    with pytest.raises(bundling.BundlingError) as info:
-        _asset_key(tmp_path, "err")
-    assert type(info.value) is bundling.BundlingError
-    assert "\n" not in str(info.value) and "could not run" in str(info.value)
-    assert str(bundling.BundlingError("pip said:\n  ERROR: x\n\nfix it")) == (
-        "pip said: ERROR: x fix it"
-    )
+def test_the_package_ships_the_handler_functions_platform() -> None:
+    arch = {"arm64": "aarch64", "x86_64": "x86_64"}[handler_function.ARCHITECTURE.name]
+    python = handler_function.RUNTIME.name.removeprefix("python")
+    assert Target(arch, python) in asset_build.TARGETS

@@ -212,7 +212,13 @@ def test_config_bucket_settings_with_the_generated_pki(
         "PublicAccessBlockConfiguration": PRIVATE,
         "VersioningConfiguration": {"Status": "Enabled"},
     }
-    assert _policy(resources, config) == [_tls_only(config)]
+    policy = _policy(resources, config)
+    assert policy[0] == _tls_only(config)
+    # The rest close the VPN's prefix (tests/lifecycle/test_invoke_attacks.py evaluates them);
+    # none of them allows anything.
+    assert [s["Effect"] for s in policy] == ["Deny"] * 4
+    names = ("DenyWritesButTheHandlers", "DenyWritesWithoutTheVpnKey", "DenyReadsButTheReaders")
+    assert all(s["Sid"].startswith(n) for s, n in zip(policy[1:], names, strict=True))
 
 
 @pytest.mark.parametrize(
@@ -231,3 +237,28 @@ def test_the_files_are_written_after_every_association(
     assert len(associations) == 3
     waiting, _ = _one(resources, waiting_type)
     assert associations <= ancestors_of(resources)[waiting]
+
+
+@pytest.mark.parametrize("layout", ["mutual", "pki"])
+def test_a_queued_event_starts_only_while_cloudformation_still_waits(
+    layout: str, request: pytest.FixtureRequest
+) -> None:
+    """Lambda keeps a throttled asynchronous event up to ``MaximumEventAgeInSeconds``
+    (default 6 hours, at least 60 s). Catches a handler whose event could start later than
+    ``ServiceTimeout`` minus its own timeout: a run CloudFormation no longer waits for
+    (issue 18)."""
+    _, resources = request.getfixturevalue(layout)
+    configs = {
+        r["Properties"]["FunctionName"]["Ref"]: r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventInvokeConfig"
+    }
+    custom = [r for r in resources.values() if r["Type"].startswith("Custom::")]
+    assert custom
+    for resource in custom:
+        function = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+        config = configs[function]
+        timeout = resources[function]["Properties"]["Timeout"]
+        age = config["MaximumEventAgeInSeconds"]
+        assert config["MaximumRetryAttempts"] == 0
+        assert 60 <= age <= int(resource["Properties"]["ServiceTimeout"]) - timeout

@@ -686,7 +686,14 @@ def test_a_key_of_this_app_gets_the_statement_and_no_warning() -> None:
 
 def test_skipped_bundling_warns_on_every_handler_function() -> None:
     stack, vpc = staged("Skipped", **{"cvpn:skipBundling": True})
-    ClientVpn(stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", users=["alice"])
+    ClientVpn(
+        stack,
+        "Vpn",
+        vpc=vpc,
+        cidr="10.100.0.0/22",
+        users=["alice"],
+        authorization_rules=[AuthorizationRule(cidr=VPC_CIDR, all_users=True)],
+    )
     found = warnings_of(stack)
     assert sorted(path for path, _ in found) == [
         "/Skipped/Stack/Vpn/CertificateAuthority/Handler/Function",

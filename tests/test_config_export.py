@@ -401,6 +401,23 @@ def test_authority_resource_properties(pki: tuple[Stack, ClientVpn, Template]) -
         "ServerValidityDays": "825",
         "RenewBeforeDays": "30",
         "MetricDimension": "PkiVpn182244F3",
+        # Who may delete the secret or change its policy: the CA role and the break-glass
+        # principal (the account root).
+        "GuardAdminArns": [
+            {"Fn::GetAtt": ["VpnCertificateAuthorityHandlerRoleED2F3969", "Arn"]},
+            {
+                "Fn::Join": [
+                    "",
+                    [
+                        "arn:",
+                        {"Ref": "AWS::Partition"},
+                        ":iam::",
+                        {"Ref": "AWS::AccountId"},
+                        ":root",
+                    ],
+                ]
+            },
+        ],
     }
 
 
@@ -721,11 +738,11 @@ def _input(join: Any) -> Any:
         ("Custom::ClientVpnUsers", "VpnUsersHandlerFunction"),
     ],
 )
-def test_renewal_schedule_sends_the_resource_its_own_properties(
+def test_renewal_schedule_sends_only_the_request_type_and_physical_id(
     pki: tuple[Stack, ClientVpn, Template], resource_type: str, function: str
 ) -> None:
     _, _, template = pki
-    resource_id, resource = only(template, resource_type)
+    resource_id, _ = only(template, resource_type)
     rules = [
         r
         for r in template.find_resources("AWS::Events::Rule").values()
@@ -736,16 +753,9 @@ def test_renewal_schedule_sends_the_resource_its_own_properties(
     assert rule["Properties"]["State"] == "ENABLED"
     (target,) = rule["Properties"]["Targets"]
     event = _input(target["Input"])
-    expected = {
-        k: v
-        for k, v in resource["Properties"].items()
-        if k not in ("ServiceToken", "ServiceTimeout")
-    }
-    assert event == {
-        "RequestType": "Renew",
-        "ResourceProperties": expected,
-        "PhysicalResourceId": {"Ref": resource_id},
-    }
+    # Everything else comes from the function's pinned configuration (issue 18): whoever
+    # may put targets on the rule chooses nothing but the physical id.
+    assert event == {"RequestType": "Renew", "PhysicalResourceId": {"Ref": resource_id}}
     template.has_resource_properties(
         "AWS::Lambda::Permission",
         {
@@ -830,5 +840,6 @@ def test_a_handler_may_not_run_longer_than_12_minutes() -> None:
             description="too slow",
             encryption_key=kms.Key(stack, "Key"),
             log_group_name="/aws/client-vpn/too-slow",
+            service_timeout=Duration.minutes(14),
             timeout=Duration.minutes(13),
         )

@@ -26,6 +26,7 @@ STACKS = (
     "CvpnSamlSplitTunnel",
     "CvpnGeneratedPki",
     "CvpnDualStackTransitGateway",
+    "CvpnOfficeHours",
 )
 CONTEXT: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())["context"]
 NAG_PACKS = ("AwsSolutions", "NIST.800.53.R5", "ClientVpn")
@@ -96,8 +97,9 @@ def test_make_synth_prints_a_summary_and_writes_the_full_list(outdir: Path) -> N
     )
     assert f"{outdir / FULL_LIST}" in nag
     # 2 per stack with a shared export (flow logs, export function), 3 with the generated
-    # PKI (flow logs, two functions): 2 + 2 + 3 + 3.
-    assert "   10  NIST.800.53.R5-IAMNoInlinePolicy" in lines
+    # PKI (flow logs, two functions), 4 with the office hours (flow logs, export function,
+    # reconciler, scheduler role): 2 + 2 + 3 + 3 + 4.
+    assert "   14  NIST.800.53.R5-IAMNoInlinePolicy" in lines
     full = (outdir / FULL_LIST).read_text().splitlines()
     acknowledged = re.search(r"(\d+) acknowledged", nag)
     assert acknowledged is not None
@@ -106,14 +108,20 @@ def test_make_synth_prints_a_summary_and_writes_the_full_list(outdir: Path) -> N
 
 
 def test_make_synth_states_each_vpns_association_hours_and_their_price(outdir: Path) -> None:
-    """Each example VPN is associated in two AZs: 2 x 730 h at $0.10 (us-east-1 list price)."""
+    """Each example VPN is associated in two AZs: 2 x 730 h at $0.10 (us-east-1 list price);
+    the office-hours one on weekdays 07:00-20:00 only: 5 x 13 = 65 of 168 hours a week, so
+    2 x 65 x 730 / 168 = 564.9 association-hours a month ($56.49), 61 % fewer."""
     lines = summary(outdir)
     start = lines.index(next(line for line in lines if line.startswith("Client VPN association")))
     assert "$0.10 per association-hour" in lines[start]
     assert "read 2026-11-26" in lines[start]
     per_vpn = lines[start + 1 : start + 1 + len(STACKS)]
     assert per_vpn == [
-        f"  /{name}/Vpn/Endpoint: 2 associations x 730 h = 1,460 "
+        "  /CvpnOfficeHours/Vpn/Endpoint: 2 associations scheduled MON-FRI 07:00-20:00 "
+        "Europe/Berlin: 65 of 168 h a week = 565 association-hours/month = $56.49/month "
+        "(24/7: 1,460 = $146.00; 61 % fewer)"
+        if name == "CvpnOfficeHours"
+        else f"  /{name}/Vpn/Endpoint: 2 associations x 730 h = 1,460 "
         "association-hours/month = $146.00/month"
         for name in sorted(STACKS)
     ]

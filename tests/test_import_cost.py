@@ -112,7 +112,6 @@ def modules_at(code: str) -> dict[str, set[str]]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -43,7 +43,7 @@ import pytest
 from tests.lifecycle.harness import Refs, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
-STACKS = ("CvpnMutualFullTunnel", "CvpnSamlSplitTunnel", "CvpnGeneratedPki")
+STACKS = ("CvpnMutualFullTunnel", "CvpnSamlSplitTunnel", "CvpnGeneratedPki", "CvpnOfficeHours")
 GRANTS = "CvpnGrants"
 """Not an example stack: a grantee role with ``grant_read_user_config`` and
 ``grant_read_config`` (the examples grant nothing), to lint the grant's managed policy."""
@@ -201,6 +201,8 @@ def concrete_refs(template: Mapping[str, Any]) -> Refs:
             refs.attrs[(lid, "Arn")] = arn.format("lambda", f"function:{name}")
         elif kind == "AWS::EC2::ClientVpnEndpoint":
             refs.refs[lid] = "cvpn-endpoint-0123456789abcdef0"
+        elif kind == "AWS::EC2::Subnet":  # the off-hours reconciler's subnet ARNs
+            refs.refs[lid] = f"subnet-{uuid.uuid5(uuid.NAMESPACE_OID, lid).hex[:17]}"
         elif kind == "AWS::EC2::VPC":
             refs.refs[lid] = "vpc-0123456789abcdef0"
             refs.attrs[(lid, "DefaultSecurityGroup")] = "sg-0123456789abcdef0"

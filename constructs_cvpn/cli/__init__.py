@@ -7,6 +7,7 @@ Commands::
     cvpn config url  --stack NAME [--user NAME] [--expires SECONDS] [--json]
     cvpn connections (--stack NAME | --endpoint-id ID) [--all] [--disconnect USER] [--json]
     cvpn wait        (--stack NAME | --endpoint-id ID) [--timeout S] [--interval S]
+    cvpn wake        --stack NAME [--vpn PREFIX] [--for 2h] [--json]
 
 Every command takes ``--profile`` and ``--region`` (default: the usual AWS environment
 variables and config files).

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -16,10 +17,17 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from constructs_cvpn.cli import config as config_files
+from constructs_cvpn.cli import wake as wake_cli
+from constructs_cvpn.cli.certificates import collect_certificates, print_certificates
 from constructs_cvpn.cli.clients import ClientFactory, Clients, default_client_factory
 from constructs_cvpn.cli.connections import disconnect, list_connections
 from constructs_cvpn.cli.discovery import VpnOutputs, discover
-from constructs_cvpn.cli.errors import EXIT_CODES_HELP, CvpnError, UsageError, error_boundary
+from constructs_cvpn.cli.errors import (
+    EXIT_CODES_HELP,
+    CvpnError,
+    UsageError,
+    error_boundary,
+)
 from constructs_cvpn.cli.render import print_connections, print_json, print_status
 from constructs_cvpn.cli.status import collect_status
 from constructs_cvpn.cli.text import plain
@@ -60,8 +68,9 @@ Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.
 
 HELP = (
     "Inspect and use AWS Client VPN endpoints deployed with constructs-cvpn: status, "
-    "client configs, connections, and waiting for a fresh endpoint. Uses your normal AWS "
-    "profile and region (--profile / --region, or the usual environment and config files)."
+    "client configs, connections, usage reports, revoking a user now, and waiting for a "
+    "fresh endpoint. Uses your normal AWS profile and region (--profile / --region, or the "
+    "usual environment and config files)."
 )
 
 
@@ -87,8 +96,10 @@ def create_app(
     *,
     sleep: Sleep = time.sleep,
     clock: Clock = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> typer.Typer:
-    """Build the ``cvpn`` typer app around the given client factory, sleep and clock."""
+    """Build the ``cvpn`` typer app around the given client factory, sleep and clocks
+    (``now``: the wall clock of reports and status)."""
     app = typer.Typer(
         name="cvpn",
         help=HELP,
@@ -113,15 +124,61 @@ def create_app(
         profile: Profile = None,
         region: Region = None,
     ) -> None:
-        """Show the endpoint: state, DNS name, CIDR, auth, networks, rules, routes, connections."""
+        """Show the endpoint: state, DNS name, CIDR, auth, networks, rules, routes, connections.
+
+        With --stack and the generated PKI, also the days to expiry of the CA, the server
+        certificate and each user, when the certificate functions last ran, and the
+        revocations made with cvpn revoke / rotate.
+        """
         with error_boundary("show the endpoint status"):
             clients = client_factory(profile, region)
-            endpoint = resolve_endpoint(clients, stack, endpoint_id, vpn)
+            outputs = None
+            if stack is not None and endpoint_id is None:
+                outputs = discover(clients.cloudformation(), stack, vpn)
+            endpoint = (
+                outputs.endpoint_id
+                if outputs
+                else resolve_endpoint(clients, stack, endpoint_id, vpn)
+            )
             data = collect_status(clients.ec2(), endpoint)
+            if outputs is not None and outputs.user_config_prefix and outputs.config_bucket:
+                data["certificates"] = collect_certificates(
+                    outputs=outputs,
+                    server_certificate_arn=data["server_certificate_arn"],
+                    s3=clients.s3,
+                    acm=clients.acm,
+                    cloudwatch=clients.cloudwatch,
+                    owner=outputs.account,
+                    now=now(),
+                )
+            if outputs is not None and outputs.schedule is not None:
+                data["schedule"] = wake_cli.status_of(clients, outputs.schedule, now())
             if as_json:
                 print_json(data)
             else:
                 print_status(Console(), data)
+                if "certificates" in data:
+                    print_certificates(Console(), data["certificates"])
+                wake_cli.print_schedule(data.get("schedule"))
+
+    @app.command(name="wake", epilog=EXIT_CODES_HELP)
+    def wake_command(
+        stack: RequiredStack,
+        for_: Annotated[
+            str, typer.Option("--for", help="How long to stay awake: 2h, 90m, 1h30m.")
+        ] = "2h",
+        vpn: Vpn = None,
+        as_json: Json = False,
+        profile: Profile = None,
+        region: Region = None,
+    ) -> None:
+        """Associate a scheduled VPN now, for a while (it sleeps again at the first check after)."""
+        with error_boundary("wake the VPN"):
+            result = wake_cli.wake_stack(client_factory(profile, region), stack, vpn, for_)
+            if as_json:
+                print_json(result)
+            else:
+                typer.echo(plain(wake_cli.wake_message(result)))
 
     @app.command(epilog=EXIT_CODES_HELP)
     def connections(
@@ -167,6 +224,10 @@ def create_app(
                 print_json({"endpoint_id": endpoint, "connections": rows})
             else:
                 print_connections(Console(), endpoint, rows)
+
+    from constructs_cvpn.cli.operate import register_operations  # it imports this module
+
+    register_operations(app, client_factory, now)
 
     @app.command(epilog=EXIT_CODES_HELP)
     def wait(

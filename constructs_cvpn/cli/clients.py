@@ -7,7 +7,7 @@ A :data:`ClientFactory` takes the ``--profile`` and ``--region`` values (``None`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.config import Config
@@ -26,6 +26,9 @@ Standard retry mode: exponential backoff with jitter, aware of throttling errors
 
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": MAX_RETRIES})
 """Client configuration used for every AWS client the CLI creates."""
+
+INVOKE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 0}, read_timeout=900)
+"""For a synchronous ``lambda:Invoke`` that may run for minutes: one attempt, long read."""
 
 S3_CONFIG = RETRY_CONFIG.merge(Config(signature_version="s3v4"))
 """S3 needs SigV4 for objects encrypted with SSE-KMS, including presigned URLs."""
@@ -48,6 +51,26 @@ class Clients(Protocol):
 
     def sts(self) -> STSClient:
         """Return an STS client."""
+        ...
+
+    def logs(self) -> Any:
+        """Return a CloudWatch Logs client (``cvpn report``)."""
+        ...
+
+    def lambda_(self) -> Any:
+        """Return a Lambda client (``cvpn revoke`` / ``rotate`` / ``wake``)."""
+        ...
+
+    def acm(self) -> Any:
+        """Return an ACM client (``cvpn status``: certificate expiry)."""
+        ...
+
+    def cloudwatch(self) -> Any:
+        """Return a CloudWatch client (``cvpn status``: the last renewal report)."""
+        ...
+
+    def ssm(self) -> Any:
+        """Return an SSM client (``cvpn status``: a scheduled VPN's wake-until time)."""
         ...
 
 
@@ -76,6 +99,27 @@ class SessionClients:
     def sts(self) -> STSClient:
         """Return an STS client with the CLI's retry configuration."""
         return self._session.client("sts", config=RETRY_CONFIG)
+
+    def logs(self) -> Any:
+        """Return a CloudWatch Logs client with the CLI's retry configuration."""
+        return self._session.client("logs", config=RETRY_CONFIG)
+
+    def lambda_(self) -> Any:
+        """Return a Lambda client; no retries: a revocation is invoked once, and waits for
+        the function (up to its 12-minute timeout)."""
+        return self._session.client("lambda", config=INVOKE_CONFIG)
+
+    def acm(self) -> Any:
+        """Return an ACM client with the CLI's retry configuration."""
+        return self._session.client("acm", config=RETRY_CONFIG)
+
+    def cloudwatch(self) -> Any:
+        """Return a CloudWatch client with the CLI's retry configuration."""
+        return self._session.client("cloudwatch", config=RETRY_CONFIG)
+
+    def ssm(self) -> Any:
+        """Return an SSM client with the CLI's retry configuration."""
+        return self._session.client("ssm", config=RETRY_CONFIG)
 
 
 def default_client_factory(profile: str | None, region: str | None) -> Clients:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 OUTPUT_KEY = re.compile(
     r"^(?P<vpn>[A-Za-z0-9]*?)"
-    r"(?P<name>EndpointId|ConfigBucketName|ConfigKey|UserConfigPrefix)"
+    r"(?P<name>EndpointId|ConfigBucketName|ConfigKey|UserConfigPrefix|UsersFunctionName|OffHoursSchedule)"
     r"(?P<hash>[0-9A-F]{8})$"
 )
 """Matches the output keys of a ``ClientVpn``; ``vpn`` is the construct path prefix."""
@@ -46,8 +46,12 @@ class VpnOutputs:
     config_bucket: str | None = None
     config_key: str | None = None
     user_config_prefix: str | None = None
+    users_function: str | None = None
+    """The users function (generated PKI): ``cvpn revoke`` / ``rotate`` invoke it."""
     account: str | None = None
     """The AWS account that holds the stack (from its ARN): the config bucket's owner."""
+    schedule: str | None = None
+    """The off-hours schedule (JSON; ``cli.wake``), with ``ClientVpn(schedule=...)``."""
 
     @property
     def label(self) -> str:
@@ -84,7 +88,9 @@ def parse_outputs(
             config_bucket=values.get("ConfigBucketName"),
             config_key=values.get("ConfigKey"),
             user_config_prefix=values.get("UserConfigPrefix"),
+            users_function=values.get("UsersFunctionName"),
             account=account,
+            schedule=values.get("OffHoursSchedule"),
         )
         for prefix, values in sorted(groups.items())
         if "EndpointId" in values

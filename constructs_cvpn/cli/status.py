@@ -108,6 +108,7 @@ def collect_status(ec2: EC2Client, endpoint_id: str) -> dict[str, Any]:
         "port": endpoint.get("VpnPort"),
         "transport_protocol": endpoint.get("TransportProtocol"),
         "vpc_id": endpoint.get("VpcId"),
+        "server_certificate_arn": endpoint.get("ServerCertificateArn"),
         "dns_servers": list(endpoint.get("DnsServers", [])),
         "target_networks": [
             {

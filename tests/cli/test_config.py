@@ -212,9 +212,9 @@ def test_url_is_presigned_for_bucket_and_key(s3: FakeAws) -> None:
 
 def test_url_json_with_custom_expiry(s3: FakeAws) -> None:
     s3.expect_stack()
-    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
+    before = dt.datetime.now(dt.UTC)
     result = s3.run("config", "url", "--stack", STACK, "--expires", "60", "--json")
+    after = dt.datetime.now(dt.UTC)
 
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -224,7 +224,9 @@ def test_url_json_with_custom_expiry(s3: FakeAws) -> None:
     assert parse_qs(urlsplit(data["url"]).query)["X-Amz-Expires"] == ["60"]
     assert urlsplit(data["url"]).path == f"/{CONFIG_KEY}"
     expires_at = dt.datetime.fromisoformat(data["expires_at"])
-    assert dt.timedelta(seconds=59) <= expires_at - before <= dt.timedelta(seconds=62)
+    # 60 s from when the URL was signed (between before and after); whole seconds.
+    second = dt.timedelta(seconds=1)
+    assert before + 60 * second - second <= expires_at <= after + 60 * second + second
 
 
 def test_url_expiry_above_one_hour_is_usage_error(s3: FakeAws) -> None:

@@ -17,7 +17,6 @@ import stat
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -215,14 +214,38 @@ def test_ctrl_c_in_any_command_exits_130_with_one_line(
 
 @pytest.fixture
 def silent_aws() -> Iterator[tuple[str, threading.Event]]:
-    """An HTTP endpoint that accepts connections and never answers (AWS hanging)."""
+    """An HTTP endpoint that reads each request in full and never answers (AWS hanging).
+
+    The event is set once a whole request (headers and ``Content-Length`` body) has been
+    read: the client has sent it and waits for the answer.
+    """
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.bind(("127.0.0.1", 0))
     server.listen(4)
-    server.settimeout(0.2)
-    accepted = threading.Event()
+    server.settimeout(0.2)  # how often the loop looks at `stop`
+    requested = threading.Event()
     stop = threading.Event()
     held: list[socket.socket] = []
+
+    def read_request(conn: socket.socket) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            data += chunk
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            body += chunk
+        requested.set()
 
     def serve() -> None:
         while not stop.is_set():
@@ -233,18 +256,29 @@ def silent_aws() -> Iterator[tuple[str, threading.Event]]:
             except OSError:
                 return
             held.append(conn)
-            accepted.set()
+            read_request(conn)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.getsockname()[1]}", accepted
+        yield f"http://127.0.0.1:{server.getsockname()[1]}", requested
     finally:
         stop.set()
-        thread.join(timeout=5)
         for conn in held:
             conn.close()
         server.close()
+        thread.join()
+
+
+def _sigint_default() -> None:
+    """Run in the child before exec: SIGINT at its default disposition.
+
+    A background command of a non-interactive shell (``make test &`` in a script, CI
+    runners) starts with SIGINT ignored (bash manual, "Signals"), and an ignored signal
+    stays ignored across exec: Python would then never raise KeyboardInterrupt. With the
+    default disposition, the child's Python installs its own SIGINT handler.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process")
@@ -254,8 +288,10 @@ def test_real_sigint_while_waiting_for_aws_exits_130(
     """The installed console script, a real SIGINT while boto3 waits for an answer.
 
     Catches what the in-process tests cannot: an interrupt raised inside botocore's
-    network code reaching the boundary (exit 130, one line, no traceback)."""
-    url, accepted = silent_aws
+    network code reaching the boundary (exit 130, one line, no traceback). The signal is
+    sent once the fake endpoint has read the whole request: cvpn is waiting for the answer
+    (no sleep decides that)."""
+    url, requested = silent_aws
     env = {
         **clean_env(),
         "AWS_ACCESS_KEY_ID": "testing",
@@ -269,16 +305,19 @@ def test_real_sigint_while_waiting_for_aws_exits_130(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_sigint_default,
     )
     try:
-        assert accepted.wait(timeout=60), "cvpn never called the (fake) AWS endpoint"
-        time.sleep(0.2)  # inside the blocking read of the response
+        while not requested.wait(0.05):
+            if proc.poll() is not None:
+                _, stderr = proc.communicate()
+                pytest.fail(f"cvpn exited ({proc.returncode}) before calling AWS: {stderr}")
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
+        stdout, stderr = proc.communicate()
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=10)
+            proc.communicate()
 
     assert proc.returncode == 130, stderr
     assert stdout == ""

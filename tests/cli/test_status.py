@@ -6,6 +6,7 @@ import json
 
 from constructs_cvpn.cli.status import _authentication
 from tests.cli.conftest import (
+    CERT_ARN,
     ENDPOINT_ID,
     REGION,
     STACK,
@@ -161,6 +162,7 @@ def test_status_json_shape(aws: FakeAws) -> None:
         "port": 443,
         "transport_protocol": "udp",
         "vpc_id": "vpc-0aaa",
+        "server_certificate_arn": f"{CERT_ARN}/server",
         "dns_servers": ["10.0.0.2"],
         "target_networks": [
             {
@@ -211,7 +213,8 @@ def test_status_json_shape(aws: FakeAws) -> None:
 def test_status_by_stack_uses_endpoint_from_outputs_and_passes_profile_region(
     aws: FakeAws,
 ) -> None:
-    aws.expect_stack()
+    # Given certificates (no UserConfigPrefix): no certificate section (test_status_pki).
+    aws.expect_stack(vpn_outputs(users=False))
     expect_status_calls(aws)
 
     result = aws.run(
@@ -241,8 +244,8 @@ def test_multi_vpn_stack_requires_vpn_and_lists_choices(aws: FakeAws) -> None:
 def test_multi_vpn_stack_with_vpn_selects_that_endpoint(aws: FakeAws) -> None:
     lab = "cvpn-endpoint-0000000000000000b"
     aws.expect_stack(
-        vpn_outputs("Office", "cvpn-endpoint-0000000000000000a")
-        + vpn_outputs("Lab", lab, hash_seed="9F8E7D6")
+        vpn_outputs("Office", "cvpn-endpoint-0000000000000000a", users=False)
+        + vpn_outputs("Lab", lab, hash_seed="9F8E7D6", users=False)
     )
     expect_status_calls(aws, lab)
 

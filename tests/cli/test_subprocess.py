@@ -23,9 +23,7 @@ def clean_env() -> dict[str, str]:
 
 
 def test_help_lists_commands_and_exit_codes() -> None:
-    done = subprocess.run(
-        [str(CVPN), "--help"], env=clean_env(), capture_output=True, text=True, timeout=60
-    )
+    done = subprocess.run([str(CVPN), "--help"], env=clean_env(), capture_output=True, text=True)
 
     assert done.returncode == 0, done.stderr
     for command in ("status", "config", "connections", "wait"):
@@ -42,7 +40,6 @@ def test_no_credentials_is_one_line_and_exit_1() -> None:
         env=clean_env(),
         capture_output=True,
         text=True,
-        timeout=60,
     )
 
     assert done.returncode == 1

@@ -669,7 +669,6 @@ def test_imports_as_top_level_handlers_package_without_cdk() -> None:
         cwd=root / "constructs_cvpn",
         capture_output=True,
         text=True,
-        timeout=60,
         check=False,
     )
     assert done.returncode == 0, done.stderr

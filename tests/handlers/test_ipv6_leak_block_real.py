@@ -34,14 +34,17 @@ TUN = "cvpntest0"
 SCRIPT = """
 set -u
 ip link set lo up
-timeout 25 "$OPENVPN" --cd "$W" --config server.conf > "$W/server.log" 2>&1 &
+timeout 240 "$OPENVPN" --cd "$W" --config server.conf > "$W/server.log" 2>&1 &
 S=$!
-for i in $(seq 100); do grep -qs "link local (bound)" "$W/server.log" && break; sleep 0.1; done
-timeout 25 "$OPENVPN" --cd "$W" --config client.ovpn > "$W/client.log" 2>&1 &
+# Wait for conditions, not for a number of tries: the server is bound, or it has exited.
+while kill -0 "$S" 2>/dev/null && ! grep -qs "link local (bound)" "$W/server.log"; do
+  sleep 0.1
+done
+timeout 240 "$OPENVPN" --cd "$W" --config client.ovpn > "$W/client.log" 2>&1 &
 C=$!
-for i in $(seq 200); do
-  grep -qs "Initialization Sequence Completed" "$W/client.log" && break
-  grep -qs "Exiting due to fatal error" "$W/client.log" && break
+while kill -0 "$C" 2>/dev/null \
+    && ! grep -qs "Initialization Sequence Completed" "$W/client.log" \
+    && ! grep -qs "Exiting due to fatal error" "$W/client.log"; do
   sleep 0.1
 done
 ip -6 route get 2001:db8::1 > "$W/global.txt" 2>&1
@@ -57,7 +60,6 @@ def _namespaces_available() -> bool:
     probe = subprocess.run(
         ["unshare", "-n", "ip", "tuntap", "add", "dev", "probe0", "mode", "tun"],
         capture_output=True,
-        timeout=10,
         check=False,
     )
     return probe.returncode == 0
@@ -96,7 +98,6 @@ def _run(client_ovpn: str, pki: dict[str, Issued]) -> dict[str, str]:
         subprocess.run(
             ["unshare", "-n", "sh", "-c", SCRIPT],
             env={**os.environ, "OPENVPN": binary, "W": str(work)},
-            timeout=40,
             check=False,
         )
         return {

@@ -50,7 +50,6 @@ def _levels(layout: str, order: list[str]) -> dict[str, int]:
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(cwd)},
         capture_output=True,
         text=True,
-        timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr

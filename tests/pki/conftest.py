@@ -368,6 +368,39 @@ def authority_props(kms_key: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+USERS_PREFIX = "cvpn/VpnA1B2C3D4/"
+
+
+def users_event(
+    kms_key: str,
+    ca_secret: str,
+    names: list[str],
+    request: str,
+    *,
+    prefix: str = USERS_PREFIX,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A ``Kind=Users`` event for :data:`ENDPOINT_ID`; state at ``<prefix>state.json``."""
+    state_key = f"{prefix}state.json"
+    event: dict[str, Any] = {
+        "RequestType": request,
+        "ResourceProperties": {
+            "Kind": "Users",
+            "EndpointId": ENDPOINT_ID,
+            "Users": names,
+            "Bucket": BUCKET,
+            "Prefix": prefix,
+            "StateKey": state_key,
+            "KmsKeyArn": kms_key,
+            "CaSecretArn": ca_secret,
+            **extra,
+        },
+    }
+    if request != "Create":
+        event["PhysicalResourceId"] = f"cvpn-users:{BUCKET}/{state_key}"
+    return event
+
+
 def read_bundle(secret: str | None = None) -> CaBundle:
     sm = boto3.client("secretsmanager", region_name=REGION)
     value = sm.get_secret_value(SecretId=secret or secret_name())["SecretString"]

@@ -146,7 +146,7 @@ def test_create_guards_the_secret_with_a_resource_policy(kms_key: str) -> None:
     out = _create(kms_key)
     assert [p["BlockPublicPolicy"] for p in sent] == [True]
     got = _sm().get_resource_policy(SecretId=out["PhysicalResourceId"])
-    (statement,) = json.loads(got["ResourcePolicy"])["Statement"]
+    statement, admin = json.loads(got["ResourcePolicy"])["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Principal"] == "*"
     assert sorted(statement["Action"]) == [
@@ -155,6 +155,15 @@ def test_create_guards_the_secret_with_a_resource_policy(kms_key: str) -> None:
         "secretsmanager:UpdateSecret",
     ]
     assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": READER_ROLES}}
+    # Without GuardAdminArns the readers also administer (a function the construct
+    # deploys always sends them: the CA role and the break-glass principal).
+    assert (admin["Effect"], admin["Principal"]) == ("Deny", "*")
+    assert sorted(admin["Action"]) == [
+        "secretsmanager:DeleteResourcePolicy",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:PutResourcePolicy",
+    ]
+    assert admin["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": READER_ROLES}}
 
 
 @pytest.mark.parametrize("readers", [None, [], "arn:aws:iam::123456789012:role/x"])
@@ -270,22 +279,27 @@ def test_scheduled_renew_reimports_under_same_arn_and_reports_days(
     assert 824 < line["DaysToExpiry"] <= 825
 
     clock.advance(800)  # 25 days left, within the default 30
+    before = clock.now()
     out = _update(kms_key, pid, "Renew", MetricDimension="VpnA1B2")
+    after = clock.now()
     assert out == {"PhysicalResourceId": pid, "Data": first["Data"]}
     assert _acm_arns() == [arn]
     assert [c.get("CertificateArn") for c in imports] == [arn]
     new = _acm_cert(arn)
     assert new.serial_number != old.serial_number
     assert new.serial_number == certs.cert_from_pem(read_bundle().server_cert_pem).serial_number
-    assert abs(new.not_valid_before_utc - clock.now()) < dt.timedelta(minutes=10)
+    # Issued "now", backdated 5 minutes for clock skew (certs.py).
+    skew = dt.timedelta(minutes=5)
+    assert before - skew - dt.timedelta(seconds=1) <= new.not_valid_before_utc <= after - skew
     assert new.issuer == old.issuer
     chain = _acm().get_certificate(CertificateArn=arn)["CertificateChain"]
     assert read_bundle().ca_cert_pem.strip() in chain
 
     (line,) = _emf_lines(capsys.readouterr().out)
     assert line["Vpn"] == "VpnA1B2"
-    expected = (new.not_valid_after_utc - clock.now()).total_seconds() / 86400
-    assert abs(line["DaysToExpiry"] - expected) < 0.05
+    # From the run's "now" (between before and after), in hundredths of a day.
+    low, high = ((new.not_valid_after_utc - t).total_seconds() / 86400 for t in (after, before))
+    assert low - 0.005 <= line["DaysToExpiry"] <= high + 0.005
     (metrics,) = line["_aws"]["CloudWatchMetrics"]
     assert metrics["Namespace"] == "constructs-cvpn"
     assert metrics["Dimensions"] == [["Vpn"]]
@@ -295,11 +309,13 @@ def test_scheduled_renew_reimports_under_same_arn_and_reports_days(
 def test_days_to_expiry_is_capped_by_the_ca(
     kms_key: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    before = dt.datetime.now(dt.UTC)
     _create(kms_key, CaValidityDays="100", MetricDimension="Vpn1")
+    after = dt.datetime.now(dt.UTC)
     (line,) = _emf_lines(capsys.readouterr().out)
     ca = certs.cert_from_pem(read_bundle().ca_cert_pem)
-    expected = (ca.not_valid_after_utc - dt.datetime.now(dt.UTC)).total_seconds() / 86400
-    assert abs(line["DaysToExpiry"] - expected) < 0.05
+    low, high = ((ca.not_valid_after_utc - t).total_seconds() / 86400 for t in (after, before))
+    assert low - 0.005 <= line["DaysToExpiry"] <= high + 0.005
     assert line["DaysToExpiry"] <= 100  # the server certificate ends with the CA
 
 
@@ -582,12 +598,15 @@ def test_delete_removes_certificate_and_schedules_secret_deletion_in_30_days(
     out = _create(kms_key)
     pid = out["PhysicalResourceId"]
     props = authority_props(kms_key, RecoveryWindowDays="7")  # no longer read
+    before = dt.datetime.now(dt.UTC)
     assert index.on_event(_event("Delete", props, pid)) == {"PhysicalResourceId": pid}
+    after = dt.datetime.now(dt.UTC)
     assert _acm_arns() == []
     deleted = _sm().describe_secret(SecretId=pid).get("DeletedDate")
     assert deleted is not None
-    window = deleted - dt.datetime.now(dt.UTC)
-    assert dt.timedelta(days=29, hours=23) < window <= dt.timedelta(days=30, minutes=1)
+    thirty = dt.timedelta(days=30)  # the handler's recovery window
+    second = dt.timedelta(seconds=1)  # DeletedDate may be truncated to the second
+    assert before + thirty - second <= deleted <= after + thirty + second
     # Deleting again (CloudFormation retries) succeeds.
     index.on_event(_event("Delete", props, pid))
 
@@ -627,7 +646,7 @@ def test_update_with_other_reader_roles_rewrites_the_guard(kms_key: str) -> None
     ]
     _update(kms_key, pid, ReaderRoleArns=roles)
     policy = json.loads(_sm().get_resource_policy(SecretId=pid)["ResourcePolicy"])
-    (statement,) = policy["Statement"]
+    statement = policy["Statement"][0]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"StringNotEquals": {"aws:PrincipalArn": roles}}
 

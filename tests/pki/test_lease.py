@@ -24,30 +24,14 @@ from cryptography import x509
 from constructs_cvpn.handlers.pki import index
 
 from ..s3_model import ConditionalWrites
-from .conftest import BUCKET, ENDPOINT_ID, REGION, Ec2Stub
+from .conftest import BUCKET, ENDPOINT_ID, REGION, Ec2Stub, users_event
 
 PREFIX = "cvpn/VpnLease/"
 STATE_KEY = f"{PREFIX}state.json"
-PHYSICAL_ID = f"cvpn-users:{BUCKET}/{STATE_KEY}"
 
 
 def _event(kms_key: str, ca_secret: str, names: list[str], request: str) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "RequestType": request,
-        "ResourceProperties": {
-            "Kind": "Users",
-            "EndpointId": ENDPOINT_ID,
-            "Users": names,
-            "Bucket": BUCKET,
-            "Prefix": PREFIX,
-            "StateKey": STATE_KEY,
-            "KmsKeyArn": kms_key,
-            "CaSecretArn": ca_secret,
-        },
-    }
-    if request != "Create":
-        event["PhysicalResourceId"] = PHYSICAL_ID
-    return event
+    return users_event(kms_key, ca_secret, names, request, prefix=PREFIX)
 
 
 class _Run(threading.Thread):

@@ -2,7 +2,9 @@
 
 Clients are created lazily by :func:`ec2_client`, :func:`s3_client` and
 :func:`secrets_client` (tests monkeypatch these functions). All use standard retries
-(5 attempts), a 5 s connect timeout and a 20 s read timeout.
+(5 attempts), a 5 s connect timeout and a 20 s read timeout. The S3 client sends
+``ExpectedBucketOwner`` (the account pinned in the function's configuration, see
+:mod:`..pinned`) on every call.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from ..pinned import expect_owner
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -71,7 +75,8 @@ def ec2_client() -> EC2Client:
 
 def s3_client() -> S3Client:
     """A new S3 client (region from the Lambda environment)."""
-    return boto3.client("s3", config=BOTO_CONFIG)
+    s3: S3Client = expect_owner(boto3.client("s3", config=BOTO_CONFIG))
+    return s3
 
 
 def secrets_client() -> SecretsManagerClient:

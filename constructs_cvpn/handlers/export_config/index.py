@@ -62,7 +62,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .. import cloudformation
+from .. import cloudformation, pinned
 from ..cloudformation import answering
 from ..ovpn import (
     CredentialsError,
@@ -100,7 +100,17 @@ _MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404", "NotFound
 
 
 def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
-    """Handle a Create, Update or Delete request; raise on failure."""
+    """Handle a Create, Update or Delete request; raise on failure.
+
+    Where the file goes and which key encrypts it come from the function's configuration
+    (:mod:`..pinned`): an event naming another ``Bucket``, ``Key``, ``KmsKeyArn`` or
+    credentials secret is refused before any call.
+    """
+    try:
+        event = pinned.load().admit(event)
+    except pinned.RefusedEvent as err:
+        LOG.error("%s", err)
+        raise
     request_type = event.get("RequestType")
     if request_type == "Create":
         props = event.get("ResourceProperties") or {}
@@ -115,7 +125,15 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
         _refuse_move(props, event.get("OldResourceProperties") or {})
         return _export(props)
     if request_type == "Delete":
-        return _delete(str(event.get("PhysicalResourceId", "")))
+        physical_id = str(event.get("PhysicalResourceId", ""))
+        at = pinned.load().pinned
+        if (
+            at
+            and physical_id.startswith(S3_URI)
+            and physical_id != f"{S3_URI}{at.get('Bucket')}/{at.get('Key')}"
+        ):
+            raise pinned.RefusedEvent(f"refused: {physical_id} is not this function's object")
+        return _delete(physical_id)
     raise InvalidPropertiesError(f"unsupported RequestType {request_type!r}")
 
 

@@ -20,7 +20,9 @@ Runs before the Client VPN endpoint exists. Properties (CloudFormation strings):
 - ``ReaderRoleArns`` (required, a list): the roles that may read and write the secret's
   value (the two PKI handler roles). Right after creating the secret the handler attaches a
   resource policy denying ``GetSecretValue``, ``PutSecretValue`` and ``UpdateSecret`` to every
-  other principal.
+  other principal, and :data:`ADMIN_ACTIONS` to every principal but ``GuardAdminArns``.
+- ``GuardAdminArns`` (a list; default: ``ReaderRoleArns``): who may delete the secret or
+  change its resource policy (the CA handler role and the break-glass principal).
 
 On Delete, an ACM certificate still in use (the endpoint releases it a while after its
 deletion) is retried for :data:`IN_USE_WAIT_SECONDS`, then left in place with a warning.
@@ -57,6 +59,8 @@ from cryptography.x509.oid import NameOID
 
 from . import acm, ca_secret, certs, clock
 from .aws import client
+from .guard import admins as _admins
+from .guard import guard as _guard
 from .metrics import emit_days_to_expiry
 from .props import PropertyError, get_int, get_str, get_str_list
 from .state import CaBundle
@@ -112,7 +116,9 @@ def create_or_update(
             ca_secret.Owner(stack_id, logical_id),
         )
         try:
-            ca_secret.guard(secret_arn, readers)  # again for a run of the same request: idempotent
+            _guard(
+                secret_arn, readers, _admins(props, readers)
+            )  # again for a run of the same request: idempotent
             return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
         except BaseException:
             if created:  # never delete what an overlapping run of this request made
@@ -128,7 +134,7 @@ def create_or_update(
     if readers:
         # First: the roles may have changed (a new role would be denied the read below);
         # it also heals a tampered policy.
-        ca_secret.guard(secret_arn, readers)
+        _guard(secret_arn, readers, _admins(props, readers))
     bundle, name = ca_secret.load_bundle(secret_arn, kms_key_arn)
     return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
 

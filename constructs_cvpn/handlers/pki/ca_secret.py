@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
 import secrets
 import time
@@ -25,13 +24,11 @@ from .props import PropertyError
 from .state import CaBundle
 
 __all__ = [
-    "GUARDED_ACTIONS",
     "IMPORT_WAIT_SECONDS",
     "REQUEST_TAG",
     "Owner",
     "claim_or_wait",
     "create_bundle",
-    "guard",
     "load_bundle",
     "orphans",
     "request_marker",
@@ -43,14 +40,6 @@ LOG = logging.getLogger(__name__)
 
 def _code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
-
-
-GUARDED_ACTIONS = (
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:UpdateSecret",
-)
-"""What the secret's resource policy denies to every principal but the reader roles."""
 
 
 REQUEST_TAG = "constructs-cvpn:ca-request"
@@ -65,26 +54,6 @@ IMPORT_WAIT_SECONDS = 120
 
 def request_marker(request_id: str) -> str:
     return hashlib.sha256(request_id.encode()).hexdigest()[:16]
-
-
-def guard(secret_arn: str, readers: list[str]) -> None:
-    """Deny the secret's value to every principal that is not one of ``readers``."""
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OnlyTheClientVpnPkiHandlers",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": list(GUARDED_ACTIONS),
-                "Resource": "*",
-                "Condition": {"StringNotEquals": {"aws:PrincipalArn": readers}},
-            }
-        ],
-    }
-    client("secretsmanager").put_resource_policy(
-        SecretId=secret_arn, ResourcePolicy=json.dumps(policy), BlockPublicPolicy=True
-    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,6 +20,7 @@ random 159-bit positive integers (RFC 5280 allows at most 20 octets).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -361,12 +362,15 @@ def key_to_pem(key: rsa.RSAPrivateKey) -> str:
 def key_from_pem(pem: str, *, check: bool = True) -> rsa.RSAPrivateKey:
     """Load an unencrypted RSA private key from PEM.
 
-    ``check=False`` skips OpenSSL's RSA consistency check (about as slow as generating a
-    key): only for keys this library wrote, whose public half the caller compares with
-    their certificate.
+    ``check=False`` skips OpenSSL's RSA check (it tests p and q for primality: about as
+    slow as generating a key) for keys this library wrote, whose public half the caller
+    compares with their certificate; it still checks that the key's numbers agree
+    (n = pq, de = 1 mod lcm(p-1, q-1), the CRT values), so an altered private part is
+    refused either way.
 
     Raises:
-        ValueError: not an unencrypted RSA PEM key (the message has no key material).
+        ValueError: not an unencrypted RSA PEM key, or (``check=False``) one whose numbers
+            disagree (the message has no key material).
     """
     try:
         key = serialization.load_pem_private_key(
@@ -376,7 +380,21 @@ def key_from_pem(pem: str, *, check: bool = True) -> rsa.RSAPrivateKey:
         raise ValueError("not an unencrypted PEM private key") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("the private key is not an RSA key")
+    if not check and not _numbers_agree(key.private_numbers()):
+        raise ValueError("the private key's numbers disagree (altered or corrupt)")
     return key
+
+
+def _numbers_agree(n: rsa.RSAPrivateNumbers) -> bool:
+    p, q, d = n.p, n.q, n.d
+    if p < 2 or q < 2 or p * q != n.public_numbers.n:
+        return False
+    return (
+        d * n.public_numbers.e % math.lcm(p - 1, q - 1) == 1
+        and n.dmp1 == d % (p - 1)
+        and n.dmq1 == d % (q - 1)
+        and n.iqmp * q % p == 1
+    )
 
 
 def cert_to_pem(cert: x509.Certificate) -> str:

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .. import cloudformation
+from .. import cloudformation, pinned
 from ..cloudformation import answering
-from . import authority, users
+from . import authority, revoke_now, users
 from .props import PropertyError
 
 __all__ = ["handler", "on_event"]
@@ -40,9 +40,22 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     event carries the custom resource's ``ResourceProperties`` and ``PhysicalResourceId``;
     the run renews what expires within ``RenewBeforeDays`` and reports days to expiry.
 
+    What the function may touch comes from its configuration (:mod:`..pinned`): an event
+    naming anything else is refused, and a ``Renew`` takes nothing from its event but the
+    physical id, which must name this CA's secret.
+
     Raises:
         PropertyError: unknown ``Kind`` or request type, or an invalid property.
+        RefusedEvent: the event names what the configuration does not allow.
     """
+    configuration = pinned.load()
+    try:
+        event = configuration.admit(event)
+        if configuration.active:
+            _check_physical_id(event)
+    except pinned.RefusedEvent as err:
+        LOG.error("%s", err)
+        raise
     request = event.get("RequestType")
     props: Mapping[str, Any] = event.get("ResourceProperties") or {}
     old: Mapping[str, Any] = event.get("OldResourceProperties") or {}
@@ -87,6 +100,33 @@ def _owner(event: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-#: The Lambda entry point: runs :func:`on_event` and answers CloudFormation (the
-#: renewal schedule's events have no ResponseURL and just run).
-handler = answering(on_event)
+def _check_physical_id(event: Mapping[str, Any]) -> None:
+    """An Authority's physical id (other than a failed Create's marker) is one of this CA's
+    secrets: ``arn:...:secret:<CaSecretPrefix>-<16 hex>-<6 characters>``."""
+    props: Mapping[str, Any] = event.get("ResourceProperties") or {}
+    pid = str(event.get("PhysicalResourceId", ""))
+    if props.get("Kind") != "Authority" or event.get("RequestType") == "Create":
+        return
+    if not pid.startswith("arn:"):
+        return  # not a secret: nothing was created (Delete) or refused below (Update/Renew)
+    prefix = str(props.get("CaSecretPrefix", ""))
+    name = pid.split(":secret:", 1)[-1] if ":secret:" in pid else ""
+    rest = name[len(prefix) + 1 :] if name.startswith(f"{prefix}-") else ""
+    marker, _, suffix = rest.partition("-")
+    if len(marker) != 16 or any(c not in "0123456789abcdef" for c in marker) or len(suffix) != 6:
+        raise pinned.RefusedEvent(
+            f"refused: physical id {pid!r} is not one of this CA's secrets ({prefix}-...)"
+        )
+
+
+_answering = answering(on_event)
+
+
+def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any] | None:
+    """The Lambda entry point: runs :func:`on_event` and answers CloudFormation (the
+    renewal schedule's events have no ResponseURL and just run); ``Revoke`` / ``Rotate``
+    (``cvpn revoke``, invoked directly) return their result to the caller instead."""
+    if event.get("RequestType") in revoke_now.OPERATIONS:
+        return revoke_now.handle(event, context)
+    _answering(event, context)
+    return None

@@ -2,7 +2,7 @@
 
 CloudWatch Logs turns the line into the metric ``constructs-cvpn/DaysToExpiry`` with the
 dimension ``Vpn``: no ``cloudwatch:PutMetricData`` permission is needed. The construct's
-alarm watches its minimum.
+alarm watches its minimum. The value is in days, rounded to hundredths (about 15 minutes).
 """
 
 from __future__ import annotations

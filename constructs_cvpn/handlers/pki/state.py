@@ -20,7 +20,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["STATE_VERSION", "CaBundle", "HeldCertificate", "UserRecord", "UsersState"]
+__all__ = [
+    "STATE_VERSION",
+    "CaBundle",
+    "HeldCertificate",
+    "RevokedUser",
+    "UserRecord",
+    "UsersState",
+]
 
 STATE_VERSION = 2
 _CA_BUNDLE_VERSION = 1
@@ -97,6 +104,23 @@ class UserRecord:
 
 
 @dataclass
+class RevokedUser:
+    """A ``cvpn revoke`` / ``cvpn rotate`` of one user (see :mod:`.revoke_now`)."""
+
+    action: str
+    """``revoke`` or ``rotate``."""
+    at: str
+    requested_by: str
+    """What the caller said it is (the CLI sends its STS identity): not verified by the
+    handler; CloudTrail's Invoke record is the truth."""
+    reason: str
+    serials: list[str]
+    blocked: bool
+    """True after a revoke: no run issues this user a certificate while the name stays in
+    the users list, until ``cvpn rotate`` or the name's removal."""
+
+
+@dataclass
 class UsersState:
     """The users' state document (JSON in S3)."""
 
@@ -115,6 +139,8 @@ class UsersState:
     """True when the ledger gained serials since its last successful import."""
     pending_deletes: list[str] = field(default_factory=list)
     """Removed users whose .ovpn (every version) is still to be deleted."""
+    revoked: dict[str, RevokedUser] = field(default_factory=dict)
+    """The last ``cvpn revoke`` / ``rotate`` of each user still listed."""
     lease_owner: str = ""
     lease_expires: str = ""
     """The run holding the state (a random token) and until when; empty when free."""
@@ -140,6 +166,8 @@ class UsersState:
             data["block_ipv6_leak"] = True
         if self.create_request:
             data["create_request"] = self.create_request
+        if self.revoked:  # absent when empty, likewise
+            data["revoked"] = {n: asdict(r) for n, r in sorted(self.revoked.items())}
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def sha256(self) -> str:
@@ -176,6 +204,7 @@ class UsersState:
                 crl_endpoint=str(data.get("crl_endpoint", "")),
                 crl_dirty=bool(data.get("crl_dirty", False)),
                 pending_deletes=[str(u) for u in data.get("pending_deletes", [])],
+                revoked={n: RevokedUser(**r) for n, r in data.get("revoked", {}).items()},
                 lease_owner=str(data.get("lease_owner", "")),
                 lease_expires=str(data.get("lease_expires", "")),
                 create_request=str(data.get("create_request", "")),

@@ -82,6 +82,7 @@ from .lease import Lease
 from .limits import MAX_USERS
 from .props import PropertyError, get_bool, get_int, get_str, get_str_list
 from .rendering import user_key
+from .revoke_now import apply_revocations
 from .state import UsersState
 
 __all__ = [
@@ -232,17 +233,19 @@ def create_or_update(
             return physical_id(p), {}
     if request == "Create" and not lease.existed:
         state.create_request = request_id
+    if request == "Renew":
+        # A renewal never adds or removes users nor moves to another endpoint: it works on
+        # what the last deploy left (a Renew's properties come from the function's pinned
+        # configuration, which holds no user list).
+        p = dataclasses.replace(p, users=sorted(state.users))
     if request == "Renew" and state.endpoint_id:
-        # The schedule's copy of the properties may predate the last deploy (the rule is
-        # updated after the resource): a renewal never adds or removes users nor moves to
-        # another endpoint; it works on what the last deploy left.
         p = dataclasses.replace(
             p,
-            users=sorted(state.users),
             endpoint_id=state.endpoint_id,
             remote_label=state.remote_label,
             block_ipv6_leak=state.block_ipv6_leak,
         )
+    p = apply_revocations(p, state, request)  # cvpn revoke: blocked users get nothing
     written: set[str] = set()
     try:
         data = reconcile(p, lease, state, deadline, written)

@@ -1,0 +1,139 @@
+"""What a handler may touch: pinned by the template in the function's own configuration.
+
+Whoever may ``lambda:InvokeFunction`` a handler (or put targets on its schedule) can send it
+any event. So everything that says where things live or who may read them is not taken
+from the event: the construct writes it into the function's environment variable
+:data:`ENV` (JSON), and this module reads it once per process::
+
+    {"StackId": "<the stack's id>", "BucketOwner": "<account id>",
+     "Pinned": {"Bucket": ..., "Prefix": ..., ...},
+     "Imposed": {"ReaderRoleArns": [...], ...},
+     "Settings": {"RenewBeforeDays": "30", ...}}
+
+- ``Pinned``: an event whose ``ResourceProperties`` give another value for one of these is
+  refused (:class:`RefusedEvent`: FAILED to CloudFormation with the property's name, or
+  logged when the event has no ``ResponseURL``).
+- ``Imposed``: these replace whatever the event says (who may read the CA secret: a
+  CloudFormation rollback that carries an older reader list must not fail, and must not
+  decide the readers either).
+- ``Settings``: with ``Pinned`` and ``Imposed``, the whole of a ``Renew``: the schedule's
+  event carries nothing but its request type and the physical id.
+- ``StackId``: a CloudFormation request from any other stack is refused.
+- ``BucketOwner``: sent as ``ExpectedBucketOwner`` on every S3 call (:func:`expect_owner`).
+
+Changing the environment needs ``lambda:UpdateFunctionConfiguration``, which also lets a
+principal replace the function's code: the configuration is no weaker than the code. A
+function without :data:`ENV` (a unit test, never a function the construct deploys) pins
+nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ENV", "Pinned", "RefusedEvent", "expect_owner", "forget", "load"]
+
+ENV = "CVPN_PINNED"
+_CLOUDFORMATION_REQUESTS = ("Create", "Update", "Delete")
+
+
+class RefusedEvent(ValueError):
+    """The event names something the function's configuration does not allow."""
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return bool(a == b)
+
+
+@dataclass(frozen=True)
+class Pinned:
+    """The function's pinned configuration (see the module docstring)."""
+
+    stack_id: str = ""
+    bucket_owner: str = ""
+    pinned: Mapping[str, Any] = field(default_factory=dict)
+    imposed: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.stack_id or self.pinned or self.imposed)
+
+    def admit(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """The event this handler acts on: ``event`` checked, with ``Imposed`` applied; for
+        a ``Renew``, a new event from the configuration and the physical id alone.
+
+        Raises:
+            RefusedEvent: another stack, or a pinned property with another value.
+        """
+        if not self.active:
+            return dict(event)
+        request = event.get("RequestType")
+        if request == "Renew":
+            return {
+                "RequestType": "Renew",
+                "PhysicalResourceId": str(event.get("PhysicalResourceId", "")),
+                "ResourceProperties": {**self.settings, **self.pinned, **self.imposed},
+            }
+        stack_id = event.get("StackId")
+        if request in _CLOUDFORMATION_REQUESTS and self.stack_id and stack_id != self.stack_id:
+            raise RefusedEvent(
+                f"refused: the request's StackId is not this function's stack ({self.stack_id})"
+            )
+        props = dict(event.get("ResourceProperties") or {})
+        for name, value in self.pinned.items():
+            if not _same(props.get(name), value):
+                raise RefusedEvent(
+                    f"refused: property {name} must be {json.dumps(value)}, as pinned in "
+                    "this function's configuration by the template"
+                )
+        return {**event, "ResourceProperties": {**props, **self.imposed}}
+
+
+_loaded: Pinned | None = None
+
+
+def load() -> Pinned:
+    """The configuration, read from :data:`ENV` once per process."""
+    global _loaded
+    if _loaded is None:
+        raw = os.environ.get(ENV, "")
+        if not raw:
+            _loaded = Pinned()
+        else:
+            data = json.loads(raw)
+            _loaded = Pinned(
+                stack_id=str(data.get("StackId", "")),
+                bucket_owner=str(data.get("BucketOwner", "")),
+                pinned=dict(data.get("Pinned") or {}),
+                imposed=dict(data.get("Imposed") or {}),
+                settings=dict(data.get("Settings") or {}),
+            )
+    return _loaded
+
+
+def forget() -> None:
+    """Read the configuration again on next use (tests)."""
+    global _loaded
+    _loaded = None
+
+
+def _add_expected_owner(params: dict[str, Any], model: Any, **_: Any) -> None:
+    owner = load().bucket_owner
+    members = getattr(model.input_shape, "members", {}) if model.input_shape else {}
+    if owner and "ExpectedBucketOwner" in members:
+        params.setdefault("ExpectedBucketOwner", owner)
+
+
+def expect_owner(s3_client: Any) -> Any:
+    """Send ``ExpectedBucketOwner`` (the pinned account) on every call of ``s3_client`` whose
+    operation takes it: S3 answers 403 when the bucket belongs to another account
+    (Amazon S3 user guide, "Verifying bucket ownership with bucket owner condition")."""
+    s3_client.meta.events.register("provide-client-params.s3", _add_expected_owner)
+    return s3_client

@@ -1,0 +1,136 @@
+"""``handlers/pinned.py``: what a handler may touch comes from its configuration (issue 18).
+
+Oracles: the rules in the issue (an event naming anything else is refused; Renew takes
+nothing from its event) and the S3 API reference for ``ExpectedBucketOwner`` (the operations
+whose input has that member carry it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from constructs_cvpn.handlers import pinned
+
+STACK = "arn:aws:cloudformation:eu-west-1:111111111111:stack/S/1"
+CONFIG = {
+    "StackId": STACK,
+    "BucketOwner": "111111111111",
+    "Pinned": {"Kind": "Users", "Bucket": "b", "Prefix": "p/", "Readers": ["r1", "r2"]},
+    "Imposed": {"ReaderRoleArns": ["role-a"]},
+    "Settings": {"RenewBeforeDays": "30", "Users": []},
+}
+
+
+@pytest.fixture
+def configured(monkeypatch: pytest.MonkeyPatch) -> Iterator[pinned.Pinned]:
+    monkeypatch.setenv(pinned.ENV, json.dumps(CONFIG))
+    pinned.forget()
+    yield pinned.load()
+    pinned.forget()
+
+
+def _event(request: str = "Update", **props: Any) -> dict[str, Any]:
+    return {
+        "RequestType": request,
+        "StackId": STACK,
+        "PhysicalResourceId": "pid",
+        "ResourceProperties": {**CONFIG["Pinned"], "Users": ["alice"], **props},  # type: ignore[dict-item]
+    }
+
+
+def test_an_event_with_the_pinned_values_passes_with_the_imposed_ones(
+    configured: pinned.Pinned,
+) -> None:
+    admitted = configured.admit(_event(ReaderRoleArns=["mallory"], Readers=["r2", "r1"]))
+    props = admitted["ResourceProperties"]
+    assert props["Users"] == ["alice"], "what is not pinned comes from the event"
+    assert props["ReaderRoleArns"] == ["role-a"], "the event's readers are replaced"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("Bucket", "mallory"), ("Prefix", "p/x/"), ("Readers", ["r1"])]
+)
+@pytest.mark.parametrize("request_type", ["Create", "Update", "Delete"])
+def test_another_value_is_refused_naming_the_property(
+    configured: pinned.Pinned, request_type: str, name: str, value: Any
+) -> None:
+    with pytest.raises(pinned.RefusedEvent, match=f"property {name} must be"):
+        configured.admit(_event(request_type, **{name: value}))
+
+
+def test_a_missing_pinned_property_is_refused(configured: pinned.Pinned) -> None:
+    event = _event()
+    del event["ResourceProperties"]["Prefix"]
+    with pytest.raises(pinned.RefusedEvent, match="property Prefix"):
+        configured.admit(event)
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update", "Delete"])
+def test_another_stack_is_refused(configured: pinned.Pinned, request_type: str) -> None:
+    event = {**_event(request_type), "StackId": STACK.replace("/S/", "/Other/")}
+    with pytest.raises(pinned.RefusedEvent, match="StackId"):
+        configured.admit(event)
+
+
+def test_renew_takes_nothing_but_the_physical_id(configured: pinned.Pinned) -> None:
+    forged = _event("Renew", Bucket="mallory", ReaderRoleArns=["mallory"], Users=["mallory"])
+    admitted = configured.admit(forged)
+    assert admitted == {
+        "RequestType": "Renew",
+        "PhysicalResourceId": "pid",
+        "ResourceProperties": {
+            "RenewBeforeDays": "30",
+            "Users": [],
+            "Kind": "Users",
+            "Bucket": "b",
+            "Prefix": "p/",
+            "Readers": ["r1", "r2"],
+            "ReaderRoleArns": ["role-a"],
+        },
+    }
+
+
+def test_without_configuration_nothing_is_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(pinned.ENV, raising=False)
+    pinned.forget()
+    event = _event(Bucket="anything")
+    assert pinned.load().admit(event) == event
+    pinned.forget()
+
+
+def test_the_configuration_is_read_once(
+    configured: pinned.Pinned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(pinned.ENV, json.dumps({**CONFIG, "BucketOwner": "222222222222"}))
+    assert pinned.load() is configured
+    assert pinned.load().bucket_owner == "111111111111"
+
+
+def test_every_s3_call_that_takes_it_carries_expected_bucket_owner(
+    configured: pinned.Pinned,
+) -> None:
+    s3 = pinned.expect_owner(
+        boto3.client(
+            "s3", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+        )
+    )
+    with Stubber(s3) as stub:
+        stub.add_response(
+            "get_object", {}, {"Bucket": "b", "Key": "k", "ExpectedBucketOwner": "111111111111"}
+        )
+        stub.add_response(
+            "list_object_versions",
+            {},
+            {"Bucket": "b", "Prefix": "p/", "ExpectedBucketOwner": "111111111111"},
+        )
+        stub.add_response("list_buckets", {}, {})  # no such member: nothing added
+        s3.get_object(Bucket="b", Key="k")
+        s3.list_object_versions(Bucket="b", Prefix="p/")
+        s3.list_buckets()
+        stub.assert_no_pending_responses()

@@ -1,0 +1,409 @@
+"""Issue 18's attacks: a principal who can invoke a handler, or who holds broad rights in the
+account, against the landed handlers and the SYNTHESIZED policies.
+
+Handlers run as moto IAM users with their synthesized role policies (see
+:mod:`tests.lifecycle.harness`) and with their synthesized function configuration
+(``Environment.Variables``, resolved): :func:`pin` sets it before a forged event is sent,
+exactly as Lambda would start the function. Resource policies (the bucket policy from the
+template, the secret policy the CA handler writes) are decided by :mod:`tests.policy_eval`,
+since moto evaluates none of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from constructs_cvpn.handlers import pinned
+from constructs_cvpn.handlers.pki import index as pki_index
+from constructs_cvpn.handlers.pki.ledger import ledger_key
+
+from ..policy_eval import Request, evaluate
+from .harness import (
+    ACCOUNT,
+    AUTHORITY,
+    EXPORT,
+    PARTITION,
+    REGION,
+    USERS,
+    Cfn,
+    PkiStack,
+    StackTemplate,
+    Synthesized,
+    World,
+    resolve,
+)
+from .test_attacks import GRANTEE_ROLE, _pki_with_grantee, grant_document, recorder
+from .test_export_sequences import ByoPki
+
+ATTACKER = f"arn:{PARTITION}:iam::{ACCOUNT}:role/PowerUser"
+#: What a power-user-like policy allows: every S3, KMS and Secrets Manager action.
+BROAD = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["s3:*", "kms:*", "secretsmanager:*"], "Resource": "*"}
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def synthesized(synthesized: Synthesized) -> Synthesized:
+    return Synthesized(pki=_pki_with_grantee(), export=synthesized.export)
+
+
+@pytest.fixture
+def stack(world: World, authority: Cfn, users: Cfn) -> PkiStack:
+    return PkiStack(world, authority, users)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_configuration() -> Iterator[None]:
+    pinned.forget()
+    yield
+    pinned.forget()
+
+
+def pin(world: World, type_: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Give the handler of ``type_`` its synthesized environment (resolved now)."""
+    template = world.template_of(type_)
+    function = template.resources[template.handler_function(type_)]["Properties"]
+    variables = resolve(function.get("Environment", {}).get("Variables", {}), world.refs)
+    for name, value in variables.items():
+        monkeypatch.setenv(name, str(value))
+    pinned.forget()
+    return dict(variables)
+
+
+def _objects(world: World, bucket: str) -> list[str]:
+    listed = world.admin("s3").list_object_versions(Bucket=bucket)
+    return [v["Key"] for v in listed.get("Versions", [])]
+
+
+# --------------------------------------------------------------------------------------
+# A direct invocation is obeyed
+# --------------------------------------------------------------------------------------
+
+
+def test_users_event_naming_another_prefix_mints_nothing(
+    stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forged Create (ResponseURL, StackId and all) for the Users function with its own
+    ``Prefix``/``StateKey`` inside the VPN's prefix and ``Users=[mallory]``: before, the
+    handler issued mallory a certificate signed by the VPN's CA, wrote her file (key
+    inside) and recorded her in a state no deploy ever reads, so she could never be
+    revoked. Now the event is refused before any call."""
+    assert stack.deploy(["alice"]).ok
+    pin(world, USERS, monkeypatch)
+    hidden = f"{stack.prefix}x/"
+    forged = stack.props(["mallory"], Prefix=hidden, StateKey=f"{hidden}state.json")
+    calls = recorder(world)
+    response = stack.users.send(stack.users._event("Create", forged))
+    assert not response.ok
+    assert "Prefix" in str(response.error)
+    assert not [k for k in _objects(world, world.bucket) if "mallory" in k]
+    assert [c for c in calls if c[0] == USERS] == [], "the handler acted on the event"
+
+
+def test_users_event_naming_another_bucket_and_key_is_refused(
+    stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Update naming the attacker's bucket and KMS key: refused before any call (before,
+    the handler read and wrote there as far as its policy let it)."""
+    assert stack.deploy(["alice"]).ok
+    pin(world, USERS, monkeypatch)
+    world.admin("s3").create_bucket(
+        Bucket="mallory-bucket", CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
+    theirs = world.admin("kms").create_key(Description="mallory")["KeyMetadata"]["Arn"]
+    forged = stack.props(["alice", "mallory"], Bucket="mallory-bucket", KmsKeyArn=theirs)
+    calls = recorder(world)
+    response = stack.users.send(
+        stack.users._event(
+            "Update",
+            forged,
+            OldResourceProperties=stack.users_props,
+            PhysicalResourceId=stack.users_pid,
+        )
+    )
+    assert not response.ok
+    assert "Bucket" in str(response.error) or "KmsKeyArn" in str(response.error)
+    assert [c for c in calls if c[0] == USERS] == [], "the handler acted on the event"
+    assert _objects(world, "mallory-bucket") == []
+
+
+def test_renew_naming_readers_and_key_changes_nothing(
+    stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Renew (no ResponseURL, as the schedule sends) to the CA function whose
+    ``ReaderRoleArns`` and ``KmsKeyArn`` are the attacker's: before, the secret's guard
+    exempted the attacker and the CA was re-encrypted under the attacker's key. Renew now
+    takes nothing from its event."""
+    assert stack.deploy(["alice"]).ok
+    pin(world, AUTHORITY, monkeypatch)
+    sm = world.admin("secretsmanager")
+    before = sm.describe_secret(SecretId=stack.authority_pid)
+    theirs = world.admin("kms").create_key(Description="mallory")["KeyMetadata"]["Arn"]
+    forged = {**stack.authority_props, "ReaderRoleArns": [ATTACKER], "KmsKeyArn": theirs}
+    stack.authority.renew(forged, stack.authority_pid)
+    after = sm.describe_secret(SecretId=stack.authority_pid)
+    assert after.get("KmsKeyId") == before.get("KmsKeyId") != theirs
+    policy = json.loads(sm.get_resource_policy(SecretId=stack.authority_pid)["ResourcePolicy"])
+    get = Request(ATTACKER, "secretsmanager:GetSecretValue", stack.authority_pid)
+    assert not evaluate(get, identity=[BROAD], resource=policy), "the guard exempts the attacker"
+    assert ATTACKER not in json.dumps(policy)
+
+
+def test_update_naming_another_key_is_refused(
+    stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same through a CloudFormation-shaped Update: FAILED, naming the property."""
+    assert stack.deploy(["alice"]).ok
+    pin(world, AUTHORITY, monkeypatch)
+    theirs = world.admin("kms").create_key(Description="mallory")["KeyMetadata"]["Arn"]
+    forged = {**stack.authority_props, "KmsKeyArn": theirs}
+    calls = recorder(world)
+    response = stack.authority.send(
+        stack.authority._event(
+            "Update",
+            forged,
+            OldResourceProperties=stack.authority_props,
+            PhysicalResourceId=stack.authority_pid,
+        )
+    )
+    assert not response.ok and "KmsKeyArn" in str(response.error)
+    assert [c for c in calls if c[0] == AUTHORITY] == []
+
+
+def test_event_from_another_stack_is_refused(
+    stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CloudFormation request whose StackId is not the function's own stack."""
+    assert stack.deploy(["alice"]).ok
+    pin(world, USERS, monkeypatch)
+    event = stack.users._event(
+        "Update",
+        stack.users_props,
+        OldResourceProperties=stack.users_props,
+        PhysicalResourceId=stack.users_pid,
+        StackId=f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/Other/x",
+    )
+    calls = recorder(world)
+    response = stack.users.send(event)
+    assert not response.ok and "StackId" in str(response.error)
+    assert [c for c in calls if c[0] == USERS] == []
+
+
+def test_export_event_naming_another_object_is_refused(
+    world: World, export: Cfn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export function asked to write the shared config (key inlined) elsewhere."""
+    byo = ByoPki(world)
+    world.create_endpoint(byo.ca_pem)
+    props = world.props(EXPORT)
+    assert export.create(props).ok
+    pin(world, EXPORT, monkeypatch)
+    calls = recorder(world)
+    forged = {**props, "Key": "public/client.ovpn"}
+    response = export.send(export._event("Create", forged))
+    assert not response.ok and "Key" in str(response.error)
+    assert [c for c in calls if c[0] == EXPORT] == []
+    assert "public/client.ovpn" not in _objects(world, world.bucket)
+
+
+# --------------------------------------------------------------------------------------
+# Resource policies: the bucket and the secret
+# --------------------------------------------------------------------------------------
+
+
+def _bucket_policy(world: World) -> dict[str, Any]:
+    template: StackTemplate = world.synth.pki
+    (policy,) = [
+        p
+        for p in template.of_type("AWS::S3::BucketPolicy").values()
+        if "ConfigBucket" in json.dumps(p["Properties"]["Bucket"])
+    ]
+    document: dict[str, Any] = resolve(policy["Properties"]["PolicyDocument"], world.refs)
+    return document
+
+
+def _role_arn(world: World, type_: str) -> str:
+    template = world.template_of(type_)
+    return str(resolve({"Fn::GetAtt": [template.handler_role(type_), "Arn"]}, world.refs))
+
+
+def _obj(world: World, key: str) -> str:
+    return f"arn:{PARTITION}:s3:::{world.bucket}/{key}"
+
+
+SSE_S3 = {"aws:SecureTransport": "true", "s3:x-amz-server-side-encryption": "AES256"}
+TLS = {"aws:SecureTransport": "true"}
+
+
+def test_ledger_cannot_be_rolled_back_by_a_broad_writer(stack: PkiStack, world: World) -> None:
+    """One PutObject of an empty ledger (SSE-S3, no KMS) by a principal with ``s3:*``:
+    before, the bucket policy restricted nothing but TLS and the write was allowed."""
+    assert stack.deploy(["alice"]).ok
+    # Where the ledger lives (whether or not anything was revoked yet).
+    ledgers = [ledger_key(stack.prefix, stack.authority_pid)]
+    policy = _bucket_policy(world)
+    for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+        request = Request(ATTACKER, action, _obj(world, ledgers[0]), SSE_S3)
+        assert not evaluate(request, identity=[BROAD], resource=policy), action
+    # The handler still writes it, with the VPN key.
+    users_role = _role_arn(world, USERS)
+    with_key = {
+        "aws:SecureTransport": "true",
+        "s3:x-amz-server-side-encryption": "aws:kms",
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": world.kms_key_arn,
+    }
+    request = Request(users_role, "s3:PutObject", _obj(world, ledgers[0]), with_key)
+    assert evaluate(request, identity=[world.policy(USERS)], resource=policy)
+    # ... but not under another key, nor without one.
+    for context in (SSE_S3, {**with_key, "s3:x-amz-server-side-encryption-aws-kms-key-id": "k"}):
+        request = Request(users_role, "s3:PutObject", _obj(world, ledgers[0]), context)
+        assert not evaluate(request, identity=[world.policy(USERS)], resource=policy)
+
+
+def test_broad_read_rights_read_no_users_file(stack: PkiStack, world: World) -> None:
+    """``s3:GetObject`` and ``kms:Decrypt`` on ``*`` (a power-user policy): before, every
+    user's ``.ovpn`` (key inside) was readable. Now only the handler roles and the role
+    given ``grant_read_user_config("alice")`` read alice's file."""
+    assert stack.deploy(["alice", "bob"]).ok
+    policy = _bucket_policy(world)
+    prefix = stack.prefix
+    for key in (f"{prefix}users/alice.ovpn", f"{prefix}users/bob.ovpn", f"{prefix}state.json"):
+        request = Request(
+            ATTACKER, "s3:GetObject", _obj(world, key), {"aws:SecureTransport": "true"}
+        )
+        assert not evaluate(request, identity=[BROAD], resource=policy), key
+    grantee = f"arn:{PARTITION}:iam::{ACCOUNT}:role/" + next(
+        k for k in world.synth.pki.of_type("AWS::IAM::Role") if k.startswith(GRANTEE_ROLE)
+    )
+    grant = resolve(grant_document(world.synth.pki), world.refs)
+    alice = Request(
+        grantee,
+        "s3:GetObject",
+        _obj(world, f"{prefix}users/alice.ovpn"),
+        {"aws:SecureTransport": "true"},
+    )
+    assert evaluate(alice, identity=[grant], resource=policy)
+    bob = Request(
+        grantee,
+        "s3:GetObject",
+        _obj(world, f"{prefix}users/bob.ovpn"),
+        {"aws:SecureTransport": "true"},
+    )
+    # bob's file: the grantee's policy allows only alice's (the bucket policy exempts every
+    # reader from its read Deny on the prefix; which file is the identity policy's call).
+    assert not evaluate(bob, identity=[grant], resource=policy)
+
+
+def test_break_glass_keeps_the_bucket_recoverable(stack: PkiStack, world: World) -> None:
+    """The account root (the default break-glass principal) is never denied by the bucket
+    policy, so the account can always repair or delete it."""
+    assert stack.deploy(["alice"]).ok
+    policy = _bucket_policy(world)
+    root = f"arn:{PARTITION}:iam::{ACCOUNT}:root"
+    alice = _obj(world, f"{stack.prefix}users/alice.ovpn")
+    bucket = f"arn:{PARTITION}:s3:::{world.bucket}"
+    for action, resource in (
+        ("s3:PutBucketPolicy", bucket),
+        ("s3:DeleteBucketPolicy", bucket),
+        ("s3:GetObject", alice),
+        ("s3:DeleteObjectVersion", alice),
+    ):
+        request = Request(root, action, resource, TLS)
+        assert evaluate(request, identity=[BROAD], resource=policy), action
+    # Writes need the VPN key, even for the break-glass principal.
+    key = {**TLS, "s3:x-amz-server-side-encryption-aws-kms-key-id": world.kms_key_arn}
+    assert evaluate(Request(root, "s3:PutObject", alice, key), identity=[BROAD], resource=policy)
+    plain = Request(root, "s3:PutObject", alice, TLS)
+    assert not evaluate(plain, identity=[BROAD], resource=policy)
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:PutResourcePolicy",
+        "secretsmanager:DeleteResourcePolicy",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:UpdateSecret",
+    ],
+)
+def test_secret_guard_denies_everyone_but_the_ca_role(
+    stack: PkiStack, world: World, action: str
+) -> None:
+    """The guard the CA handler writes: before, DeleteSecret (ForceDeleteWithoutRecovery),
+    PutResourcePolicy and DeleteResourcePolicy were not denied to a broad principal."""
+    assert stack.deploy(["alice"]).ok
+    sm = world.admin("secretsmanager")
+    policy = json.loads(sm.get_resource_policy(SecretId=stack.authority_pid)["ResourcePolicy"])
+    request = Request(ATTACKER, action, stack.authority_pid)
+    assert not evaluate(request, identity=[BROAD], resource=policy)
+    ca_role = _role_arn(world, AUTHORITY)
+    request = Request(ca_role, action, stack.authority_pid)
+    assert evaluate(request, identity=[BROAD], resource=policy), "the CA role is denied"
+
+
+# --------------------------------------------------------------------------------------
+# What the template sends passes its own pins
+# --------------------------------------------------------------------------------------
+
+
+def _configured(world: World, type_: str, on_event: Any) -> Any:
+    """``on_event`` run as the function of ``type_`` with its synthesized configuration."""
+    template = world.template_of(type_)
+    function = template.resources[template.handler_function(type_)]["Properties"]
+
+    def run(event: Any, context: Any) -> Any:
+        variables = resolve(function["Environment"]["Variables"], world.refs)
+        os.environ.update({k: str(v) for k, v in variables.items()})
+        pinned.forget()
+        return on_event(event, context)
+
+    return run
+
+
+def _schedule_event(world: World, type_: str) -> dict[str, Any]:
+    """The renewal rule's target input, resolved: what EventBridge sends."""
+    template = world.template_of(type_)
+    function = template.handler_function(type_)
+    (rule,) = [
+        r
+        for r in template.of_type("AWS::Events::Rule").values()
+        if r["Properties"]["Targets"][0]["Arn"]["Fn::GetAtt"][0] == function
+    ]
+    event: dict[str, Any] = json.loads(
+        resolve(rule["Properties"]["Targets"][0]["Input"], world.refs)
+    )
+    return event
+
+
+def test_deploy_update_and_schedule_pass_the_pins(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catches a pinned value that differs from what the template sends (every deploy would
+    fail) and a Renew that needs more than the rule's input."""
+    monkeypatch.setenv(pinned.ENV, "")
+    authority = Cfn(world, AUTHORITY, _configured(world, AUTHORITY, pki_index.on_event))
+    users = Cfn(world, USERS, _configured(world, USERS, pki_index.on_event))
+    stack = PkiStack(world, authority, users)
+    assert stack.deploy(["alice", "bob"]).ok
+    bob = stack.end_state().users()["bob"].serial
+    assert stack.update_users(stack.props(["alice", "carol"])).ok
+    assert bob in stack.end_state().revoked()
+    same = authority.update(stack.authority_props, stack.authority_props, stack.authority_pid)
+    assert same.ok, repr(same.error)
+    world.refs.refs[users.logical_id] = stack.users_pid  # the Users resource's Ref
+    for cfn, type_ in ((authority, AUTHORITY), (users, USERS)):
+        event = _schedule_event(world, type_)
+        assert set(event) == {"RequestType", "PhysicalResourceId"}
+        renewed = cfn.send(event)
+        assert renewed.ok, repr(renewed.error)
+    assert sorted(stack.end_state().users()) == ["alice", "carol"], "a Renew changed the users"
+    assert json.loads(os.environ[pinned.ENV])["BucketOwner"] == ACCOUNT
