@@ -119,7 +119,9 @@ def _check_physical_id(event: Mapping[str, Any]) -> None:
         )
 
 
-_answering = answering(on_event)
+# A failed Create's rollback Delete runs too: a second delivery of that Create may have
+# made a CA secret or user files after the first failed (handlers/cloudformation.py).
+_answering = answering(on_event, marker_deletes=True)
 
 
 def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any] | None:
