@@ -13,13 +13,16 @@ and each next step CloudFormation and Lambda can take:
   Update with the old properties (Users), the rollback Delete of the marker or of an id it
   generated (Authority);
 - ``duplicate``: the same request delivered again (at-least-once, asynchronous) before
-  CloudFormation's own next step, which then follows as above if the request had failed.
+  CloudFormation's own next step, which then follows as above if the request had failed;
+
+and, for Users, the scheduled renewal after that (``Renew``, every 12 hours).
 
 After each sequence the invariants, checked with oracles independent of the handlers'
 bookkeeping: every user CloudFormation wants holds exactly one file (one version) that
 connects (:meth:`FakeClientVpn.connects`: server certificate and root chain from ACM, the
 endpoint's CRL); no file ever written for a user it does not want connects; no private key
-is left outside those files (object versions) nor in ACM/Secrets Manager for an Authority
+is left outside those files (object versions; after the renewal: a removed user's file
+S3 refused to delete is only deleted by the next run) nor in ACM/Secrets Manager for an Authority
 CloudFormation believes deleted; the state lists exactly the wanted users; a successful
 Authority answer names the one certificate in ACM.
 
@@ -115,8 +118,14 @@ def fault_for(type_: str, kind: str, at: int) -> Killer | ErrorAt:
 # -- Users ---------------------------------------------------------------------------------
 
 
-def users_invariants(stack: PkiStack, wanted: list[str], written: Written) -> list[str]:
-    """What is wrong with the end state, given the users CloudFormation believes in."""
+def users_invariants(
+    stack: PkiStack, wanted: list[str], written: Written, *, keys: bool = True
+) -> list[str]:
+    """What is wrong with the end state, given the users CloudFormation believes in.
+
+    ``keys=False``: a removed user's file may still exist (its certificate revoked, so it
+    does not connect) when S3 refused its deletion: the next run deletes it.
+    """
     problems: list[str] = []
     world, end = stack.world, stack.end_state()
     files = end.users()
@@ -132,7 +141,9 @@ def users_invariants(stack: PkiStack, wanted: list[str], written: Written) -> li
         if len(versions) != 1:
             problems.append(f"{name}: {len(versions)} versions of the file")
     for name, bodies in written.bodies.items():
-        if name in wanted:
+        # Only while the resource exists: deleting the Users resource deletes every file (no
+        # key left) but revokes nothing (see the README's day-two section).
+        if name in wanted or not wanted:
             continue
         for body in bodies:
             if world.ec2.connects(body)[0]:
@@ -140,9 +151,9 @@ def users_invariants(stack: PkiStack, wanted: list[str], written: Written) -> li
                 break
     keep = {f"{end.prefix}users/{n}.ovpn" for n in wanted}
     stray = {v.key for v in end.versions_holding_a_private_key()} - keep
-    if stray:
+    if stray and keys:
         problems.append(f"private keys left in {sorted(stray)}")
-    state = end.state() or {}
+    state = end.state or {}
     if sorted(state.get("users", {})) != sorted(wanted):
         problems.append(f"state lists {sorted(state.get('users', {}))}, wanted {wanted}")
     if state.get("lease_owner"):
@@ -185,9 +196,106 @@ def run_users_case(
             if not rollback.ok:
                 return [f"rollback failed: {rollback.error!r}"], _fired(fault)
             wanted = OLD
-        return users_invariants(stack, wanted, written), _fired(fault)
+        problems = users_invariants(stack, wanted, written, keys=False)
+        # The scheduled renewal (every 12 hours) comes next, whatever happened.
+        renewed = stack.users.renew(stack.users_props, stack.users_pid)
+        if not renewed.ok:
+            problems.append(f"the next renewal failed: {renewed.error!r}")
+        return problems + users_invariants(stack, wanted, written), _fired(fault)
     finally:
         world.faults.remove(written)
+
+
+def deploy_authority(stack: PkiStack) -> None:
+    """The CA and the endpoint, no Users resource yet (what a Users Create finds)."""
+    world = stack.world
+    stack.authority_props = world.props(AUTHORITY)
+    created = stack.authority.create(stack.authority_props)
+    assert created.ok
+    stack.authority_pid = created.physical_id
+    world.set_authority(created.physical_id, created.data)
+    world.create_endpoint(world.authority_ca_pem)
+
+
+def run_users_other_case(
+    stack: PkiStack, request: str, fault: Killer | ErrorAt, next_step: str
+) -> tuple[list[str], str]:
+    """A Users Create (of NEW) or Delete (of OLD) under ``fault``, then ``next_step``."""
+    world = stack.world
+    if request == "Create":
+        deploy_authority(stack)
+        props = stack.props(NEW)
+        event = stack.users._event("Create", props)
+    else:
+        assert stack.deploy(OLD).ok
+        props = stack.users_props
+        event = stack.users._event("Delete", props, PhysicalResourceId=stack.users_pid)
+    written = Written(stack.prefix)
+    world.faults.extend([written, fault])
+    try:
+        first = stack.users.send(event)
+    finally:
+        world.faults.remove(fault)
+    try:
+        answer = first
+        if not first.ok and next_step == "duplicate":
+            answer = stack.users.send(event)
+        wanted: list[str] = []
+        if request == "Create" and first.ok:
+            wanted, stack.users_props, stack.users_pid = NEW, props, first.physical_id
+        elif request == "Create":
+            # The Create failed or timed out: CloudFormation's rollback Delete.
+            pid = stack.users.generated_id() if first.killed else CREATE_FAILED
+            if not stack.users.delete(props, pid).ok:
+                return ["rollback Delete failed"], fault.fired
+        elif not answer.ok and not stack.users.send(event).ok:
+            # DELETE_FAILED: the stack's delete is retried.
+            return ["the retried Delete failed"], fault.fired
+        problems = users_invariants(stack, wanted, written, keys=False)
+        renewed = stack.users.renew(props, stack.users_pid or physical_users_id(props))
+        if not renewed.ok:
+            problems.append(f"the next renewal failed: {renewed.error!r}")
+        return problems + users_invariants(stack, wanted, written), fault.fired
+    finally:
+        world.faults.remove(written)
+
+
+def physical_users_id(props: Mapping[str, Any]) -> str:
+    return f"cvpn-users:{props['Bucket']}/{props['StateKey']}"
+
+
+@pytest.mark.timeout(1800)
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("request_type", ["Create", "Delete"])
+def test_users_create_and_delete_at_every_call(
+    world: World, authority: Cfn, users: Cfn, big_key_pool: Any, fault: str, request_type: str
+) -> None:
+    stack = PkiStack(world, authority, users)
+    if request_type == "Create":
+        deploy_authority(stack)
+        calls = calls_of(
+            world, USERS, lambda: stack.users.send(stack.users._event("Create", stack.props(NEW)))
+        )
+    else:
+        assert stack.deploy(OLD).ok
+        calls = calls_of(
+            world, USERS, lambda: stack.users.delete(stack.users_props, stack.users_pid)
+        )
+    wipe(world)
+    tally = TALLY.setdefault(f"Users {request_type} x {fault}", Tally())
+    start = time.monotonic()
+    for at in range(1, len(calls) + 1):
+        for next_step in NEXT:
+            stack = PkiStack(world, authority, users)
+            problems, fired = run_users_other_case(
+                stack, request_type, fault_for(USERS, fault, at), next_step
+            )
+            tally.cases += 1
+            if problems:
+                tally.failures.append(f"call {at} ({fired}), {next_step}: {problems}")
+            wipe(world)
+    tally.seconds = time.monotonic() - start
+    assert not tally.failures, "\n".join(tally.failures)
 
 
 def _fired(fault: Killer | ErrorAt | None) -> str:
@@ -310,5 +418,3 @@ def report() -> Iterator[None]:
     yield
     for name, tally in TALLY.items():
         print(f"\nfault matrix {name}: {tally.cases} cases in {tally.seconds:.1f} s")
-
-
