@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 #: The expiry alarm fires when a certificate expires within this many days.
 EXPIRY_ALARM_DAYS = 14
+#: The CA's own alarm: it cannot be rolled over in place (README, "The CA's end of life").
+CA_EXPIRY_ALARM_DAYS = 180
 
 _PORT_NUMBERS = {ec2.VpnPort.HTTPS: "443", ec2.VpnPort.OPENVPN: "1194"}
 
@@ -80,6 +82,7 @@ class ClientConfigs:
         self.config_object_key: str | None = None
         self.user_certificates: UserCertificates | None = None
         self.expiry_alarm: cloudwatch.Alarm | None = None
+        self.ca_expiry_alarm: cloudwatch.Alarm | None = None
         self.bucket_guard: ConfigBucketGuard | None = None
         stack = Stack.of(vpn)
         #: Who may always repair the bucket and secret policies: the account root.
@@ -159,6 +162,7 @@ class ClientConfigs:
             for name in users:
                 self.add_user(name)
             self.expiry_alarm = self._new_expiry_alarm()
+            self.ca_expiry_alarm = self._new_ca_expiry_alarm()
         else:
             self._export_config(
                 endpoint_id=endpoint_id,
@@ -367,6 +371,47 @@ class ClientConfigs:
             value=self.user_certificates.function.function_name,
             description="The users function: cvpn revoke / rotate invoke it",
         )
+
+    def _new_ca_expiry_alarm(self) -> cloudwatch.Alarm:
+        """Alarm when the generated CA expires within ``CA_EXPIRY_ALARM_DAYS`` (180) days.
+
+        The CA function logs ``CaDaysToExpiry`` on every run. The CA cannot be rolled over in
+        place: months are needed to deploy a second VPN and hand out its files (README, "The
+        CA's end of life"). Missing data is left to the certificate expiry alarm.
+        """
+        from aws_cdk import aws_cloudwatch as cloudwatch
+
+        from .handlers.pki.metrics import CA_METRIC
+        from .pki import METRIC_NAMESPACE
+
+        alarm = cloudwatch.Alarm(
+            self._vpn,
+            "CaExpiryAlarm",
+            alarm_description=(
+                f"Client VPN {self._vpn.node.path}: the generated CA expires within "
+                f"{CA_EXPIRY_ALARM_DAYS} days and cannot be renewed in place: deploy a second "
+                "VPN and move the users (README, 'The CA's end of life')."
+            ),
+            metric=cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE,
+                metric_name=CA_METRIC,
+                dimensions_map={"Vpn": self._vpn_id},
+                statistic=cloudwatch.Stats.MINIMUM,
+                period=Duration.days(1),
+            ),
+            threshold=CA_EXPIRY_ALARM_DAYS,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        Validations.of(alarm).acknowledge(
+            Acknowledgment(
+                id="NIST.800.53.R5-CloudWatchAlarmAction",
+                reason="Where the CA expiry alarm should notify is the application's choice; "
+                "add a topic with ca_expiry_alarm.add_alarm_action(SnsAction(topic)).",
+            )
+        )
+        return alarm
 
     def _new_expiry_alarm(self) -> cloudwatch.Alarm:
         """Alarm when a generated certificate expires within ``EXPIRY_ALARM_DAYS`` days.

@@ -275,8 +275,9 @@ def test_scheduled_renew_reimports_under_same_arn_and_reports_days(
     imports = _count_imports()
     assert _update(kms_key, pid, "Renew", MetricDimension="VpnA1B2") == first
     assert imports == []
-    (line,) = _emf_lines(capsys.readouterr().out)
+    line, ca_line = _emf_lines(capsys.readouterr().out)
     assert 824 < line["DaysToExpiry"] <= 825
+    assert "CaDaysToExpiry" in ca_line and "DaysToExpiry" not in ca_line
 
     clock.advance(800)  # 25 days left, within the default 30
     before = clock.now()
@@ -295,7 +296,7 @@ def test_scheduled_renew_reimports_under_same_arn_and_reports_days(
     chain = _acm().get_certificate(CertificateArn=arn)["CertificateChain"]
     assert read_bundle().ca_cert_pem.strip() in chain
 
-    (line,) = _emf_lines(capsys.readouterr().out)
+    line, _ca_line = _emf_lines(capsys.readouterr().out)
     assert line["Vpn"] == "VpnA1B2"
     # From the run's "now" (between before and after), in hundredths of a day.
     low, high = ((new.not_valid_after_utc - t).total_seconds() / 86400 for t in (after, before))
@@ -312,11 +313,14 @@ def test_days_to_expiry_is_capped_by_the_ca(
     before = dt.datetime.now(dt.UTC)
     _create(kms_key, CaValidityDays="100", MetricDimension="Vpn1")
     after = dt.datetime.now(dt.UTC)
-    (line,) = _emf_lines(capsys.readouterr().out)
+    line, ca_line = _emf_lines(capsys.readouterr().out)
     ca = certs.cert_from_pem(read_bundle().ca_cert_pem)
     low, high = ((ca.not_valid_after_utc - t).total_seconds() / 86400 for t in (after, before))
     assert low - 0.005 <= line["DaysToExpiry"] <= high + 0.005
     assert line["DaysToExpiry"] <= 100  # the server certificate ends with the CA
+    # The CA's own days (its alarm fires months ahead): here the same end.
+    assert low - 0.005 <= ca_line["CaDaysToExpiry"] <= high + 0.005
+    assert ca_line["Vpn"] == "Vpn1"
 
 
 def test_no_metric_line_without_dimension(kms_key: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,7 +61,7 @@ from . import acm, ca_secret, certs, clock
 from .aws import client
 from .guard import admins as _admins
 from .guard import guard as _guard
-from .metrics import emit_days_to_expiry
+from .metrics import CA_METRIC, emit_days_to_expiry
 from .props import PropertyError, get_int, get_str, get_str_list
 from .state import CaBundle
 
@@ -220,7 +220,10 @@ def _reconcile(
         bundle.server_certificate_arn = arn
         ca_secret.save(bundle, secret_arn)
     left = min(server_cert.not_valid_after_utc, ca.cert.not_valid_after_utc) - now
-    emit_days_to_expiry(get_str(props, "MetricDimension", ""), left.total_seconds() / 86400)
+    dimension = get_str(props, "MetricDimension", "")
+    emit_days_to_expiry(dimension, left.total_seconds() / 86400)
+    ca_left = ca.cert.not_valid_after_utc - now
+    emit_days_to_expiry(dimension, ca_left.total_seconds() / 86400, CA_METRIC)
     return secret_arn, {"ServerCertificateArn": arn, "ClientRootCertificateArn": arn}
 
 
