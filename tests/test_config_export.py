@@ -452,6 +452,13 @@ def _arn(service: str, resource: str) -> dict[str, Any]:
     }
 
 
+DESCRIBE_OWN_STACK = {
+    "Action": "cloudformation:DescribeStackResource",
+    "Effect": "Allow",
+    "Resource": {"Ref": "AWS::StackId"},
+}
+
+
 def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
     _, _, template = pki
     certificates = _arn("acm", ":certificate/*")
@@ -506,6 +513,7 @@ def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
             "Effect": "Allow",
             "Resource": certificates,
         },
+        DESCRIBE_OWN_STACK,
     ]
     # Tagging only with the RequestTag/TagKeys conditions of (a), never unconditioned.
     (tagging,) = [
@@ -666,8 +674,10 @@ def test_users_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
     assert _statements(template, "VpnUsersHandler") == [
         {
             "Action": [
+                "ec2:DescribeClientVpnConnections",
                 "ec2:ExportClientVpnClientConfiguration",
                 "ec2:ImportClientVpnClientCertificateRevocationList",
+                "ec2:TerminateClientVpnConnections",
             ],
             "Effect": "Allow",
             "Resource": {
@@ -712,6 +722,8 @@ def test_users_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
             "Effect": "Allow",
             "Resource": {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]},
         },
+        # A Delete is obeyed only while CloudFormation deletes the resource (issue 18).
+        DESCRIBE_OWN_STACK,
     ]
 
 
