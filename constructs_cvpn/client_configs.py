@@ -20,9 +20,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
-from .errors import ClientVpnConfigError
+from . import validation
+from .errors import ClientVpnConfigError, checked
 from .grants import grant_read_object
-from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
+from .handlers.pki.limits import MAX_USERS
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
@@ -201,13 +202,7 @@ class ClientConfigs:
                 "per-user certificates come from the generated PKI; omit "
                 "server_certificate_arn to use it",
             )
-        if not USER_NAME_PATTERN.match(name):
-            raise ClientVpnConfigError(
-                path,
-                "users",
-                f"{name!r} is not a safe user name; use 1 to 64 letters, digits, '.', '_' "
-                "or '-', starting with a letter or digit",
-            )
+        checked(path, "users", validation.user_name, name)  # the CLI's rule too
         if name in self._users:
             raise ClientVpnConfigError(path, "users", f"duplicate user {name!r}")
         if len(self._users) >= MAX_USERS:
@@ -257,6 +252,20 @@ class ClientConfigs:
     def grant_read_user_config(self, name: str, grantee: iam.IGrantable) -> iam.Grant:
         """See ``ClientVpn.grant_read_user_config``."""
         return self._grant_read(self.user_config_key(name), grantee)
+
+    def grant_read_own_user_config(self, grantee: iam.IGrantable, principal_tag: str) -> iam.Grant:
+        """See ``ClientVpn.grant_read_own_user_config``."""
+        path = self._vpn.node.path
+        checked(path, "principal_tag", validation.principal_tag_key, principal_tag)
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                path,
+                "users",
+                "there are no per-user files: they come from the generated PKI; with your "
+                "own certificates everyone gets the shared file: use grant_read_config(grantee)",
+            )
+        own = f"${{aws:PrincipalTag/{principal_tag}}}"  # an IAM policy variable
+        return self._grant_read(f"{self.user_certificates.prefix}users/{own}.ovpn", grantee)
 
     # -- internals --------------------------------------------------------------------
 
