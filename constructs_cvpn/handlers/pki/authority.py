@@ -51,22 +51,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.x509.oid import NameOID
 
 from . import certs, clock
-from .acm import TAG_KEY
-from .acm import acm_serial as _acm_serial
-from .acm import code as _code
-from .acm import delete_certificate as _delete_certificate
-from .acm import import_certificate as _import
-from .acm import issued_by_ca as _issued_by_ca
-from .acm import norm_serial as _norm_serial
-from .acm import tagged_certificates as _tagged_certificates
 from .aws import client
 from .guard import admins as _admins
 from .guard import guard as _guard
@@ -77,10 +71,20 @@ from .state import CaBundle
 __all__ = ["TAG_KEY", "create_or_update", "delete"]
 
 LOG = logging.getLogger(__name__)
+TAG_KEY = "constructs-cvpn:ca-secret"
+"""Tag put on the imported ACM certificate; its value is the secret name."""
 RECOVERY_WINDOW_DAYS = 30
 """Recovery window of the CA secret's deletion."""
 IN_USE_WAIT_SECONDS = 240
 """How long Delete retries an ACM certificate that is still in use."""
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _norm_serial(serial: str) -> str:
+    return serial.replace(":", "").lower().lstrip("0")
 
 
 REQUEST_TAG = "constructs-cvpn:ca-request"
@@ -149,6 +153,72 @@ def _load_bundle(secret_arn: str, kms_key_arn: str) -> tuple[CaBundle, str]:
 
 def _save(bundle: CaBundle, secret_arn: str) -> None:
     client("secretsmanager").put_secret_value(SecretId=secret_arn, SecretString=bundle.to_json())
+
+
+def _tagged_certificates(name: str) -> list[str]:
+    """ARNs of ACM certificates tagged ``TAG_KEY=name``."""
+    acm = client("acm")
+    found: list[str] = []
+    for page in acm.get_paginator("list_certificates").paginate():
+        for summary in page.get("CertificateSummaryList", []):
+            arn = summary["CertificateArn"]
+            try:
+                tags = acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])
+            except ClientError as err:
+                if _code(err) == "ResourceNotFoundException":
+                    continue
+                raise
+            if any(t.get("Key") == TAG_KEY and t.get("Value") == name for t in tags):
+                found.append(arn)
+    return found
+
+
+def _issued_by_ca(arn: str, ca: x509.Certificate) -> bool:
+    """True if the ACM certificate ``arn`` was issued by the CA certificate ``ca``."""
+    try:
+        pem = client("acm").get_certificate(CertificateArn=arn)["Certificate"]
+        cert = certs.cert_from_pem(str(pem))
+    except ClientError as err:
+        if _code(err) in ("ResourceNotFoundException", "RequestInProgressException"):
+            return False
+        raise
+    except ValueError:
+        return False
+    if cert.issuer != ca.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _acm_serial(arn: str) -> str | None:
+    """Serial of the certificate in ACM (normalized), or None if it does not exist."""
+    try:
+        cert = client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
+    except ClientError as err:
+        if _code(err) == "ResourceNotFoundException":
+            return None
+        raise
+    return _norm_serial(str(cert.get("Serial", "")))
+
+
+def _import(bundle: CaBundle, name: str, arn: str | None) -> str:
+    kwargs: dict[str, Any] = {
+        "Certificate": bundle.server_cert_pem.encode(),
+        "PrivateKey": bundle.server_key_pem.encode(),
+        "CertificateChain": bundle.ca_cert_pem.encode(),
+    }
+    if arn:
+        kwargs["CertificateArn"] = arn  # re-import keeps the ARN; tags not allowed here
+    else:
+        kwargs["Tags"] = [{"Key": TAG_KEY, "Value": name}]
+    try:
+        return str(client("acm").import_certificate(**kwargs)["CertificateArn"])
+    except ClientError as err:
+        # ACM error messages do not echo the key, but be safe and keep only the code.
+        raise RuntimeError(f"ACM ImportCertificate failed: {_code(err)}") from None
 
 
 def create_or_update(
@@ -284,6 +354,33 @@ def _reconcile(
     left = min(server_cert.not_valid_after_utc, ca.cert.not_valid_after_utc) - now
     emit_days_to_expiry(get_str(props, "MetricDimension", ""), left.total_seconds() / 86400)
     return secret_arn, {"ServerCertificateArn": arn, "ClientRootCertificateArn": arn}
+
+
+def _delete_certificate(arn: str, wait_seconds: int) -> None:
+    acm = client("acm")
+    deadline = time.monotonic() + wait_seconds
+    delay = 5.0
+    while True:
+        try:
+            acm.delete_certificate(CertificateArn=arn)
+            LOG.info("deleted ACM certificate %s", arn)
+            return
+        except ClientError as err:
+            code = _code(err)
+            if code == "ResourceNotFoundException":
+                LOG.info("ACM certificate %s already deleted", arn)
+                return
+            if code != "ResourceInUseException":
+                raise
+            if time.monotonic() + delay > deadline:
+                LOG.warning(
+                    "leaving ACM certificate %s in place: it is still in use (associated with "
+                    "a Client VPN endpoint or another resource); delete it by hand once free",
+                    arn,
+                )
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 def delete(physical_id: str, props: Mapping[str, Any]) -> None:
