@@ -21,11 +21,13 @@ from .errors import ClientVpnConfigError
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
+    from aws_cdk import aws_logs as logs
     from aws_cdk import aws_s3 as s3
 
     from .client_configs import ClientConfigs
     from .network import NetworkAccess
-    from .pki import CertificateAuthority, UserCertificates
+    from .pki import CertificateAuthority
+    from .user_certificates import UserCertificates
 
 
 class ClientVpnAttributes(Construct):
@@ -33,6 +35,8 @@ class ClientVpnAttributes(Construct):
 
     #: The L2 endpoint.
     endpoint: ec2.ClientVpnEndpoint
+    vpn_id: str
+    log_group: logs.ILogGroup
     _vpc: ec2.IVpc | None
     _cidr: str | None
     _tags: TagManager

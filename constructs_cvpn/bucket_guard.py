@@ -19,9 +19,11 @@ evaluation logic"):
   reader may read is still decided by its identity policy (one object, and ``kms:Decrypt``
   only for that object's encryption context).
 
-The break-glass principal defaults to the account root: the root user of the account that
-owns a bucket can always delete its bucket policy, even one that denies everybody (Amazon
-S3 user guide, "Bucket policy examples": "the root user ... can delete the policy"), so no
+The break-glass principal defaults to the account root: "the root principal in a bucket
+owner's account can perform the GetBucketPolicy, PutBucketPolicy, and DeleteBucketPolicy API
+actions, even if their bucket policy explicitly denies the root principal's access" (Amazon
+S3 API reference, DeleteBucketPolicy:
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketPolicy.html), so no
 statement here can strand the account. The CloudFormation deploy role keeps
 ``s3:PutBucketPolicy``: changing this policy is deploy power.
 
@@ -32,16 +34,23 @@ names them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import jsii
-from aws_cdk import Annotations, IStableAnyProducer, IStableListProducer, Lazy
+from aws_cdk import Annotations, IStableAnyProducer, IStableListProducer, Lazy, Stack, Tags
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-__all__ = ["READ_ACTIONS", "WRITE_ACTIONS", "ConfigBucketGuard", "reader_arn"]
+if TYPE_CHECKING:
+    from aws_cdk import aws_s3 as s3
+
+__all__ = ["READER_TAG", "READ_ACTIONS", "WRITE_ACTIONS", "ConfigBucketGuard", "reader_arn"]
 
 WRITE_ACTIONS = ("s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject")
 READ_ACTIONS = ("s3:GetObject*",)
+#: The principal tag that exempts a grantee of another stack from the read Deny (its value:
+#: the VPN's id). A same-stack grantee is exempted by its ARN.
+READER_TAG = "constructs-cvpn:config-reader"
 
 
 @jsii.implements(IStableListProducer)
@@ -79,8 +88,10 @@ class ConfigBucketGuard:
         prefix: str,
         key_arn: str,
         break_glass_arn: str,
+        vpn_id: str,
     ) -> None:
         self._vpn = vpn
+        self._vpn_id = vpn_id
         self._writers: list[str] = [break_glass_arn]
         self._readers: list[str] = [break_glass_arn]
         self._reader_tags: dict[str, list[str]] = {}
@@ -139,6 +150,33 @@ class ConfigBucketGuard:
         """Exempt ``principal_arn`` (a role or user ARN) from the read Deny; its identity
         policy still decides which objects it reads. ``grant_read_*`` call this."""
         self._readers.append(principal_arn)
+
+    def allow_grantee(self, grantee: iam.IGrantable) -> None:
+        """Exempt a ``grant_read_*`` grantee from the read Deny.
+
+        A role or user of this stack (or an imported one) by its ARN; a role or user of
+        another stack by the tag :data:`READER_TAG` = the VPN's id, which this puts on it
+        (its ARN in this stack's bucket policy would make the two stacks depend on each
+        other); a grantee without a principal ARN (a group) gets a warning.
+        """
+        arn = reader_arn(grantee)
+        if (
+            arn is not None
+            and isinstance(grantee, Construct)
+            and Stack.of(grantee) is not Stack.of(self._vpn)
+        ):
+            Tags.of(grantee).add(READER_TAG, self._vpn_id)
+            self.allow_reader_tag(READER_TAG, self._vpn_id)
+            return
+        if arn is None:
+            Annotations.of(self._vpn).add_warning_v2(
+                "constructs-cvpn:readerWithoutArn",
+                f"{grantee.grant_principal} has no principal ARN (a group?): the config "
+                "bucket's policy denies it every read under this VPN's prefix; grant a role "
+                "or a user instead",
+            )
+            return
+        self.allow_reader(arn)
 
     def allow_reader_tag(self, key: str, value: str) -> None:
         """Exempt principals tagged ``key=value`` (``aws:PrincipalTag``) from the read Deny:

@@ -10,32 +10,32 @@ need) are imported only when used.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, Annotations, CfnOutput, Duration, Names, Stack, Validations
+from aws_cdk import Annotations, CfnOutput, Names, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct, IDependable
 
-from .bucket_guard import ConfigBucketGuard, reader_arn
-from .errors import ClientVpnConfigError
+from . import validation
+from .errors import ClientVpnConfigError, checked
 from .grants import grant_read_object
-from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
+from .handlers.pki.limits import MAX_USERS
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
     from aws_cdk import aws_s3 as s3
     from aws_cdk import aws_secretsmanager as secretsmanager
 
-    from .pki import CertificateAuthority, UserCertificates
+    from .bucket_guard import ConfigBucketGuard
+    from .pki import CertificateAuthority
+    from .user_certificates import UserCertificates
 
-#: The expiry alarm fires when a certificate expires within this many days.
-EXPIRY_ALARM_DAYS = 14
-#: The CA's own alarm: it cannot be rolled over in place (README, "The CA's end of life").
-CA_EXPIRY_ALARM_DAYS = 180
 
+_IAM_PRINCIPAL = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(root|role/.+|user/.+)$")
 _PORT_NUMBERS = {ec2.VpnPort.HTTPS: "443", ec2.VpnPort.OPENVPN: "1194"}
 
 
@@ -70,6 +70,7 @@ class ClientConfigs:
         config_base: str,
         encryption_key: kms.IKey,
         log_group_base: str,
+        break_glass_arn: str | None = None,
     ) -> None:
         self._vpn = vpn
         self._vpn_id = vpn_id
@@ -84,9 +85,19 @@ class ClientConfigs:
         self.expiry_alarm: cloudwatch.Alarm | None = None
         self.ca_expiry_alarm: cloudwatch.Alarm | None = None
         self.bucket_guard: ConfigBucketGuard | None = None
-        stack = Stack.of(vpn)
-        #: Who may always repair the bucket and secret policies: the account root.
-        self.break_glass_arn = f"arn:{stack.partition}:iam::{stack.account}:root"
+        #: Who may always repair the bucket and secret policies (default: the account root).
+        self.break_glass_arn = break_glass_arn or (
+            f"arn:{Stack.of(vpn).partition}:iam::{Stack.of(vpn).account}:root"
+        )
+        if not Token.is_unresolved(self.break_glass_arn) and not _IAM_PRINCIPAL.match(
+            self.break_glass_arn
+        ):
+            raise ClientVpnConfigError(
+                vpn.node.path,
+                "break_glass_arn",
+                f"{self.break_glass_arn!r} is not an IAM principal ARN: use "
+                "arn:<partition>:iam::<account>:root, :role/<name> or :user/<name>",
+            )
 
     # -- what it builds ---------------------------------------------------------------
 
@@ -131,16 +142,18 @@ class ClientConfigs:
         """
         if not config_export and self.certificate_authority is None:
             return
+        from .bucket_guard import ConfigBucketGuard
         from .config_export import config_bucket as new_config_bucket
 
         bucket = config_bucket or new_config_bucket(self._vpn, self._key)
         self.config_bucket = bucket
-        self.bucket_guard = ConfigBucketGuard(
+        self.bucket_guard = guard = ConfigBucketGuard(
             self._vpn,
             bucket,
             prefix=self._config_base,
             key_arn=self._key.key_arn,
             break_glass_arn=self.break_glass_arn,
+            vpn_id=self._vpn_id,
         )
         CfnOutput(
             self._vpn,
@@ -149,7 +162,7 @@ class ClientConfigs:
             description="Bucket holding the client configurations",
         )
         if self.certificate_authority is not None:
-            self._issue_user_certificates(
+            writer = self._issue_user_certificates(
                 endpoint_id=endpoint_id,
                 endpoint_arn=endpoint_arn,
                 bucket=bucket,
@@ -161,10 +174,12 @@ class ClientConfigs:
             )
             for name in users:
                 self.add_user(name)
-            self.expiry_alarm = self._new_expiry_alarm()
-            self.ca_expiry_alarm = self._new_ca_expiry_alarm()
+            from .expiry_alarm import new_ca_expiry_alarm, new_expiry_alarm
+
+            self.expiry_alarm = new_expiry_alarm(self._vpn, self._vpn_id)
+            self.ca_expiry_alarm = new_ca_expiry_alarm(self._vpn, self._vpn_id)
         else:
-            self._export_config(
+            writer = self._export_config(
                 endpoint_id=endpoint_id,
                 endpoint_arn=endpoint_arn,
                 bucket=bucket,
@@ -174,6 +189,7 @@ class ClientConfigs:
                 remote_random_label=remote_random_label,
                 block_ipv6_leak=block_ipv6_leak,
             )
+        guard.allow_writer(writer)
         self._warn_if_not_deployable()
 
     # -- users and grants -------------------------------------------------------------
@@ -188,13 +204,7 @@ class ClientConfigs:
                 "per-user certificates come from the generated PKI; omit "
                 "server_certificate_arn to use it",
             )
-        if not USER_NAME_PATTERN.match(name):
-            raise ClientVpnConfigError(
-                path,
-                "users",
-                f"{name!r} is not a safe user name; use 1 to 64 letters, digits, '.', '_' "
-                "or '-', starting with a letter or digit",
-            )
+        checked(path, "users", validation.user_name, name)  # the CLI's rule too
         if name in self._users:
             raise ClientVpnConfigError(path, "users", f"duplicate user {name!r}")
         if len(self._users) >= MAX_USERS:
@@ -245,22 +255,26 @@ class ClientConfigs:
         """See ``ClientVpn.grant_read_user_config``."""
         return self._grant_read(self.user_config_key(name), grantee)
 
+    def grant_read_own_user_config(self, grantee: iam.IGrantable, principal_tag: str) -> iam.Grant:
+        """See ``ClientVpn.grant_read_own_user_config``."""
+        path = self._vpn.node.path
+        checked(path, "principal_tag", validation.principal_tag_key, principal_tag)
+        if self.user_certificates is None:
+            raise ClientVpnConfigError(
+                path,
+                "users",
+                "there are no per-user files: they come from the generated PKI; with your "
+                "own certificates everyone gets the shared file: use grant_read_config(grantee)",
+            )
+        own = f"${{aws:PrincipalTag/{principal_tag}}}"  # an IAM policy variable
+        return self._grant_read(f"{self.user_certificates.prefix}users/{own}.ovpn", grantee)
+
     # -- internals --------------------------------------------------------------------
 
     def allow_reader(self, grantee: iam.IGrantable) -> None:
-        """Exempt ``grantee`` from the bucket policy's read Deny on this VPN's prefix (its
-        identity policy still decides which file it reads). Grants call this."""
+        """See ``ConfigBucketGuard.allow_grantee``; grants call this."""
         assert self.bucket_guard is not None
-        arn = reader_arn(grantee)
-        if arn is None:
-            Annotations.of(self._vpn).add_warning_v2(
-                "constructs-cvpn:readerWithoutArn",
-                f"{grantee.grant_principal} has no principal ARN (a group?): the config "
-                "bucket's policy denies it every read under this VPN's prefix; grant a role "
-                "or a user instead",
-            )
-            return
-        self.bucket_guard.allow_reader(arn)
+        self.bucket_guard.allow_grantee(grantee)
 
     def _grant_read(self, object_key: str, grantee: iam.IGrantable) -> iam.Grant:
         assert self.config_bucket is not None
@@ -286,8 +300,8 @@ class ClientConfigs:
         triggers: Mapping[str, str],
         remote_random_label: bool,
         block_ipv6_leak: bool,
-    ) -> None:
-        """The shared-config export custom resource and the outputs that find the file."""
+    ) -> str:
+        """The shared export, the outputs that find the file; returns the handler role."""
         from .config_export import ConfigExport
 
         self.config_object_key = f"{self._config_base}client.ovpn"
@@ -306,8 +320,6 @@ class ClientConfigs:
             triggers=triggers,
         )
         export.resource.node.add_dependency(associated)
-        assert self.bucket_guard is not None
-        self.bucket_guard.allow_writer(export.role.role_arn)
         uri = f"s3://{bucket.bucket_name}/{self.config_object_key}"
         CfnOutput(
             self._vpn,
@@ -322,6 +334,7 @@ class ClientConfigs:
             value=f"aws s3 cp {uri} ./client.ovpn",
             description="Download the client configuration",
         )
+        return export.role.role_arn
 
     def _issue_user_certificates(
         self,
@@ -334,9 +347,9 @@ class ClientConfigs:
         block_ipv6_leak: bool,
         validity_days: int,
         triggers: Mapping[str, str],
-    ) -> None:
-        """The per-user certificates resource (generated PKI) and its output."""
-        from .pki import UserCertificates
+    ) -> str:
+        """The per-user certificates resource and its output; returns the handler role."""
+        from .user_certificates import UserCertificates
 
         assert self.certificate_authority is not None
         self.user_certificates = UserCertificates(
@@ -357,8 +370,6 @@ class ClientConfigs:
             triggers=triggers,
         )
         self.user_certificates.resource.node.add_dependency(associated)
-        assert self.bucket_guard is not None
-        self.bucket_guard.allow_writer(self.user_certificates.role.role_arn)
         CfnOutput(
             self._vpn,
             "UserConfigPrefix",
@@ -371,89 +382,7 @@ class ClientConfigs:
             value=self.user_certificates.function.function_name,
             description="The users function: cvpn revoke / rotate invoke it",
         )
-
-    def _new_ca_expiry_alarm(self) -> cloudwatch.Alarm:
-        """Alarm when the generated CA expires within ``CA_EXPIRY_ALARM_DAYS`` (180) days.
-
-        The CA function logs ``CaDaysToExpiry`` on every run. The CA cannot be rolled over in
-        place: months are needed to deploy a second VPN and hand out its files (README, "The
-        CA's end of life"). Missing data is left to the certificate expiry alarm.
-        """
-        from aws_cdk import aws_cloudwatch as cloudwatch
-
-        from .handlers.pki.metrics import CA_METRIC
-        from .pki import METRIC_NAMESPACE
-
-        alarm = cloudwatch.Alarm(
-            self._vpn,
-            "CaExpiryAlarm",
-            alarm_description=(
-                f"Client VPN {self._vpn.node.path}: the generated CA expires within "
-                f"{CA_EXPIRY_ALARM_DAYS} days and cannot be renewed in place: deploy a second "
-                "VPN and move the users (README, 'The CA's end of life')."
-            ),
-            metric=cloudwatch.Metric(
-                namespace=METRIC_NAMESPACE,
-                metric_name=CA_METRIC,
-                dimensions_map={"Vpn": self._vpn_id},
-                statistic=cloudwatch.Stats.MINIMUM,
-                period=Duration.days(1),
-            ),
-            threshold=CA_EXPIRY_ALARM_DAYS,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        Validations.of(alarm).acknowledge(
-            Acknowledgment(
-                id="NIST.800.53.R5-CloudWatchAlarmAction",
-                reason="Where the CA expiry alarm should notify is the application's choice; "
-                "add a topic with ca_expiry_alarm.add_alarm_action(SnsAction(topic)).",
-            )
-        )
-        return alarm
-
-    def _new_expiry_alarm(self) -> cloudwatch.Alarm:
-        """Alarm when a generated certificate expires within ``EXPIRY_ALARM_DAYS`` days.
-
-        Both PKI functions log ``DaysToExpiry`` on every run (deploys and the 12-hourly
-        renewal). Missing data counts as breaching: renewal that stopped running is a
-        problem too.
-        """
-        from aws_cdk import aws_cloudwatch as cloudwatch
-
-        from .pki import METRIC_NAME, METRIC_NAMESPACE
-
-        alarm = cloudwatch.Alarm(
-            self._vpn,
-            "CertificateExpiryAlarm",
-            alarm_description=(
-                f"Client VPN {self._vpn.node.path}: a generated certificate (CA, server or "
-                f"user) expires within {EXPIRY_ALARM_DAYS} days, or the 12-hourly renewal "
-                "stopped reporting. Check the logs of the certificate functions."
-            ),
-            metric=cloudwatch.Metric(
-                namespace=METRIC_NAMESPACE,
-                metric_name=METRIC_NAME,
-                dimensions_map={"Vpn": self._vpn_id},
-                statistic=cloudwatch.Stats.MINIMUM,
-                period=Duration.days(1),
-            ),
-            threshold=EXPIRY_ALARM_DAYS,
-            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-            evaluation_periods=2,
-            datapoints_to_alarm=2,
-            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
-        )
-        Validations.of(alarm).acknowledge(
-            Acknowledgment(
-                id="NIST.800.53.R5-CloudWatchAlarmAction",
-                reason="Where the expiry alarm should notify is the application's choice; "
-                "add a topic with expiry_alarm.add_alarm_action(SnsAction(topic)). The "
-                "alarm state is visible in the console and to any EventBridge rule.",
-            )
-        )
-        return alarm
+        return self.user_certificates.role.role_arn
 
     def _warn_if_not_deployable(self) -> None:
         """Handler assets built without their wheels (``CVPN_SKIP_BUNDLING``) cannot run."""

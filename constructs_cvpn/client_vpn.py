@@ -32,16 +32,15 @@ from aws_cdk import (
     TagType,
 )
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .access import AuthorizationRule, Route
-from .client_configs import EXPIRY_ALARM_DAYS, ClientConfigs, config_triggers
-from .cost import MonthlyCost
+from .client_configs import ClientConfigs, config_triggers
+from .config_access import ConfigAccess
 from .endpoint import new_endpoint
-from .errors import ClientVpnConfigError
+from .expiry_alarm import EXPIRY_ALARM_DAYS
 from .ignored_props import (
     DEFAULT_CA_VALIDITY_DAYS,
     DEFAULT_CERTIFICATE_VALIDITY_DAYS,
@@ -52,7 +51,6 @@ from .ip_address_type import IpAddressType
 from .logs_and_keys import LogsAndKeys
 from .network import ANYWHERE, MAX_CONCURRENT_MUTATIONS, NetworkAccess
 from .office_hours import OfficeHours
-from .operating import ClientVpnOperations
 from .posture import AuthorizationPolicy, DeviceTrustProvider
 from .props import check_props
 from .synth_checks import Built, SynthChecks
@@ -77,7 +75,7 @@ __all__ = [
 
 
 @jsii.implements(ec2.IClientVpnEndpoint, ITaggable)
-class ClientVpn(ClientVpnOperations):
+class ClientVpn(ConfigAccess):
     """An AWS Client VPN endpoint, its logging, security group, associations, rules and routes.
 
     A ``ClientVpn`` is an ``ec2.IClientVpnEndpoint``, the L2 endpoint's interface, and so an
@@ -154,6 +152,7 @@ class ClientVpn(ClientVpnOperations):
         config_export: bool = True,
         config_bucket: s3.IBucket | None = None,
         config_prefix: str = DEFAULT_CONFIG_PREFIX,
+        break_glass_arn: str | None = None,
         client_credentials_secret: secretsmanager.ISecret | None = None,
         config_version: str | None = None,
         remote_random_label: bool = False,
@@ -242,11 +241,12 @@ class ClientVpn(ClientVpnOperations):
                 requirements). Default: the VPC's private subnets, one per AZ.
             max_azs: associate at most this many AZs: the first ones of the
                 ``vpc_subnets`` selection, in the VPC's AZ order. Each association is
-                billed per hour (``make synth`` prints the monthly association-hours and
-                their list price); more AZs keep the VPN up when an AZ fails and raise
-                the concurrent-connection quota (1 AZ: 7,000; 2: 36,500). Lowering it
-                removes the last AZs' associations, their routes and the connections
-                through them. Default: None (one association per AZ of the selection).
+                billed per hour (every synth shows the monthly association-hours and
+                their list price as an info annotation; ``monthly_cost()``); more AZs keep
+                the VPN up when an AZ fails and raise the concurrent-connection quota
+                (1 AZ: 7,000; 2: 36,500). Lowering it removes the last AZs'
+                associations, their routes and the connections through them.
+                Default: None (one association per AZ of the selection).
             transit_gateway: attach the endpoint to a transit gateway instead of a VPC;
                 see ``TransitGatewayAttachment``: one association per Availability Zone
                 it names, routes go to the transit gateway (``Route.subnet`` must be left
@@ -308,6 +308,10 @@ class ClientVpn(ClientVpnOperations):
                 ``<prefix>/<vpn-id>/client.ovpn`` where ``<vpn-id>`` is
                 ``Names.unique_id`` of this construct (see ``config_base``): the key
                 stays the same when the endpoint is replaced. Default: ``client-config``.
+            break_glass_arn: the one principal (an IAM role or user ARN, or the account
+                root) that the config bucket's Deny statements and the CA secret's guard
+                never refuse: it can repair or remove them. Default: the account root (S3
+                lets the root user delete any bucket policy of its account anyway). In place.
             client_credentials_secret: with mutual authentication, a Secrets Manager
                 secret whose SecretString is ``{"certificate": "<PEM>", "private_key":
                 "<PEM>"}``: both are added to the exported file (one identity shared by
@@ -451,6 +455,7 @@ class ClientVpn(ClientVpnOperations):
             config_base=self.config_base,
             encryption_key=self.encryption_key,
             log_group_base=logs_and_keys.log_group_base,
+            break_glass_arn=break_glass_arn,
         )
         if props.generated_pki:
             authority = self._configs.new_certificate_authority(
@@ -560,66 +565,6 @@ class ClientVpn(ClientVpnOperations):
                 config_version=config_version,
             ),
         )
-
-    def monthly_cost(self) -> MonthlyCost:
-        """The fixed monthly cost at list price: every association's hours (one per subnet,
-        or per AZ with a transit gateway) for a whole month, or with a ``schedule`` for its
-        hours only (24/7 beside it); ``cost.price_note()`` says which price, from where and
-        when. Every synth shows it as an info annotation."""
-        if self.off_hours is not None:
-            return self.off_hours.monthly_cost()
-        return MonthlyCost(len(self.associations))
-
-    # -- grants and users -------------------------------------------------------------
-
-    def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` run ``cvpn wake`` (``lambda:InvokeFunction`` on the reconciler,
-        which takes only a number of hours); needs a ``schedule``."""
-        if self.off_hours is None:
-            raise ClientVpnConfigError(
-                self.node.path, "schedule", "grant_wake needs a schedule; there is none"
-            )
-        return self.off_hours.grant_wake(grantee)
-
-    def grant_read_config(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` download the exported ``.ovpn`` and nothing else.
-
-        See ``grant_read_user_config`` for exactly what is granted and where.
-        """
-        return self._configs.grant_read_config(grantee)
-
-    def add_user(self, name: str) -> None:
-        """Give ``name`` a client certificate and their own ``.ovpn`` (generated PKI only).
-
-        Adding a user leaves every other user's certificate and file untouched; removing
-        a name from the list later revokes the certificate and deletes the file.
-        """
-        self._configs.add_user(name)
-
-    def user_config_key(self, name: str) -> str:
-        """The object key of ``name``'s ``.ovpn`` (generated PKI only)."""
-        return self._configs.user_config_key(name)
-
-    def grant_read_user_config(self, name: str, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` download ``name``'s ``.ovpn`` and nothing else.
-
-        Exactly two statements: ``s3:GetObject`` on that one object's ARN, and
-        ``kms:Decrypt`` on the config key only when S3 asks for it in this region
-        (``kms:ViaService``) for that object (``kms:EncryptionContext:aws:s3:arn``). No
-        listing, no bucket reads, no other user's file, no CA secret. (The file's older
-        versions are deleted by the handler, and ``GetObject`` does not cover
-        ``GetObjectVersion``.)
-
-        For an ``iam.Role``, ``iam.User`` or ``iam.Group`` the statements go into one
-        customer-managed policy per grantee and ``ClientVpn`` (a child of the grantee,
-        ``ReadClientVpnConfig<vpn-id>``), so the grantee's app gets no cdk-nag finding
-        for an inline policy; other principals get them in their default policy. A
-        managed policy holds about 6 KB: grant one principal at most a dozen files of one
-        VPN. The grantee must be in the VPN's account (the key policy trusts the
-        account's IAM policies). A bucket you bring (``config_bucket``) must have S3 Bucket
-        Keys off, or KMS sees the bucket's ARN as the context and the decrypt is refused.
-        """
-        return self._configs.grant_read_user_config(name, grantee)
 
     # -- rules and routes -------------------------------------------------------------
 

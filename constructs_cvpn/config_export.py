@@ -203,7 +203,6 @@ class ConfigExport(Construct):
                 else {}
             ),
         }
-        handler.pin(pinned=where, bucket_owner=bucket.env.account)
         self.resource = CustomResource(
             self,
             "Resource",
@@ -225,3 +224,4 @@ class ConfigExport(Construct):
                 **dict(triggers or {}),
             },
         )
+        handler.pin(self.resource, pinned=where, bucket_owner=bucket.env.account)

@@ -18,7 +18,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import (
+    Acknowledgment,
+    Aws,
+    CfnResource,
+    CustomResource,
+    Duration,
+    RemovalPolicy,
+    Stack,
+    Validations,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -163,6 +172,7 @@ class HandlerFunction(Construct):
 
     def pin(
         self,
+        resource: CustomResource,
         *,
         pinned: Mapping[str, Any],
         imposed: Mapping[str, Any] | None = None,
@@ -172,20 +182,27 @@ class HandlerFunction(Construct):
         """Pin what the handler may touch in its configuration (``handlers/pinned.py``).
 
         Args:
+            resource: the custom resource this function serves: a ``Delete`` is obeyed only
+                while CloudFormation shows it ``DELETE_IN_PROGRESS``
+                (``cloudformation:DescribeStackResource`` on this stack).
             pinned: properties an event must carry with exactly these values.
             imposed: properties that replace the event's (who may read the CA secret).
             settings: the other properties a ``Renew`` runs with.
             bucket_owner: the account sent as ``ExpectedBucketOwner`` on every S3 call.
         """
         stack = Stack.of(self)
+        child = resource.node.default_child
+        assert isinstance(child, CfnResource)
         document = {
             "StackId": Aws.STACK_ID,
+            "LogicalResourceId": stack.get_logical_id(child),
             "BucketOwner": bucket_owner or "",
             "Pinned": dict(pinned),
             "Imposed": dict(imposed or {}),
             "Settings": dict(settings or {}),
         }
         self.function.add_environment(PINNED_ENV, stack.to_json_string(document))
+        self.allow(["cloudformation:DescribeStackResource"], [Aws.STACK_ID])
 
     def allow(
         self,

@@ -1,7 +1,9 @@
-"""What an operator uses on a ``ClientVpn``: alarms, the dashboard, the revoke grant.
+"""What an operator uses on a ``ClientVpn``: alarms, the dashboard, the revoke and wake
+grants, the monthly cost.
 
-``ClientVpnOperations`` sits between ``ClientVpnAttributes`` and ``ClientVpn``. The
-monitoring module (and ``aws_cloudwatch``) load only when ``add_dashboard`` is called.
+``ClientVpnOperations`` sits between ``ClientVpnAttributes`` and ``ConfigAccess`` (the base of
+``ClientVpn``). The monitoring module (and ``aws_cloudwatch``) load only when
+``add_dashboard`` is called.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 
 from .attributes import ClientVpnAttributes
+from .cost import MonthlyCost
 from .errors import ClientVpnConfigError
 
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
+
+    from .schedule import OffHoursSchedule
 
 
 class ClientVpnOperations(ClientVpnAttributes):
@@ -23,6 +28,25 @@ class ClientVpnOperations(ClientVpnAttributes):
 
     vpn_id: str
     log_group: logs.ILogGroup
+    off_hours: OffHoursSchedule | None
+
+    def monthly_cost(self) -> MonthlyCost:
+        """The fixed monthly cost at list price: every association's hours (one per subnet,
+        or per AZ with a transit gateway) for a whole month, or with a ``schedule`` for its
+        hours only (24/7 beside it); ``cost.price_note()`` says which price, from where and
+        when. Every synth shows it as an info annotation."""
+        if self.off_hours is not None:
+            return self.off_hours.monthly_cost()
+        return MonthlyCost(len(self.associations))
+
+    def grant_wake(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` run ``cvpn wake`` (``lambda:InvokeFunction`` on the reconciler,
+        which takes only a number of hours); needs a ``schedule``."""
+        if self.off_hours is None:
+            raise ClientVpnConfigError(
+                self.node.path, "schedule", "grant_wake needs a schedule; there is none"
+            )
+        return self.off_hours.grant_wake(grantee)
 
     @property
     def alarms(self) -> dict[str, cloudwatch.Alarm]:

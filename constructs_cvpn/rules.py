@@ -16,7 +16,7 @@ from . import quotas, validation
 from .errors import ClientVpnConfigError, checked
 from .ip_address_type import IpAddressType
 from .lanes import Mutations
-from .tokens import group_part, id_part, known, stable
+from .tokens import ALL_USERS_PART, group_part, id_part, known, stable
 from .vpc_cidrs import VpcCidrs
 
 
@@ -77,7 +77,9 @@ class AuthorizationRules:
                 path,
                 prop,
                 f"the rule for {cidr} names group {group_id!r}, but groups need user-based "
-                "authentication (Active Directory or SAML); use all_users=True",
+                "authentication (Active Directory or SAML): a client certificate carries no "
+                "group, so the rule would authorize nobody (AuthorizeClientVpnIngress: "
+                "AccessGroupId is an AD or IdP group); use all_users=True",
             )
         key = (stable(self._vpn, cidr), group_id or "*")
         if key in self._keys:
@@ -94,8 +96,9 @@ class AuthorizationRules:
             quotas.AUTHORIZATION_RULES, len(self._keys), "authorization rules"
         )
 
+        who = group_part(group_id) if group_id else ALL_USERS_PART
         rule = self._mutations.endpoint.add_authorization_rule(
-            f"Rule-{id_part(self._vpn, cidr)}-{group_part(group_id) if group_id else 'AllUsers'}",
+            f"Rule-{id_part(self._vpn, cidr)}-{who}",
             cidr=cidr,
             group_id=group_id,
             description=description,

@@ -37,13 +37,20 @@ def slug(value: str) -> str:
     return value.replace("/", "-")
 
 
+#: The construct-id part of a rule for every user (``all_users=True``).
+ALL_USERS_PART = "AllUsers"
+
+
 def group_part(group_id: str) -> str:
-    """A construct-id part for a group id, distinct for distinct groups.
+    """A construct-id part for a group id, distinct for distinct groups and from
+    ``ALL_USERS_PART``.
 
     Construct ids may not contain ``/``; ``%`` and ``/`` are percent-encoded, so ``eng/ops``
-    (``eng%2Fops``) and ``eng-ops`` stay apart, and a group without either keeps its name.
+    (``eng%2Fops``) and ``eng-ops`` stay apart, and a group without either keeps its name;
+    a group named ``AllUsers`` becomes ``%41llUsers`` (its ``A`` encoded).
     """
-    return group_id.replace("%", "%25").replace("/", "%2F")
+    encoded = group_id.replace("%", "%25").replace("/", "%2F")
+    return "%41" + encoded[1:] if encoded == ALL_USERS_PART else encoded
 
 
 def id_part(scope: IConstruct, value: str) -> str:

@@ -221,3 +221,18 @@ def user_name(value: str) -> str:
             "'-', starting with a letter or digit"
         )
     return value
+
+
+_TAG_KEY = re.compile(r"^[A-Za-z0-9 _.:/=+@-]{1,128}\Z")
+
+
+def principal_tag_key(value: str) -> str:
+    """A tag key usable in the policy variable ``${aws:PrincipalTag/<key>}``: 1 to 128
+    letters, digits, spaces and ``_.:/=+-@`` (IAM tag key rules; no ``$``, ``{`` or ``}``
+    that would end the variable), and not ``aws:``-prefixed (reserved)."""
+    if not _TAG_KEY.match(value) or value.lower().startswith("aws:"):
+        raise ValueError(
+            f"{value!r} is not a usable session tag key; use 1 to 128 letters, digits, spaces "
+            "and _.:/=+-@, not starting with 'aws:' (e.g. 'cvpn-user')"
+        )
+    return value

@@ -107,7 +107,6 @@ def check_pure_python_imports(zip_path: Path, pins: dict[str, dict[str, Any]]) -
         [sys.executable, "-I", "-c", code, str(zip_path)],
         capture_output=True,
         text=True,
-        timeout=120,
         check=True,
     )
     (crypto, crypto_file), (parser, parser_file) = (

@@ -19,6 +19,12 @@ issue 18 decide requests with this evaluator, itself tested on the documented ca
   values for one key: any of them matches (for negated operators: none of them matches).
   ``ForAnyValue:``/``ForAllValues:`` compare a multi-valued key.
 
+- KMS key policies (AWS KMS developer guide, "Key policies in AWS KMS":
+  https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html): "Unless the key
+  policy explicitly allows it, you cannot use IAM policies to allow access to a KMS key".
+  With ``key_policy=True`` an identity Allow counts only for an action that a key-policy
+  statement naming the account (``:root``) allows.
+
 Supported: ``Effect``, ``Principal`` (``"*"``, ``{"AWS": ...}``, ``{"Service": ...}``),
 ``Action``/``NotAction``, ``Resource``/``NotResource`` with ``*`` and ``?`` wildcards, and the
 operators String(Not)Equals, String(Not)Like, Arn(Not)Equals, Arn(Not)Like, Bool, Null, each
@@ -212,6 +218,7 @@ def evaluate(
     *,
     identity: Sequence[Mapping[str, Any]] = (),
     resource: Mapping[str, Any] | None = None,
+    key_policy: bool = False,
 ) -> bool:
     """Same-account decision for ``request`` under identity policies and one resource policy.
 
@@ -226,14 +233,15 @@ def evaluate(
         context,
         request.principal_account,
     )
-    allowed = False
+    identity_allows = False
     for document in identity:
         for statement in _statements(document):
             if not _applies(statement, request):
                 continue
             if statement["Effect"] == "Deny":
                 return False
-            allowed = True
+            identity_allows = True
+    allowed = identity_allows and not key_policy
     for statement in _statements(resource):
         principal = statement.get("Principal")
         if "NotPrincipal" in statement:
@@ -247,4 +255,6 @@ def evaluate(
                 return False
         elif _principal_matches(principal, request):
             allowed = True
+        elif key_policy and identity_allows:
+            allowed = True  # the key policy delegates this action to the account's IAM
     return allowed

@@ -20,7 +20,9 @@ also in botocore's S3 model, ``PutObjectRequest.IfMatch`` / ``IfNoneMatch``):
   condition is checked *during* the write ("check for the existence of an object during
   the WRITE operation"); of concurrent conditional writes of one key the first to finish
   wins and the later ones fail with 412; ``If-Match`` on a key with no current object
-  fails with 404 NoSuchKey (moto answers the same).
+  fails with 404 NoSuchKey (section "Conditional write behavior"; real S3's answer is shown
+  in minio/minio issue 21526, and ceph/s3-tests PR 663 cites that section; moto answers the
+  same).
 
 What a PutObject does here (every PutObject, so that an unconditional write is ordered
 too):
@@ -113,6 +115,9 @@ def _unquote(etag: str) -> str:
 class ConditionalWrites:
     """The model; :meth:`install` it inside ``mock_aws`` (fixture ``s3_model``)."""
 
+    installed: ConditionalWrites | None = None
+    """The model installed now (set by :meth:`install`, undone with its monkeypatch)."""
+
     def __init__(self) -> None:
         self._commit = threading.Lock()
         self._mutex = threading.Lock()
@@ -149,6 +154,7 @@ class ConditionalWrites:
             return model._put(response, original)
 
         monkeypatch.setattr(S3Response, "put_object", put_object)
+        monkeypatch.setattr(ConditionalWrites, "installed", self)
 
     def _take_gate(self, key: str) -> Gate | None:
         with self._mutex:

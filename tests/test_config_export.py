@@ -452,6 +452,13 @@ def _arn(service: str, resource: str) -> dict[str, Any]:
     }
 
 
+DESCRIBE_OWN_STACK = {
+    "Action": "cloudformation:DescribeStackResource",
+    "Effect": "Allow",
+    "Resource": {"Ref": "AWS::StackId"},
+}
+
+
 def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
     _, _, template = pki
     certificates = _arn("acm", ":certificate/*")
@@ -509,6 +516,7 @@ def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
             "Effect": "Allow",
             "Resource": certificates,
         },
+        DESCRIBE_OWN_STACK,
     ]
     # Tagging only with the RequestTag/TagKeys conditions of (a), never unconditioned.
     (tagging,) = [
@@ -719,6 +727,8 @@ def test_users_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
             "Effect": "Allow",
             "Resource": {"Fn::GetAtt": [_ref(stack, vpn.encryption_key), "Arn"]},
         },
+        # A Delete is obeyed only while CloudFormation deletes the resource (issue 18).
+        DESCRIBE_OWN_STACK,
     ]
 
 

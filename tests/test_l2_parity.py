@@ -568,3 +568,12 @@ def test_issue20_a_stack_wide_tag_warns_naming_the_stack() -> None:
     Template.from_stack(stack)
     [message] = warnings(stack, "constructs-cvpn:inheritedTag")
     assert "'owner'" in message and "StackTag/Stack" in message
+
+
+def test_issue20_a_group_named_allusers_does_not_collide_with_the_all_users_rule() -> None:
+    stack, vpc = new_stack("AllUsersGroup")
+    vpn = mutual(stack, vpc, user_based_authentication=saml(stack))
+    vpn.add_authorization_rule("10.1.0.0/16", all_users=True)
+    vpn.add_authorization_rule("10.1.0.0/16", group_id="AllUsers")
+    rules = Template.from_stack(stack).find_resources(RULE).values()
+    assert sorted(str(r["Properties"].get("AccessGroupId")) for r in rules) == ["AllUsers", "None"]

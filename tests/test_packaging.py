@@ -294,9 +294,9 @@ def test_cvpn_hints_at_the_extra_then_works_with_it(wheel: Path, tmp_path: Path)
     )
 
     assert without.returncode == 1
-    assert without.stderr == (
+    assert without.stderr == (  # the extra from the wheel this venv was installed from
         "cvpn: error: the cvpn command needs the 'cli' extra (missing module: typer); "
-        "install it with: pip install 'constructs-cvpn[cli]'\n"
+        f"install it with: pip install 'constructs-cvpn[cli] @ {wheel.as_uri()}'\n"
     )
 
     env = {"VIRTUAL_ENV": str(venv)}

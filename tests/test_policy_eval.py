@@ -174,3 +174,30 @@ def test_for_any_and_all_values() -> None:
 def test_unsupported_operator_raises() -> None:
     with pytest.raises(NotImplementedError):
         evaluate(GET, identity=[allow(Condition={"NumericLessThan": {"x": "1"}})], resource=None)
+
+
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/1"
+ROOT_DELEGATES = {
+    "Effect": "Allow",
+    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+
+
+def test_kms_identity_policy_alone_does_not_reach_a_key() -> None:
+    """KMS developer guide, "Key policies in AWS KMS": unless the key policy allows it,
+    IAM policies cannot give access to a KMS key."""
+    decrypt = Request(ALICE, "kms:Decrypt", KEY)
+    identity = [allow("kms:*")]
+    assert not evaluate(decrypt, identity=identity, resource={"Statement": []}, key_policy=True)
+    # The default key policy delegates to IAM through the account root.
+    delegating = {"Statement": [ROOT_DELEGATES]}
+    assert evaluate(decrypt, identity=identity, resource=delegating, key_policy=True)
+    assert not evaluate(decrypt, resource=delegating, key_policy=True), "IAM must allow too"
+    # Delegation of some actions only: the others stay out of IAM's reach.
+    admin_only = {"Statement": [{**ROOT_DELEGATES, "Action": ["kms:DescribeKey"]}]}
+    assert not evaluate(decrypt, identity=identity, resource=admin_only, key_policy=True)
+    # A key-policy statement naming the principal allows without any identity policy.
+    direct = {"Statement": [{**ROOT_DELEGATES, "Principal": {"AWS": ALICE}}]}
+    assert evaluate(decrypt, resource=direct, key_policy=True)

@@ -173,3 +173,20 @@ def test_every_app_sees_the_monthly_cost() -> None:
     assert "$146.00/month" in text
     assert "https://aws.amazon.com/vpn/pricing/" in text
     assert "read 2026-11-26" in text
+
+
+@pytest.mark.parametrize("tag", ["cvpn}user", "${x}", "aws:username", "", "t" * 129])
+def test_the_sso_grant_refuses_a_tag_key_that_breaks_the_variable(tag: str) -> None:
+    stack, vpc = new_stack(f"BadTag{len(tag)}{tag[:1].isalpha()}")
+    vpn = ClientVpn(stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", users=["alice"])
+    role = iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(ClientVpnConfigError, match=r"Vpn: principal_tag: .*session tag key"):
+        vpn.grant_read_own_user_config(role, principal_tag=tag)
+
+
+def test_the_sso_grant_with_own_certificates_names_the_shared_grant() -> None:
+    stack, vpc = new_stack("SsoOwnCerts")
+    vpn = mutual(stack, vpc, config_export=True)
+    role = iam.Role(stack, "Role", assumed_by=iam.AccountRootPrincipal())
+    with pytest.raises(ClientVpnConfigError, match=r"grant_read_config\(grantee\)"):
+        vpn.grant_read_own_user_config(role)

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from constructs_cvpn.cli import config as config_files
 from constructs_cvpn.cli import wake as wake_cli
 from constructs_cvpn.cli.certificates import collect_certificates, print_certificates
 from constructs_cvpn.cli.clients import ClientFactory, Clients, default_client_factory
 from constructs_cvpn.cli.connections import disconnect, list_connections
-from constructs_cvpn.cli.discovery import VpnOutputs, discover
+from constructs_cvpn.cli.discovery import discover
 from constructs_cvpn.cli.errors import (
     EXIT_CODES_HELP,
     CvpnError,
@@ -59,10 +57,6 @@ Vpn = Annotated[
         help="Which ClientVpn of the stack (the prefix of its output keys, e.g. 'Vpn'); "
         "needed when the stack holds several."
     ),
-]
-User = Annotated[
-    str | None,
-    typer.Option("--user", "-u", help="User whose personal config to use (default: shared)."),
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -108,12 +102,6 @@ def create_app(
         add_completion=False,
         pretty_exceptions_show_locals=False,
     )
-    config_app = typer.Typer(
-        help="Get a client .ovpn file, or a short-lived URL to it, from the stack's bucket.",
-        epilog=EXIT_CODES_HELP,
-        no_args_is_help=True,
-    )
-    app.add_typer(config_app, name="config")
 
     @app.command(epilog=EXIT_CODES_HELP)
     def status(
@@ -274,115 +262,9 @@ def create_app(
                 )
             typer.echo(plain(f"{endpoint} is ready: {readiness.summary()}."))
 
-    def config_location(
-        profile: str | None, region: str | None, stack: str, vpn: str | None, user: str | None
-    ) -> tuple[Clients, VpnOutputs, config_files.ConfigLocation]:
-        """Check ``--user`` (before any AWS call), discover the stack's VPN and its config."""
-        config_files.check_user(user)
-        clients = client_factory(profile, region)
-        outputs = discover(clients.cloudformation(), stack, vpn)
-        owner = config_files.bucket_owner(outputs, clients.sts)
-        return clients, outputs, config_files.locate(outputs, user, owner)
+    from constructs_cvpn.cli.config_commands import register_config_commands  # imports this
 
-    @config_app.command("get", epilog=EXIT_CODES_HELP)
-    def config_get(
-        stack: RequiredStack,
-        user: User = None,
-        output: Annotated[
-            Path | None,
-            typer.Option(
-                "--output",
-                "-o",
-                help="File to write (default: <user>.ovpn, or <endpoint-id>.ovpn).",
-                dir_okay=False,
-            ),
-        ] = None,
-        force: Annotated[
-            bool, typer.Option("--force", "-f", help="Overwrite the output file if it exists.")
-        ] = False,
-        cert: Annotated[
-            Path | None,
-            typer.Option(
-                "--cert",
-                metavar="FILE",
-                dir_okay=False,
-                help="Your client certificate (PEM, chain allowed) to inline into the shared "
-                "config, for mutual auth without a shared secret. Needs --key; not with --user.",
-            ),
-        ] = None,
-        key: Annotated[
-            Path | None,
-            typer.Option(
-                "--key",
-                metavar="FILE",
-                dir_okay=False,
-                help="The unencrypted private key (PEM) of --cert. Only the local file gets "
-                "it: nothing is uploaded.",
-            ),
-        ] = None,
-        vpn: Vpn = None,
-        profile: Profile = None,
-        region: Region = None,
-    ) -> None:
-        """Download the .ovpn file and write it with mode 0600 (no overwrite without --force).
-
-        With --cert and --key, your certificate and key are added to the shared config
-        (after its </ca>) on this machine only; a pair that does not match is refused.
-        """
-        with error_boundary("download the client config"):
-            config_files.check_user(user)
-            credentials = config_files.read_credentials(cert, key, user)
-            clients, outputs, location = config_location(profile, region, stack, vpn, user)
-            path = output or config_files.default_output(outputs, user)
-            if not force:
-                config_files.refuse_if_exists(path)
-            data = config_files.download(clients.s3(), location)
-            source = location.uri
-            if credentials is not None:
-                data = config_files.inline_credentials(data, credentials, location)
-                source += f", with --cert {credentials.cert_path} and --key {credentials.key_path}"
-            config_files.write_private(path, data, force=force)
-            typer.echo(plain(f"Wrote {path} ({len(data)} bytes, mode 0600) from {source}."))
-
-    @config_app.command("url", epilog=EXIT_CODES_HELP)
-    def config_url(
-        stack: RequiredStack,
-        user: User = None,
-        expires: Annotated[
-            int,
-            typer.Option(
-                min=1,
-                max=config_files.MAX_URL_EXPIRY,
-                help="Seconds the URL stays valid (at most 3600).",
-            ),
-        ] = config_files.DEFAULT_URL_EXPIRY,
-        vpn: Vpn = None,
-        as_json: Json = False,
-        profile: Profile = None,
-        region: Region = None,
-    ) -> None:
-        """Print a short-lived presigned HTTPS URL to the .ovpn file.
-
-        The URL is signed with your credentials: it stops working when they expire,
-        even before --expires, if they are temporary (SSO, assumed role).
-        """
-        with error_boundary("presign the client config URL"):
-            clients, _, location = config_location(profile, region, stack, vpn, user)
-            url = config_files.presign(clients.s3(), location, expires)
-            if as_json:
-                expires_at = datetime.now(UTC) + timedelta(seconds=expires)
-                print_json(
-                    {
-                        "url": url,
-                        "bucket": location.bucket,
-                        "key": location.key,
-                        "user": user,
-                        "expires_in": expires,
-                        "expires_at": expires_at.isoformat(timespec="seconds"),
-                    }
-                )
-            else:
-                typer.echo(plain(url))
+    register_config_commands(app, client_factory)
 
     return app
 

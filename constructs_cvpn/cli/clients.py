@@ -2,10 +2,17 @@
 
 A :data:`ClientFactory` takes the ``--profile`` and ``--region`` values (``None`` means
 "use the usual environment / config chain") and returns a :class:`Clients` object.
+
+The region: ``--region``, else ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else the
+profile's ``region``. The AWS SDKs' shared settings name ``AWS_REGION`` and rank it above the
+config file (AWS SDKs and Tools reference guide, "AWS Region",
+https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html); botocore reads only
+``AWS_DEFAULT_REGION`` and the profile, so :class:`SessionClients` reads ``AWS_REGION``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -82,6 +89,7 @@ class SessionClients:
     """:class:`Clients` backed by one boto3 session (profile and region resolved by boto3)."""
 
     def __init__(self, profile: str | None, region: str | None) -> None:
+        region = region or os.environ.get("AWS_REGION") or None
         self._session = boto3.Session(profile_name=profile, region_name=region)
 
     def ec2(self) -> EC2Client:

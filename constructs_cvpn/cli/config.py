@@ -44,6 +44,7 @@ from constructs_cvpn.handlers.ovpn import (
     add_inline_credentials,
     validate_credentials,
 )
+from constructs_cvpn.validation import user_name
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -58,16 +59,17 @@ MAX_URL_EXPIRY = 3600
 FILE_MODE = 0o600
 """Mode of every written ``.ovpn`` file: owner read/write only."""
 
-_USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=-]*$")
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404", "NotFound"})
 _WRONG_OWNER_CODES = frozenset({"AccessDenied", "403", "Forbidden"})
 _ACCOUNT = re.compile(r"^\d{12}$")
 
 
 def check_user(user: str | None) -> None:
-    """Refuse a ``--user`` that could name another file (before any AWS call).
+    """Refuse a ``--user`` that could name another file, or that no ``ClientVpn`` has
+    (before any AWS call).
 
-    A path separator or ``..`` would change the S3 key and the default output file name.
+    A path separator or ``..`` would change the S3 key and the default output file name;
+    beyond that, the construct's own rule (``validation.user_name``) says which names exist.
     """
     if user is None:
         return
@@ -75,16 +77,17 @@ def check_user(user: str | None) -> None:
         raise UsageError(
             f"invalid user name {user!r}: no path separators ('/', '\\') or '..' allowed"
         )
-    if not _USER_NAME.match(user):
-        raise UsageError(
-            f"invalid user name {user!r}: use letters, digits and . _ @ + = - "
-            "(starting with a letter or digit)"
-        )
+    try:
+        user_name(user)
+    except ValueError as err:
+        raise UsageError(f"invalid user name {user!r}: {err}") from None
 
 
-def bucket_owner(outputs: VpnOutputs, sts: Callable[[], STSClient]) -> str:
-    """The account expected to own the config bucket: the stack's, else the caller's."""
-    if outputs.account:
+def bucket_owner(outputs: VpnOutputs | None, sts: Callable[[], STSClient]) -> str:
+    """The account expected to own the config bucket: the stack's, else the caller's (for
+    a location given with ``--bucket``, always the caller's: a grant reaches only buckets
+    of the grantee's account)."""
+    if outputs is not None and outputs.account:
         return outputs.account
     try:
         account = sts().get_caller_identity()["Account"]
@@ -123,6 +126,11 @@ def locate(outputs: VpnOutputs, user: str | None, owner: str) -> ConfigLocation:
             f"stack '{outputs.stack}' has no ConfigBucketName output for VPN '{outputs.label}'"
         )
     if user is None:
+        if outputs.config_key is None and outputs.user_config_prefix is not None:
+            raise UsageError(
+                f"VPN '{outputs.label}' in stack '{outputs.stack}' has one .ovpn per user "
+                "(generated certificates) and no shared one: pass --user NAME"
+            )
         if outputs.config_key is None:
             raise NotFoundError(
                 f"stack '{outputs.stack}' has no ConfigKey output for VPN '{outputs.label}'"
@@ -135,6 +143,48 @@ def locate(outputs: VpnOutputs, user: str | None, owner: str) -> ConfigLocation:
         )
     key = f"{outputs.user_config_prefix}{user}.ovpn"
     return ConfigLocation(outputs.config_bucket, key, user, owner)
+
+
+def direct(
+    bucket: str, key: str | None, user_prefix: str | None, user: str | None, owner: str
+) -> ConfigLocation:
+    """The location given on the command line: ``--object-key``, or ``--user-prefix`` + ``--user``
+    (no CloudFormation read: what a grant of one file, or of one's own file, allows)."""
+    if key is not None:
+        return ConfigLocation(bucket, key, user, owner)
+    assert user_prefix is not None and user is not None  # checked by check_direct
+    return ConfigLocation(bucket, f"{user_prefix}{user}.ovpn", user, owner)
+
+
+def check_direct(
+    stack: str | None,
+    bucket: str | None,
+    key: str | None,
+    user_prefix: str | None,
+    user: str | None,
+) -> bool:
+    """True for a location given directly; a usage error unless the options name one file.
+
+    ``--stack`` (and ``--user``), or ``--bucket`` with ``--object-key``, or ``--bucket`` with
+    ``--user-prefix`` and ``--user``.
+    """
+    how = (
+        "say where the file is: --stack NAME [--user NAME], or --bucket BUCKET with "
+        "--object-key KEY, or --bucket BUCKET --user-prefix PREFIX --user NAME (PREFIX: the "
+        "stack's UserConfigPrefix output)"
+    )
+    direct_given = bucket is not None or key is not None or user_prefix is not None
+    if stack is not None and direct_given:
+        raise UsageError(f"--stack finds the file itself; {how}")
+    if stack is not None:
+        return False
+    if bucket is None or (key is None) == (user_prefix is None):
+        raise UsageError(how)
+    if key is not None and user is not None:
+        raise UsageError(f"--object-key names the file, --user too; {how}")
+    if user_prefix is not None and user is None:
+        raise UsageError(f"--user-prefix needs --user; {how}")
+    return True
 
 
 def _translate(err: ClientError, location: ConfigLocation, action: str) -> CvpnError:

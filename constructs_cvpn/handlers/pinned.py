@@ -5,7 +5,8 @@ any event. So everything that says where things live or who may read them is not
 from the event: the construct writes it into the function's environment variable
 :data:`ENV` (JSON), and this module reads it once per process::
 
-    {"StackId": "<the stack's id>", "BucketOwner": "<account id>",
+    {"StackId": "<the stack's id>", "LogicalResourceId": "<the custom resource>",
+     "BucketOwner": "<account id>",
      "Pinned": {"Bucket": ..., "Prefix": ..., ...},
      "Imposed": {"ReaderRoleArns": [...], ...},
      "Settings": {"RenewBeforeDays": "30", ...}}
@@ -19,6 +20,10 @@ from the event: the construct writes it into the function's environment variable
 - ``Settings``: with ``Pinned`` and ``Imposed``, the whole of a ``Renew``: the schedule's
   event carries nothing but its request type and the physical id.
 - ``StackId``: a CloudFormation request from any other stack is refused.
+- ``LogicalResourceId``: a ``Delete`` is obeyed only while CloudFormation itself deletes this
+  resource: ``DescribeStackResource`` on the pinned stack must show it
+  ``DELETE_IN_PROGRESS`` with the event's physical id (CloudFormation marks a resource so
+  before it sends the request). A forged Delete at any other time is refused.
 - ``BucketOwner``: sent as ``ExpectedBucketOwner`` on every S3 call (:func:`expect_owner`).
 
 Changing the environment needs ``lambda:UpdateFunctionConfiguration``, which also lets a
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +61,7 @@ class Pinned:
     """The function's pinned configuration (see the module docstring)."""
 
     stack_id: str = ""
+    logical_id: str = ""
     bucket_owner: str = ""
     pinned: Mapping[str, Any] = field(default_factory=dict)
     imposed: Mapping[str, Any] = field(default_factory=dict)
@@ -65,12 +71,21 @@ class Pinned:
     def active(self) -> bool:
         return bool(self.stack_id or self.pinned or self.imposed)
 
-    def admit(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def admit(
+        self,
+        event: Mapping[str, Any],
+        describe: Callable[[str, str], Mapping[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         """The event this handler acts on: ``event`` checked, with ``Imposed`` applied; for
         a ``Renew``, a new event from the configuration and the physical id alone.
 
+        Args:
+            describe: ``(stack id, logical id) -> StackResourceDetail`` (CloudFormation's
+                ``DescribeStackResource``), asked before a ``Delete`` is obeyed.
+
         Raises:
-            RefusedEvent: another stack, or a pinned property with another value.
+            RefusedEvent: another stack, a pinned property with another value, or a
+                ``Delete`` while CloudFormation is not deleting this resource.
         """
         if not self.active:
             return dict(event)
@@ -86,6 +101,8 @@ class Pinned:
             raise RefusedEvent(
                 f"refused: the request's StackId is not this function's stack ({self.stack_id})"
             )
+        if request == "Delete" and self.logical_id:
+            self._check_deleting(event, describe)
         props = dict(event.get("ResourceProperties") or {})
         for name, value in self.pinned.items():
             if not _same(props.get(name), value):
@@ -94,6 +111,25 @@ class Pinned:
                     "this function's configuration by the template"
                 )
         return {**event, "ResourceProperties": {**props, **self.imposed}}
+
+    def _check_deleting(
+        self,
+        event: Mapping[str, Any],
+        describe: Callable[[str, str], Mapping[str, Any]] | None,
+    ) -> None:
+        if event.get("LogicalResourceId") != self.logical_id:
+            raise RefusedEvent(f"refused: this function serves {self.logical_id} only")
+        if describe is None:
+            raise RefusedEvent("refused: a Delete needs CloudFormation's view of the resource")
+        detail = describe(self.stack_id, self.logical_id)
+        status = detail.get("ResourceStatus")
+        if status != "DELETE_IN_PROGRESS" or detail.get("PhysicalResourceId") != event.get(
+            "PhysicalResourceId"
+        ):
+            raise RefusedEvent(
+                f"refused: CloudFormation is not deleting {self.logical_id} (its status is "
+                f"{status}); a Delete is obeyed only while the stack deletes the resource"
+            )
 
 
 _loaded: Pinned | None = None
@@ -110,6 +146,7 @@ def load() -> Pinned:
             data = json.loads(raw)
             _loaded = Pinned(
                 stack_id=str(data.get("StackId", "")),
+                logical_id=str(data.get("LogicalResourceId", "")),
                 bucket_owner=str(data.get("BucketOwner", "")),
                 pinned=dict(data.get("Pinned") or {}),
                 imposed=dict(data.get("Imposed") or {}),

@@ -187,7 +187,7 @@ def test_config_needs_stack(s3: FakeAws) -> None:
     endpoint_only = s3.run("config", "get", "--endpoint-id", ENDPOINT_ID)
 
     assert missing.exit_code == 2
-    assert "Missing option '--stack'" in missing.output
+    assert "say where the file is: --stack NAME" in missing.output
     assert endpoint_only.exit_code == 2
     assert "No such option: --endpoint-id" in endpoint_only.output
 

@@ -134,3 +134,58 @@ def test_every_s3_call_that_takes_it_carries_expected_bucket_owner(
         s3.list_object_versions(Bucket="b", Prefix="p/")
         s3.list_buckets()
         stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("detail", "logical_id", "admitted"),
+    [
+        ({"ResourceStatus": "DELETE_IN_PROGRESS", "PhysicalResourceId": "pid"}, "Users", True),
+        ({"ResourceStatus": "UPDATE_COMPLETE", "PhysicalResourceId": "pid"}, "Users", False),
+        ({"ResourceStatus": "DELETE_IN_PROGRESS", "PhysicalResourceId": "other"}, "Users", False),
+        ({"ResourceStatus": "DELETE_IN_PROGRESS", "PhysicalResourceId": "pid"}, "Other", False),
+        (None, "Users", False),
+    ],
+)
+def test_a_delete_is_obeyed_only_while_cloudformation_deletes_the_resource(
+    monkeypatch: pytest.MonkeyPatch, detail: Any, logical_id: str, admitted: bool
+) -> None:
+    monkeypatch.setenv(pinned.ENV, json.dumps({**CONFIG, "LogicalResourceId": "Users"}))
+    pinned.forget()
+    asked: list[tuple[str, str]] = []
+
+    def describe(stack_id: str, logical: str) -> Any:
+        asked.append((stack_id, logical))
+        return detail
+
+    event = {**_event("Delete"), "LogicalResourceId": logical_id}
+    try:
+        if admitted:
+            pinned.load().admit(event, describe)
+            assert asked == [(STACK, "Users")]
+        else:
+            with pytest.raises(pinned.RefusedEvent):
+                pinned.load().admit(event, describe if detail is not None else None)
+    finally:
+        pinned.forget()
+
+
+def test_both_handlers_s3_clients_carry_the_pinned_owner(
+    configured: pinned.Pinned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Catches a handler whose S3 client skips :func:`pinned.expect_owner`."""
+    from constructs_cvpn.handlers.export_config import aws as export_aws
+    from constructs_cvpn.handlers.pki import aws as pki_aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    pki_aws.reset()
+    try:
+        for s3 in (pki_aws.client("s3"), export_aws.s3_client()):
+            with Stubber(s3) as stub:
+                expected = {"Bucket": "b", "Key": "k", "ExpectedBucketOwner": "111111111111"}
+                stub.add_response("delete_object", {}, expected)
+                s3.delete_object(Bucket="b", Key="k")
+                stub.assert_no_pending_responses()
+    finally:
+        pki_aws.reset()

@@ -119,6 +119,8 @@ def world(
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     pki_aws.reset()
     with mock_aws():
+        # S3's documented conditional writes: atomic, 412/404/409 (tests/s3_model.py).
+        ConditionalWrites().install(monkeypatch)
         patch_moto_acm(monkeypatch, clock)
         # moto deep-copies every version in the bucket on each ListObjectVersions; the PKI
         # tests' patch lists only the keys under the prefix (same results, linear time).

@@ -20,7 +20,6 @@ import pytest
 
 from constructs_cvpn.handlers import pinned
 from constructs_cvpn.handlers.pki import index as pki_index
-from constructs_cvpn.handlers.pki.ledger import ledger_key
 
 from ..policy_eval import Request, evaluate
 from .harness import (
@@ -29,15 +28,15 @@ from .harness import (
     EXPORT,
     PARTITION,
     REGION,
+    STACK_ID,
     USERS,
     Cfn,
     PkiStack,
-    StackTemplate,
     Synthesized,
     World,
     resolve,
 )
-from .test_attacks import GRANTEE_ROLE, _pki_with_grantee, grant_document, recorder
+from .test_attacks import _pki_with_grantee, recorder
 from .test_export_sequences import ByoPki
 
 ATTACKER = f"arn:{PARTITION}:iam::{ACCOUNT}:role/PowerUser"
@@ -215,142 +214,6 @@ def test_export_event_naming_another_object_is_refused(
 
 
 # --------------------------------------------------------------------------------------
-# Resource policies: the bucket and the secret
-# --------------------------------------------------------------------------------------
-
-
-def _bucket_policy(world: World) -> dict[str, Any]:
-    template: StackTemplate = world.synth.pki
-    (policy,) = [
-        p
-        for p in template.of_type("AWS::S3::BucketPolicy").values()
-        if "ConfigBucket" in json.dumps(p["Properties"]["Bucket"])
-    ]
-    document: dict[str, Any] = resolve(policy["Properties"]["PolicyDocument"], world.refs)
-    return document
-
-
-def _role_arn(world: World, type_: str) -> str:
-    template = world.template_of(type_)
-    return str(resolve({"Fn::GetAtt": [template.handler_role(type_), "Arn"]}, world.refs))
-
-
-def _obj(world: World, key: str) -> str:
-    return f"arn:{PARTITION}:s3:::{world.bucket}/{key}"
-
-
-SSE_S3 = {"aws:SecureTransport": "true", "s3:x-amz-server-side-encryption": "AES256"}
-TLS = {"aws:SecureTransport": "true"}
-
-
-def test_ledger_cannot_be_rolled_back_by_a_broad_writer(stack: PkiStack, world: World) -> None:
-    """One PutObject of an empty ledger (SSE-S3, no KMS) by a principal with ``s3:*``:
-    before, the bucket policy restricted nothing but TLS and the write was allowed."""
-    assert stack.deploy(["alice"]).ok
-    # Where the ledger lives (whether or not anything was revoked yet).
-    ledgers = [ledger_key(stack.prefix, stack.authority_pid)]
-    policy = _bucket_policy(world)
-    for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
-        request = Request(ATTACKER, action, _obj(world, ledgers[0]), SSE_S3)
-        assert not evaluate(request, identity=[BROAD], resource=policy), action
-    # The handler still writes it, with the VPN key.
-    users_role = _role_arn(world, USERS)
-    with_key = {
-        "aws:SecureTransport": "true",
-        "s3:x-amz-server-side-encryption": "aws:kms",
-        "s3:x-amz-server-side-encryption-aws-kms-key-id": world.kms_key_arn,
-    }
-    request = Request(users_role, "s3:PutObject", _obj(world, ledgers[0]), with_key)
-    assert evaluate(request, identity=[world.policy(USERS)], resource=policy)
-    # ... but not under another key, nor without one.
-    for context in (SSE_S3, {**with_key, "s3:x-amz-server-side-encryption-aws-kms-key-id": "k"}):
-        request = Request(users_role, "s3:PutObject", _obj(world, ledgers[0]), context)
-        assert not evaluate(request, identity=[world.policy(USERS)], resource=policy)
-
-
-def test_broad_read_rights_read_no_users_file(stack: PkiStack, world: World) -> None:
-    """``s3:GetObject`` and ``kms:Decrypt`` on ``*`` (a power-user policy): before, every
-    user's ``.ovpn`` (key inside) was readable. Now only the handler roles and the role
-    given ``grant_read_user_config("alice")`` read alice's file."""
-    assert stack.deploy(["alice", "bob"]).ok
-    policy = _bucket_policy(world)
-    prefix = stack.prefix
-    for key in (f"{prefix}users/alice.ovpn", f"{prefix}users/bob.ovpn", f"{prefix}state.json"):
-        request = Request(
-            ATTACKER, "s3:GetObject", _obj(world, key), {"aws:SecureTransport": "true"}
-        )
-        assert not evaluate(request, identity=[BROAD], resource=policy), key
-    grantee = f"arn:{PARTITION}:iam::{ACCOUNT}:role/" + next(
-        k for k in world.synth.pki.of_type("AWS::IAM::Role") if k.startswith(GRANTEE_ROLE)
-    )
-    grant = resolve(grant_document(world.synth.pki), world.refs)
-    alice = Request(
-        grantee,
-        "s3:GetObject",
-        _obj(world, f"{prefix}users/alice.ovpn"),
-        {"aws:SecureTransport": "true"},
-    )
-    assert evaluate(alice, identity=[grant], resource=policy)
-    bob = Request(
-        grantee,
-        "s3:GetObject",
-        _obj(world, f"{prefix}users/bob.ovpn"),
-        {"aws:SecureTransport": "true"},
-    )
-    # bob's file: the grantee's policy allows only alice's (the bucket policy exempts every
-    # reader from its read Deny on the prefix; which file is the identity policy's call).
-    assert not evaluate(bob, identity=[grant], resource=policy)
-
-
-def test_break_glass_keeps_the_bucket_recoverable(stack: PkiStack, world: World) -> None:
-    """The account root (the default break-glass principal) is never denied by the bucket
-    policy, so the account can always repair or delete it."""
-    assert stack.deploy(["alice"]).ok
-    policy = _bucket_policy(world)
-    root = f"arn:{PARTITION}:iam::{ACCOUNT}:root"
-    alice = _obj(world, f"{stack.prefix}users/alice.ovpn")
-    bucket = f"arn:{PARTITION}:s3:::{world.bucket}"
-    for action, resource in (
-        ("s3:PutBucketPolicy", bucket),
-        ("s3:DeleteBucketPolicy", bucket),
-        ("s3:GetObject", alice),
-        ("s3:DeleteObjectVersion", alice),
-    ):
-        request = Request(root, action, resource, TLS)
-        assert evaluate(request, identity=[BROAD], resource=policy), action
-    # Writes need the VPN key, even for the break-glass principal.
-    key = {**TLS, "s3:x-amz-server-side-encryption-aws-kms-key-id": world.kms_key_arn}
-    assert evaluate(Request(root, "s3:PutObject", alice, key), identity=[BROAD], resource=policy)
-    plain = Request(root, "s3:PutObject", alice, TLS)
-    assert not evaluate(plain, identity=[BROAD], resource=policy)
-
-
-@pytest.mark.parametrize(
-    "action",
-    [
-        "secretsmanager:DeleteSecret",
-        "secretsmanager:PutResourcePolicy",
-        "secretsmanager:DeleteResourcePolicy",
-        "secretsmanager:GetSecretValue",
-        "secretsmanager:UpdateSecret",
-    ],
-)
-def test_secret_guard_denies_everyone_but_the_ca_role(
-    stack: PkiStack, world: World, action: str
-) -> None:
-    """The guard the CA handler writes: before, DeleteSecret (ForceDeleteWithoutRecovery),
-    PutResourcePolicy and DeleteResourcePolicy were not denied to a broad principal."""
-    assert stack.deploy(["alice"]).ok
-    sm = world.admin("secretsmanager")
-    policy = json.loads(sm.get_resource_policy(SecretId=stack.authority_pid)["ResourcePolicy"])
-    request = Request(ATTACKER, action, stack.authority_pid)
-    assert not evaluate(request, identity=[BROAD], resource=policy)
-    ca_role = _role_arn(world, AUTHORITY)
-    request = Request(ca_role, action, stack.authority_pid)
-    assert evaluate(request, identity=[BROAD], resource=policy), "the CA role is denied"
-
-
-# --------------------------------------------------------------------------------------
 # What the template sends passes its own pins
 # --------------------------------------------------------------------------------------
 
@@ -407,3 +270,47 @@ def test_deploy_update_and_schedule_pass_the_pins(
         assert renewed.ok, repr(renewed.error)
     assert sorted(stack.end_state().users()) == ["alice", "carol"], "a Renew changed the users"
     assert json.loads(os.environ[pinned.ENV])["BucketOwner"] == ACCOUNT
+
+
+def test_a_forged_delete_is_refused_unless_cloudformation_deletes(
+    stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Delete sent by an invoker (CloudFormation-shaped, with the right StackId): before,
+    the CA secret was scheduled for deletion, the server certificate deleted and every
+    user's file removed. Now a Delete is obeyed only while CloudFormation shows the
+    resource DELETE_IN_PROGRESS (moto has no stack here: DescribeStackResource is faked,
+    and what the handler asks is checked)."""
+    assert stack.deploy(["alice"]).ok
+    asked: list[tuple[str, str]] = []
+    status = {"ResourceStatus": "UPDATE_COMPLETE"}
+
+    def describe(stack_id: str, logical_id: str) -> dict[str, str]:
+        asked.append((stack_id, logical_id))
+        pid = stack.authority_pid if logical_id == stack.authority.logical_id else stack.users_pid
+        return {**status, "PhysicalResourceId": pid}
+
+    monkeypatch.setattr(pki_index, "_describe", describe)
+    sm = world.admin("secretsmanager")
+    alice = f"{stack.prefix}users/alice.ovpn"
+    for cfn, props, pid, type_ in (
+        (stack.users, stack.users_props, stack.users_pid, USERS),
+        (stack.authority, stack.authority_props, stack.authority_pid, AUTHORITY),
+    ):
+        pin(world, type_, monkeypatch)
+        refused = cfn.delete(props, pid)
+        assert not refused.ok and "not deleting" in str(refused.error)
+        assert asked[-1] == (STACK_ID, cfn.logical_id)
+    assert "DeletedDate" not in sm.describe_secret(SecretId=stack.authority_pid)
+    assert alice in _objects(world, world.bucket)
+    assert world.admin("acm").list_certificates()["CertificateSummaryList"]
+
+    status["ResourceStatus"] = "DELETE_IN_PROGRESS"  # the stack is being deleted
+    for cfn, props, pid, type_ in (
+        (stack.users, stack.users_props, stack.users_pid, USERS),
+        (stack.authority, stack.authority_props, stack.authority_pid, AUTHORITY),
+    ):
+        pin(world, type_, monkeypatch)
+        deleted = cfn.delete(props, pid)
+        assert deleted.ok, repr(deleted.error)
+    assert "DeletedDate" in sm.describe_secret(SecretId=stack.authority_pid)
+    assert alice not in _objects(world, world.bucket)

@@ -231,15 +231,18 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, clock: Clock, fast_keys: KeyPool) -
     monkeypatch.setattr(s3_models.S3Backend, "list_object_versions", _patch_moto_s3_versions())
     aws.reset()
     with mock_aws():
+        # Every PKI test writes through S3's documented conditional-write semantics (moto
+        # alone checks a condition and writes in two steps, and never answers 409).
+        ConditionalWrites().install(monkeypatch)
         yield
     aws.reset()
 
 
 @pytest.fixture
-def s3_model(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> ConditionalWrites:
-    """S3 conditional writes made atomic, with 409s and a pause point (tests/s3_model.py)."""
-    model = ConditionalWrites()
-    model.install(monkeypatch)
+def s3_model(aws_env: None) -> ConditionalWrites:
+    """The model ``aws_env`` installed: pause points, injected 409s, the log of PutObjects."""
+    model = ConditionalWrites.installed
+    assert model is not None
     return model
 
 

@@ -277,6 +277,7 @@ def test_create_writes_one_kms_encrypted_ovpn_per_user(
     soonest = min(_cert(n).not_valid_after_utc for n in names)
     low, high = ((soonest - t).total_seconds() / 86400 for t in (after, before))
     assert low - 0.005 <= line["DaysToExpiry"] <= high + 0.005
+    assert line["DaysToExpiry"] == round(line["DaysToExpiry"], 2)  # hundredths, no finer
 
 
 def test_add_and_remove_keep_other_users_identical(run: Run, ec2: Ec2Stub, ca_secret: str) -> None:

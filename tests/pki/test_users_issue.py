@@ -20,9 +20,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from typing import Any
 
 import boto3
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -172,3 +174,38 @@ def test_a_file_whose_private_exponent_was_altered_is_revoked_and_reissued(
     assert _cert("alice").serial_number != old
     assert {r.serial_number for r in _crl(ec2)} == {old}
     serialization.load_pem_private_key(_block(_ovpn("alice"), "key").encode(), None)  # sound
+
+
+# -- the DaysToExpiry metric -------------------------------------------------------------------
+
+
+def test_days_to_expiry_is_reported_to_the_hundredth(
+    ec2: Ec2Stub,
+    clock: Clock,
+    kms_key: str,
+    ca_secret: str,
+    config: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """metrics.py: days to the soonest expiry, rounded to hundredths. 0.37 days after the
+    Create the value has a fraction a coarser or finer rounding would change. The EMF
+    Timestamp: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html"""
+    ec2.expect_export(config)
+    index.on_event(_event(kms_key, ca_secret, ["alice"], "Create", MetricDimension="Vpn1"))
+    clock.advance(0.37)
+    capsys.readouterr()
+    ec2.expect_export(config)
+    before, real_before = clock.now(), time.time()
+    index.on_event(_event(kms_key, ca_secret, ["alice"], "Update", MetricDimension="Vpn1"))
+    after, real_after = clock.now(), time.time()
+    (line,) = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"_aws"' in x]
+    value = line["DaysToExpiry"]
+    expiry = _cert("alice").not_valid_after_utc
+    low, high = ((expiry - t).total_seconds() / 86400 for t in (after, before))
+    assert low - 0.005 <= value <= high + 0.005
+    assert value == round(value, 2)
+    # EMF specification: Timestamp "MUST be expressed as the number of milliseconds after
+    # Jan 1, 1970 00:00:00 UTC" (the line's real time of emission; the moved clock is for
+    # certificates only).
+    stamp = line["_aws"]["Timestamp"]
+    assert int(real_before * 1000) <= stamp <= int(real_after * 1000) + 1

@@ -79,6 +79,13 @@ def s3_client() -> S3Client:
     return s3
 
 
+def describe_stack_resource(stack_id: str, logical_id: str) -> Any:
+    """CloudFormation's view of one resource (``StackResourceDetail``)."""
+    cfn = boto3.client("cloudformation", config=BOTO_CONFIG)
+    out = cfn.describe_stack_resource(StackName=stack_id, LogicalResourceId=logical_id)
+    return out["StackResourceDetail"]
+
+
 def secrets_client() -> SecretsManagerClient:
     """A new Secrets Manager client (region from the Lambda environment)."""
     return boto3.client("secretsmanager", config=BOTO_CONFIG)

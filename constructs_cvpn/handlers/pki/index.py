@@ -15,6 +15,7 @@ from typing import Any
 from .. import cloudformation, pinned
 from ..cloudformation import answering
 from . import authority, revoke_now, users
+from .aws import client
 from .props import PropertyError
 
 __all__ = ["handler", "on_event"]
@@ -50,7 +51,7 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     """
     configuration = pinned.load()
     try:
-        event = configuration.admit(event)
+        event = configuration.admit(event, _describe)
         if configuration.active:
             _check_physical_id(event)
     except pinned.RefusedEvent as err:
@@ -98,6 +99,15 @@ def _owner(event: Mapping[str, Any]) -> dict[str, str]:
         "stack_id": str(event.get("StackId", "")),
         "logical_id": str(event.get("LogicalResourceId", "")),
     }
+
+
+def _describe(stack_id: str, logical_id: str) -> Mapping[str, Any]:
+    """CloudFormation's ``DescribeStackResource`` (see :meth:`..pinned.Pinned.admit`)."""
+    out = client("cloudformation").describe_stack_resource(
+        StackName=stack_id, LogicalResourceId=logical_id
+    )
+    detail: Mapping[str, Any] = out["StackResourceDetail"]
+    return detail
 
 
 def _check_physical_id(event: Mapping[str, Any]) -> None:
