@@ -25,7 +25,11 @@ Runs before the Client VPN endpoint exists. Properties (CloudFormation strings):
   change its resource policy (the CA handler role and the break-glass principal).
 
 On Delete, an ACM certificate still in use (the endpoint releases it a while after its
-deletion) is retried for :data:`IN_USE_WAIT_SECONDS`, then left in place with a warning.
+deletion) is retried for :data:`.acm.IN_USE_WAIT_SECONDS`, then left in place holding a
+throwaway certificate (:func:`.acm.scrub`): the server key leaves ACM. A Delete whose
+physical id is not a secret ARN (a failed Create's marker, or an id CloudFormation generated
+after a Create that never answered) removes the secrets this resource made, found by their
+stack and logical id tags (:func:`.ca_secret.orphans`).
 A certificate carrying this CA's tag is re-used, re-imported over or deleted only if its
 certificate (``acm:GetCertificate``) was issued by this CA: a tag anyone can set is no proof.
 
@@ -40,10 +44,12 @@ as the client root chain (AWS Client VPN admin guide, "Mutual authentication"), 
 private key never goes to ACM.
 
 Idempotency: a retry of the same Create finds the secret it created (same request id,
-marker tag); the server certificate and key are saved in the secret before the ACM import;
-the imported certificate is tagged ``constructs-cvpn:ca-secret = <secret name>`` and its ARN
-saved in the secret, so a retry after any failure re-uses the certificate (one whose serial
-matches) instead of importing a second one.
+marker tag); the server certificate and key are in the secret from its creation on; the first
+import is claimed in the secret (:func:`.ca_secret.claim_or_wait`: one run imports, another
+waits for its ARN); the imported certificate is tagged ``constructs-cvpn:ca-secret = <secret
+name>`` and its ARN saved in the secret, so a retry after any failure re-uses the certificate
+(one whose serial matches) instead of importing a second one. Once the CA has expired every
+run fails with :class:`.certs.CaExpiredError` (README, "The CA's end of life").
 """
 
 from __future__ import annotations

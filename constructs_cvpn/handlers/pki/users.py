@@ -35,8 +35,8 @@ Client certificate lifetimes are shortened by up to :data:`RENEWAL_SPREAD_DAYS` 
 derived from the name, so users created together are not all renewed on the same day.
 
 Revocations go into the CA's ledger (:mod:`.ledger`), imported in full into the endpoint
-when it gained serials or when the endpoint is new. Importing a CRL resets every client
-connection, so nothing else imports one.
+when the endpoint's current CRL lacks one of its serials (:func:`.revoking.sync_crl`).
+Importing a CRL resets every client connection, so nothing else imports one.
 
 Consistency across CloudFormation's sequences:
 
@@ -61,7 +61,8 @@ and holds the entry points.
 
 PhysicalResourceId: ``cvpn-users:<Bucket>/<StateKey>``. Data: counts and ``StateSha256``,
 far below the 4 KiB response limit whatever the number of users. Delete removes every
-version of every ``.ovpn`` and of the state object; the ledger stays with the CA.
+version of every ``.ovpn`` and of the state object and leaves a tombstone (a late request
+then does nothing); the ledger stays with the CA.
 """
 
 from __future__ import annotations
