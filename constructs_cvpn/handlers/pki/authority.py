@@ -49,7 +49,7 @@ import is claimed in the secret (:func:`.ca_secret.claim_or_wait`: one run impor
 waits for its ARN); the imported certificate is tagged ``constructs-cvpn:ca-secret = <secret
 name>`` and its ARN saved in the secret, so a retry after any failure re-uses the certificate
 (one whose serial matches) instead of importing a second one. Once the CA has expired every
-run fails with :class:`.certs.CaExpiredError` (README, "The CA's end of life").
+run fails with :class:`.expiry.CaExpiredError` (README, "The CA's end of life").
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from . import acm, ca_secret, certs, clock
+from . import acm, ca_secret, certs, clock, expiry
 from .aws import client
 from .guard import admins as _admins
 from .guard import guard as _guard
@@ -183,13 +183,13 @@ def _reconcile(
         key=certs.key_from_pem(bundle.ca_key_pem), cert=certs.cert_from_pem(bundle.ca_cert_pem)
     )
 
-    certs.check_ca_alive(ca.cert, now)
+    expiry.check_ca_alive(ca.cert, now)
     reissue = not bundle.server_cert_pem
     if not reissue:
         current = certs.cert_from_pem(bundle.server_cert_pem)
         cn = current.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         reissue = (
-            certs.renewal_due(current, ca.cert, renew_before_days=renew_before, now=now)
+            expiry.renewal_due(current, ca.cert, renew_before_days=renew_before, now=now)
             or not cn
             or cn[0].value != server_name
         )

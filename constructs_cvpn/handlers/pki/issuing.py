@@ -14,7 +14,7 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from . import certs, clock, store
+from . import certs, clock, expiry, store
 from .aws import client
 from .clock import Deadline, DeadlineReached
 from .lease import Lease
@@ -58,7 +58,7 @@ def reconcile(
 ) -> dict[str, Any]:
     now = clock.now()
     ca = load_ca(p.ca_secret_arn)
-    certs.check_ca_alive(ca.cert, now)
+    expiry.check_ca_alive(ca.cert, now)
     lkey = ledger_key(p.prefix, p.ca_secret_arn)
     ledger = Ledger.load(p.bucket, lkey, p.ca_secret_arn)
     if ledger.etag is None and state.crl_endpoint and state.ca_secret_arn == p.ca_secret_arn:

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import certs, store
+from . import certs, expiry, store
 from .ledger import Ledger
 from .rendering import Held, read_file
 from .revoking import revoke_user
@@ -82,7 +82,7 @@ def plan(
             revoke_user(ledger, state, name, rec, now)
             rec.previous = []
             issue.append(name)
-        elif certs.renewal_due(current, ca.cert, renew_before_days=p.renew_before, now=now):
+        elif expiry.renewal_due(current, ca.cert, renew_before_days=p.renew_before, now=now):
             renewed.add(name)
             issue.append(name)
         else:
