@@ -453,7 +453,7 @@ def _arn(service: str, resource: str) -> dict[str, Any]:
 
 
 DESCRIBE_OWN_STACK = {
-    "Action": "cloudformation:DescribeStackResource",
+    "Action": ["cloudformation:DescribeStackResource", "cloudformation:DescribeStacks"],
     "Effect": "Allow",
     "Resource": {"Ref": "AWS::StackId"},
 }

@@ -1,4 +1,5 @@
-"""The handlers' deadline (clock.Deadline) on a clock the test moves: no real time passes.
+"""The handlers' deadline (clock.Deadline) on a clock the test moves: no real time passes;
+and the metric line written out at once.
 
 The contract (clock.py): with a Lambda context, the time left is the context's remaining
 time less the margin, counted on a monotonic clock from when the Deadline was made; the
@@ -7,11 +8,18 @@ deadline is "near" once that reaches zero; without a context there is no deadlin
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import types
+from pathlib import Path
 
 import pytest
 
 from constructs_cvpn.handlers.pki import clock
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Monotonic:
@@ -63,3 +71,25 @@ def test_the_default_margin_leaves_the_handler_time_to_answer(monotonic: _Monoto
     one with an hour left is not (the margin is minutes, not hours)."""
     assert clock.Deadline(_context(int(clock.MARGIN_SECONDS * 1000))).near()
     assert not clock.Deadline(_context(3_600_000)).near()
+
+
+def test_the_metric_line_is_out_before_the_process_stops() -> None:
+    """Lambda may freeze or end the process as soon as the handler returns: the EMF line must
+    already be written, not waiting in a buffer (stdout to a pipe is block-buffered). The
+    child ends with os._exit, which flushes nothing."""
+    code = (
+        "import os\n"
+        "from constructs_cvpn.handlers.pki.metrics import emit_days_to_expiry\n"
+        "emit_days_to_expiry('Vpn1', 12.5)\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (line,) = [json.loads(x) for x in done.stdout.splitlines()]
+    assert (line["Vpn"], line["DaysToExpiry"]) == ("Vpn1", 12.5)

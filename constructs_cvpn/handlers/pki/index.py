@@ -51,7 +51,7 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     """
     configuration = pinned.load()
     try:
-        event = configuration.admit(event, _describe)
+        event = configuration.admit(event, _describe, _stack_status)
         if configuration.active:
             _check_physical_id(event)
     except pinned.RefusedEvent as err:
@@ -108,6 +108,12 @@ def _describe(stack_id: str, logical_id: str) -> Mapping[str, Any]:
     )
     detail: Mapping[str, Any] = out["StackResourceDetail"]
     return detail
+
+
+def _stack_status(stack_id: str) -> str:
+    """CloudFormation's ``DescribeStacks``: the stack's status (a clean-up phase or not)."""
+    out = client("cloudformation").describe_stacks(StackName=stack_id)
+    return str(out["Stacks"][0]["StackStatus"])
 
 
 def _check_physical_id(event: Mapping[str, Any]) -> None:
