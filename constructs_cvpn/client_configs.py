@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Annotations, CfnOutput, Names, Stack, Token
+from aws_cdk import CfnOutput, Names, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -190,7 +190,9 @@ class ClientConfigs:
                 block_ipv6_leak=block_ipv6_leak,
             )
         guard.allow_writer(writer)
-        self._warn_if_not_deployable()
+        from .bundling import warn_if_not_deployable
+
+        warn_if_not_deployable(self._vpn)
 
     # -- users and grants -------------------------------------------------------------
 
@@ -383,20 +385,3 @@ class ClientConfigs:
             description="The users function: cvpn revoke / rotate invoke it",
         )
         return self.user_certificates.role.role_arn
-
-    def _warn_if_not_deployable(self) -> None:
-        """Handler assets built without their wheels (``CVPN_SKIP_BUNDLING``) cannot run."""
-        from .bundling import SKIP_CONTEXT_KEY, SKIP_ENV_VAR
-        from .bundling import _skip_requested as skip_requested
-        from .handler_function import HandlerFunction
-
-        if not skip_requested(self._vpn):
-            return
-        for construct in self._vpn.node.find_all():
-            if isinstance(construct, HandlerFunction):
-                Annotations.of(construct.function).add_warning_v2(
-                    "constructs-cvpn:bundlingSkipped",
-                    f"this function's asset was built with {SKIP_ENV_VAR}=1 (or the context "
-                    f"{SKIP_CONTEXT_KEY}=true), without the cryptography wheels: fine for a "
-                    "synth or a test, but the function fails if this template is deployed",
-                )
