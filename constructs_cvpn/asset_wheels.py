@@ -4,7 +4,12 @@ Standard library only: the wheel's build hook (``hatch_build.py``) runs this in 
 build environment, where aws-cdk-lib is not installed.
 
 The wheels are ``cryptography`` and its dependencies (``cffi``, ``pycparser``), binary wheels
-for the function's platform:
+for the function's platform, and ``tzdata`` (pure Python, the IANA time zone database):
+``zoneinfo`` falls back to it where the system has no database. Lambda's Amazon Linux 2023
+images are built from AL2023-minimal (aws/aws-lambda-base-images#59) and ``provided.al2023``
+shipped without ``/usr/share/zoneinfo`` (aws/aws-lambda-dotnet#1620,
+amazonlinux/amazon-linux-2023#615); whether the python3.14 runtime has one is not documented,
+so the schedule reconciler carries its own rather than fail ``ZoneInfo("Europe/Berlin")``:
 
 - aarch64 -> ``manylinux_2_34_aarch64`` / ``manylinux_2_28_aarch64`` / ``manylinux2014_aarch64``
 - x86_64 -> the same tags for ``x86_64``
@@ -62,8 +67,9 @@ __all__ = [
 
 REQUIREMENTS = Path(__file__).resolve().parent / "lambda_requirements.txt"
 """Pinned, hash-checked requirements of the handler asset (generated from uv.lock)."""
-LOCKED_PACKAGES = ("cryptography", "cffi", "pycparser")
-"""The handler's third-party packages: cryptography and its dependencies."""
+LOCKED_PACKAGES = ("cryptography", "cffi", "pycparser", "tzdata")
+"""The handler's third-party packages: cryptography and its dependencies, and tzdata (the
+``lambda`` dependency group of pyproject.toml)."""
 SKIP_ENV_VAR = "CVPN_SKIP_BUNDLING"
 CACHE_ENV_VAR = "CVPN_WHEEL_CACHE"
 PIP_ENV_VAR = "CVPN_PIP"
@@ -72,7 +78,7 @@ _PIP_TIMEOUT = 600
 # aarch64 or x86_64, not free-threaded.
 _LAMBDA_WHEEL = re.compile(
     r"-(?:cp3(?:1[1-9])-(?:cp31[1-9]|abi3)-[^-]*manylinux[^-]*_(?:aarch64|x86_64)"
-    r"|py3-none-any)\.whl$"
+    r"|(?:py2\.)?py3-none-any)\.whl$"
 )
 
 

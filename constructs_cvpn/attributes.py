@@ -153,3 +153,10 @@ class ClientVpnAttributes(Construct):
         the generated PKI). It has no action: add yours with
         ``vpn.expiry_alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))``."""
         return self._configs.expiry_alarm
+
+    @property
+    def ca_expiry_alarm(self) -> cloudwatch.Alarm | None:
+        """Alarm 180 days before the generated CA expires (``None`` without the generated
+        PKI): the CA cannot be rolled over in place (README, "The CA's end of life"). No
+        action: add yours as for :attr:`expiry_alarm`."""
+        return self._configs.ca_expiry_alarm

@@ -33,7 +33,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import AssetHashType
+from aws_cdk import Annotations, AssetHashType
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -50,6 +50,7 @@ __all__ = [
     "BundlingError",
     "asset_for",
     "handlers_code",
+    "warn_if_not_deployable",
 ]
 
 PACKAGED_DIR = Path(__file__).resolve().parent / "_lambda"
@@ -156,3 +157,20 @@ def handlers_code(
     return lambda_.Code.from_asset(
         str(zip_path), asset_hash=asset_hash, asset_hash_type=AssetHashType.CUSTOM
     )
+
+
+def warn_if_not_deployable(vpn: Construct) -> None:
+    """Warn on each handler function under ``vpn`` whose asset was built without its wheels
+    (``CVPN_SKIP_BUNDLING`` or the ``cvpn:skipBundling`` context): it cannot run."""
+    from .handler_function import HandlerFunction
+
+    if not _skip_requested(vpn):
+        return
+    for construct in vpn.node.find_all():
+        if isinstance(construct, HandlerFunction):
+            Annotations.of(construct.function).add_warning_v2(
+                "constructs-cvpn:bundlingSkipped",
+                f"this function's asset was built with {SKIP_ENV_VAR}=1 (or the context "
+                f"{SKIP_CONTEXT_KEY}=true), without the cryptography wheels: fine for a "
+                "synth or a test, but the function fails if this template is deployed",
+            )

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from aws_cdk import Annotations, CfnOutput, Names, Stack, Token
+from aws_cdk import CfnOutput, Names, Stack, Token
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -83,6 +83,7 @@ class ClientConfigs:
         self.config_object_key: str | None = None
         self.user_certificates: UserCertificates | None = None
         self.expiry_alarm: cloudwatch.Alarm | None = None
+        self.ca_expiry_alarm: cloudwatch.Alarm | None = None
         self.bucket_guard: ConfigBucketGuard | None = None
         #: Who may always repair the bucket and secret policies (default: the account root).
         self.break_glass_arn = break_glass_arn or (
@@ -173,9 +174,10 @@ class ClientConfigs:
             )
             for name in users:
                 self.add_user(name)
-            from .expiry_alarm import new_expiry_alarm
+            from .expiry_alarm import new_ca_expiry_alarm, new_expiry_alarm
 
             self.expiry_alarm = new_expiry_alarm(self._vpn, self._vpn_id)
+            self.ca_expiry_alarm = new_ca_expiry_alarm(self._vpn, self._vpn_id)
         else:
             writer = self._export_config(
                 endpoint_id=endpoint_id,
@@ -188,7 +190,9 @@ class ClientConfigs:
                 block_ipv6_leak=block_ipv6_leak,
             )
         guard.allow_writer(writer)
-        self._warn_if_not_deployable()
+        from .bundling import warn_if_not_deployable
+
+        warn_if_not_deployable(self._vpn)
 
     # -- users and grants -------------------------------------------------------------
 
@@ -381,20 +385,3 @@ class ClientConfigs:
             description="The users function: cvpn revoke / rotate invoke it",
         )
         return self.user_certificates.role.role_arn
-
-    def _warn_if_not_deployable(self) -> None:
-        """Handler assets built without their wheels (``CVPN_SKIP_BUNDLING``) cannot run."""
-        from .bundling import SKIP_CONTEXT_KEY, SKIP_ENV_VAR
-        from .bundling import _skip_requested as skip_requested
-        from .handler_function import HandlerFunction
-
-        if not skip_requested(self._vpn):
-            return
-        for construct in self._vpn.node.find_all():
-            if isinstance(construct, HandlerFunction):
-                Annotations.of(construct.function).add_warning_v2(
-                    "constructs-cvpn:bundlingSkipped",
-                    f"this function's asset was built with {SKIP_ENV_VAR}=1 (or the context "
-                    f"{SKIP_CONTEXT_KEY}=true), without the cryptography wheels: fine for a "
-                    "synth or a test, but the function fails if this template is deployed",
-                )

@@ -1,4 +1,4 @@
-"""The generated PKI's expiry alarm (``ClientVpn.expiry_alarm``)."""
+"""The generated PKI's expiry alarms (``ClientVpn.expiry_alarm``, ``ClientVpn.ca_expiry_alarm``)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from constructs import Construct
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
 
-__all__ = ["EXPIRY_ALARM_DAYS", "new_expiry_alarm"]
+__all__ = ["CA_EXPIRY_ALARM_DAYS", "EXPIRY_ALARM_DAYS", "new_ca_expiry_alarm", "new_expiry_alarm"]
 
 #: The expiry alarm fires when a certificate expires within this many days.
 EXPIRY_ALARM_DAYS = 14
+#: The CA's own alarm: it cannot be rolled over in place (README, "The CA's end of life").
+CA_EXPIRY_ALARM_DAYS = 180
 
 
 def new_expiry_alarm(vpn: Construct, vpn_id: str) -> cloudwatch.Alarm:
@@ -54,6 +56,48 @@ def new_expiry_alarm(vpn: Construct, vpn_id: str) -> cloudwatch.Alarm:
             reason="Where the expiry alarm should notify is the application's choice; "
             "add a topic with expiry_alarm.add_alarm_action(SnsAction(topic)). The "
             "alarm state is visible in the console and to any EventBridge rule.",
+        )
+    )
+    return alarm
+
+
+def new_ca_expiry_alarm(vpn: Construct, vpn_id: str) -> cloudwatch.Alarm:
+    """Alarm when the generated CA expires within ``CA_EXPIRY_ALARM_DAYS`` (180) days.
+
+    The CA function logs ``CaDaysToExpiry`` on every run. The CA cannot be rolled over in
+    place: months are needed to deploy a second VPN and hand out its files (README, "The
+    CA's end of life"). Missing data is left to the certificate expiry alarm.
+    """
+    from aws_cdk import aws_cloudwatch as cloudwatch
+
+    from .handlers.pki.metrics import CA_METRIC
+    from .pki import METRIC_NAMESPACE
+
+    alarm = cloudwatch.Alarm(
+        vpn,
+        "CaExpiryAlarm",
+        alarm_description=(
+            f"Client VPN {vpn.node.path}: the generated CA expires within "
+            f"{CA_EXPIRY_ALARM_DAYS} days and cannot be renewed in place: deploy a second "
+            "VPN and move the users (README, 'The CA's end of life')."
+        ),
+        metric=cloudwatch.Metric(
+            namespace=METRIC_NAMESPACE,
+            metric_name=CA_METRIC,
+            dimensions_map={"Vpn": vpn_id},
+            statistic=cloudwatch.Stats.MINIMUM,
+            period=Duration.days(1),
+        ),
+        threshold=CA_EXPIRY_ALARM_DAYS,
+        comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    Validations.of(alarm).acknowledge(
+        Acknowledgment(
+            id="NIST.800.53.R5-CloudWatchAlarmAction",
+            reason="Where the CA expiry alarm should notify is the application's choice; "
+            "add a topic with ca_expiry_alarm.add_alarm_action(SnsAction(topic)).",
         )
     )
     return alarm

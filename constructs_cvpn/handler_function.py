@@ -184,7 +184,9 @@ class HandlerFunction(Construct):
         Args:
             resource: the custom resource this function serves: a ``Delete`` is obeyed only
                 while CloudFormation shows it ``DELETE_IN_PROGRESS``
-                (``cloudformation:DescribeStackResource`` on this stack).
+                (``cloudformation:DescribeStackResource`` on this stack), or, for a physical
+                id it no longer has, while the stack cleans up after an update
+                (``cloudformation:DescribeStacks`` on this stack).
             pinned: properties an event must carry with exactly these values.
             imposed: properties that replace the event's (who may read the CA secret).
             settings: the other properties a ``Renew`` runs with.
@@ -202,7 +204,10 @@ class HandlerFunction(Construct):
             "Settings": dict(settings or {}),
         }
         self.function.add_environment(PINNED_ENV, stack.to_json_string(document))
-        self.allow(["cloudformation:DescribeStackResource"], [Aws.STACK_ID])
+        self.allow(
+            ["cloudformation:DescribeStackResource", "cloudformation:DescribeStacks"],
+            [Aws.STACK_ID],
+        )
 
     def allow(
         self,

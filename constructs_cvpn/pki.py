@@ -228,6 +228,15 @@ class CertificateAuthority(Construct):
             conditions={"StringLike": {f"aws:ResourceTag/{ACM_TAG}": tag_value}},
             wildcard_reason=acm_reason,
         )
+        # A Delete with an id CloudFormation generated (the Create never answered) finds the
+        # secrets that Create made by name prefix and owner tags (names and tags only).
+        handler.allow(
+            ["secretsmanager:ListSecrets"],
+            ["*"],
+            wildcard_reason="ListSecrets has no resource-level permissions; it returns names "
+            "and tags, never values. A Delete whose physical id CloudFormation generated "
+            "after a Create that never answered finds that Create's CA secret with it.",
+        )
         # (c) Look-ups.
         handler.allow(
             ["acm:ListCertificates"],

@@ -113,6 +113,8 @@ class UserCertificates(Construct):
             [
                 "ec2:ExportClientVpnClientConfiguration",
                 "ec2:ImportClientVpnClientCertificateRevocationList",
+                # the endpoint's CRL: imported only when it lacks a revoked serial
+                "ec2:ExportClientVpnClientCertificateRevocationList",
                 # cvpn revoke / rotate end the user's sessions (handlers/pki/revoke_now.py)
                 "ec2:DescribeClientVpnConnections",
                 "ec2:TerminateClientVpnConnections",

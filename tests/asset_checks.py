@@ -64,7 +64,7 @@ def lambda_python_314_arm64_tags() -> set[str]:
 def check_asset(zip_path: Path, manifest: dict[str, Any]) -> None:
     """The asset holds the handler sources and the pinned wheels, built for Lambda arm64."""
     pins = requirement_pins()
-    assert set(pins) == {"cryptography", "cffi", "pycparser"}
+    assert set(pins) == {"cryptography", "cffi", "pycparser", "tzdata"}
     assert manifest["requirements_sha256"] == hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     assert manifest["pins"] == pins
     accepted = lambda_python_314_arm64_tags()
@@ -114,3 +114,49 @@ def check_pure_python_imports(zip_path: Path, pins: dict[str, dict[str, Any]]) -
     )
     assert (crypto, parser) == (pins["cryptography"]["version"], pins["pycparser"]["version"])
     assert crypto_file.startswith(f"{zip_path}/") and parser_file.startswith(f"{zip_path}/")
+
+
+#: Run with only the stdlib and the zip (``-I -S``: no site-packages, where a ``tzdata`` of the
+#: test environment could be) and no system time zone database (``PYTHONTZPATH`` is an empty
+#: directory, so zoneinfo's only source is the ``tzdata`` package, read from the zip through
+#: importlib.resources). Prints tzdata's file and the reconciler's phase at 05:30 UTC on a
+#: Monday in January and in July.
+_TIME_ZONES = """\
+import sys; sys.path.insert(0, sys.argv[1])
+import datetime as dt, zoneinfo
+assert zoneinfo.TZPATH == (sys.argv[2],), zoneinfo.TZPATH  # the empty directory only
+berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+import tzdata
+from handlers.schedule.hours import Hours, phase
+hours = Hours("Europe/Berlin", "MON-FRI", "07:00", "20:00")
+utc = dt.timezone.utc
+print(tzdata.__file__)
+print(dt.datetime(2026, 1, 5, 5, 30, tzinfo=utc).astimezone(berlin).utcoffset())
+print(phase(hours, dt.datetime(2026, 1, 5, 5, 30, tzinfo=utc)))
+print(phase(hours, dt.datetime(2026, 7, 6, 5, 30, tzinfo=utc)))
+"""
+
+
+def run_time_zones_from_zip(zip_path: Path, no_tz_dir: Path) -> subprocess.CompletedProcess[str]:
+    """The subprocess of :data:`_TIME_ZONES` on ``zip_path`` (an empty ``no_tz_dir``)."""
+    assert no_tz_dir.is_dir() and not any(no_tz_dir.iterdir())
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _TIME_ZONES, str(zip_path), str(no_tz_dir)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONTZPATH": str(no_tz_dir), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def check_time_zones_from_zip(zip_path: Path, no_tz_dir: Path) -> None:
+    """The reconciler's hours work from the zip alone, without a system time zone database.
+
+    Oracle: Berlin is UTC+1 in January and UTC+2 in July (CET/CEST), so 05:30 UTC on a
+    Monday is 06:30 local in January (before a 07:00 start: asleep) and 07:30 in July (awake).
+    """
+    done = run_time_zones_from_zip(zip_path, no_tz_dir)
+    assert done.returncode == 0, done.stderr
+    tzdata_file, january_offset, january, july = done.stdout.split()
+    assert tzdata_file.startswith(f"{zip_path}/"), tzdata_file
+    assert january_offset == "1:00:00"
+    assert (january, july) == ("asleep", "awake")

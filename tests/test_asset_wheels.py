@@ -194,7 +194,7 @@ def test_every_package_is_pinned_with_hashes() -> None:
     # Parsed here, not with asset_wheels.pinned: CRYPTOGRAPHY_VERSION is read with it, so
     # comparing the two would hold for any parser.
     pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)", text, re.MULTILINE))
-    assert set(pins) == {"cryptography", "cffi", "pycparser"}
+    assert set(pins) == {"cryptography", "cffi", "pycparser", "tzdata"}
     assert pins["cryptography"] == asset_wheels.CRYPTOGRAPHY_VERSION
     locked = {
         p["name"]: p["version"]

@@ -20,7 +20,12 @@ from aws_cdk import aws_lambda as lambda_
 
 from constructs_cvpn import asset_build, bundling, handler_function
 from constructs_cvpn.asset_build import Target
-from tests.asset_checks import check_asset, requirement_pins
+from tests.asset_checks import (
+    check_asset,
+    check_time_zones_from_zip,
+    requirement_pins,
+    run_time_zones_from_zip,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARM = Target("aarch64", "3.14")
@@ -47,6 +52,27 @@ def test_real_asset_holds_the_handlers_and_the_pinned_arm64_wheels(
     pins = {name: pin["version"] for name, pin in requirement_pins().items()}
     assert {name: wheel["version"] for name, wheel in manifest["wheels"].items()} == pins
     assert manifest["handlers_sha256"] == asset_build.handlers_sha256()
+
+
+def test_the_reconciler_has_time_zones_without_a_system_database(
+    real_asset: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    """tzdata is in the asset, and zoneinfo finds Europe/Berlin in it when the runtime has no
+    /usr/share/zoneinfo (Lambda's AL2023 images started without one: see asset_wheels)."""
+    zip_path, _ = real_asset
+    with zipfile.ZipFile(zip_path) as archive:
+        assert "tzdata/zoneinfo/Europe/Berlin" in archive.namelist()
+    (tmp_path / "no-tz").mkdir()
+    check_time_zones_from_zip(zip_path, tmp_path / "no-tz")
+    # The same run on the asset without tzdata fails: the check depends on it.
+    stripped = tmp_path / "without-tzdata.zip"
+    with zipfile.ZipFile(zip_path) as source, zipfile.ZipFile(stripped, "w") as target:
+        for info in source.infolist():
+            if not info.filename.startswith("tzdata"):
+                target.writestr(info, source.read(info))
+    failed = run_time_zones_from_zip(stripped, tmp_path / "no-tz")
+    assert failed.returncode != 0
+    assert "ZoneInfoNotFoundError" in failed.stderr and "Europe/Berlin" in failed.stderr
 
 
 def test_zip_is_reproducible_no_byte_code_no_installer_records(

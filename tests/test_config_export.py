@@ -453,7 +453,7 @@ def _arn(service: str, resource: str) -> dict[str, Any]:
 
 
 DESCRIBE_OWN_STACK = {
-    "Action": "cloudformation:DescribeStackResource",
+    "Action": ["cloudformation:DescribeStackResource", "cloudformation:DescribeStacks"],
     "Effect": "Allow",
     "Resource": {"Ref": "AWS::StackId"},
 }
@@ -506,6 +506,9 @@ def test_authority_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
             "Effect": "Allow",
             "Resource": certificates,
         },
+        # A Delete with a generated physical id finds its Create's secret by name and tags
+        # (issue 19); ListSecrets has no resource-level permissions and returns no values.
+        {"Action": "secretsmanager:ListSecrets", "Effect": "Allow", "Resource": "*"},
         # (c) look-ups; ListCertificates has no resource-level permissions.
         {"Action": "acm:ListCertificates", "Effect": "Allow", "Resource": "*"},
         {
@@ -675,6 +678,8 @@ def test_users_policy(pki: tuple[Stack, ClientVpn, Template]) -> None:
         {
             "Action": [
                 "ec2:DescribeClientVpnConnections",
+                # read the endpoint's CRL: import only when it lacks a serial (issue 19)
+                "ec2:ExportClientVpnClientCertificateRevocationList",
                 "ec2:ExportClientVpnClientConfiguration",
                 "ec2:ImportClientVpnClientCertificateRevocationList",
                 "ec2:TerminateClientVpnConnections",
@@ -780,7 +785,9 @@ def test_renewal_schedule_sends_only_the_request_type_and_physical_id(
 
 def test_expiry_alarm(pki: tuple[Stack, ClientVpn, Template]) -> None:
     stack, vpn, template = pki
-    alarm_id, alarm = only(template, "AWS::CloudWatch::Alarm")
+    ((alarm_id, alarm),) = template.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "DaysToExpiry"}}
+    ).items()
     assert vpn.expiry_alarm is not None
     assert stack.resolve(stack.get_logical_id(vpn.expiry_alarm.node.default_child)) == alarm_id  # type: ignore[arg-type]
     assert alarm_id.startswith("VpnCertificateExpiryAlarm")

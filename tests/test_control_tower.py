@@ -50,9 +50,10 @@ ALLOWED: dict[str, tuple[tuple[str, ...], str]] = {
         "interface endpoints in the user's VPC; the construct does not own that VPC.",
     ),
     "CT.CLOUDWATCH.PR.1": (
-        ("CertificateExpiryAlarm/Resource",),
+        ("CertificateExpiryAlarm/Resource", "CaExpiryAlarm/Resource"),
         "The construct cannot know whom to notify. The user adds the action in their app: "
-        "vpn.expiry_alarm.add_alarm_action(SnsAction(topic)) satisfies the control.",
+        "vpn.expiry_alarm.add_alarm_action(SnsAction(topic)) and "
+        "vpn.ca_expiry_alarm.add_alarm_action(...) satisfy the control.",
     ),
     "CT.S3.PR.2": (
         ("ConfigAccessLogs/Resource",),

@@ -76,3 +76,35 @@ def test_a_certificate_lifetime_within_the_renewal_window_is_refused(app: App, p
 
 def test_the_defaults_are_accepted(app: App) -> None:
     build(app)
+
+
+def test_the_ca_alarm_fires_180_days_before_the_ca_expires(app: App) -> None:
+    """The CA cannot be rolled over in place: its own alarm, months ahead (issue 19)."""
+    from aws_cdk.assertions import Template
+
+    _count["n"] += 1
+    stack = Stack(app, f"Validity{_count['n']}")
+    vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0)
+    vpn = ClientVpn(stack, "Vpn", vpc=vpc, cidr="10.100.0.0/22", users=["alice"])
+    assert vpn.ca_expiry_alarm is not None
+    alarms = Template.from_stack(stack).find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "CaDaysToExpiry"}}
+    )
+    ((_, alarm),) = alarms.items()
+    props = alarm["Properties"]
+    assert props["Threshold"] == 180
+    assert props["ComparisonOperator"] == "LessThanThreshold"
+    assert props["Namespace"] == "constructs-cvpn" and props["Statistic"] == "Minimum"
+
+
+def test_the_authority_reports_the_cas_own_days(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from constructs_cvpn.handlers.pki import metrics
+
+    metrics.emit_days_to_expiry("vpn-1", 3000.5, metrics.CA_METRIC)
+    line = json.loads(capsys.readouterr().out)
+    assert line["CaDaysToExpiry"] == 3000.5 and line["Vpn"] == "vpn-1"
+    assert line["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
+        {"Name": "CaDaysToExpiry", "Unit": "None"}
+    ]

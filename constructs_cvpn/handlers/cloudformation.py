@@ -48,11 +48,17 @@ OnEvent = Callable[[Mapping[str, Any], Any], Mapping[str, Any] | None]
 
 
 def answering(
-    on_event: OnEvent, put: Callable[[str, bytes], None] | None = None
+    on_event: OnEvent,
+    put: Callable[[str, bytes], None] | None = None,
+    *,
+    marker_deletes: bool = False,
 ) -> Callable[[Mapping[str, Any], Any], None]:
     """The Lambda entry point that runs ``on_event`` and answers CloudFormation.
 
     ``put`` sends the response document (default: :func:`put_response`, an HTTPS PUT).
+    With ``marker_deletes`` the rollback Delete of a failed Create runs ``on_event`` too
+    (best effort, always answered SUCCESS): another delivery of the same Create may have
+    succeeded after the one that failed, and only the handler can find what it made.
     """
 
     def send(event: Mapping[str, Any], status: str, physical_id: str, **extra: Any) -> None:
@@ -67,6 +73,11 @@ def answering(
         request_type = event.get("RequestType")
         physical_id = event.get("PhysicalResourceId")
         if request_type == "Delete" and physical_id == CREATE_FAILED:
+            if marker_deletes:
+                try:
+                    on_event(event, context)
+                except Exception:  # a rollback Delete must not fail the rollback
+                    LOG.exception("clean-up after a failed Create failed")
             send(event, "SUCCESS", CREATE_FAILED)
             return
         try:

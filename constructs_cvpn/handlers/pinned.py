@@ -23,7 +23,11 @@ from the event: the construct writes it into the function's environment variable
 - ``LogicalResourceId``: a ``Delete`` is obeyed only while CloudFormation itself deletes this
   resource: ``DescribeStackResource`` on the pinned stack must show it
   ``DELETE_IN_PROGRESS`` with the event's physical id (CloudFormation marks a resource so
-  before it sends the request). A forged Delete at any other time is refused.
+  before it sends the request), or, for a physical id the resource no longer has (an
+  Update answered with a new one: CloudFormation deletes the old one in the clean-up
+  phase, or the new one in a rollback's clean-up), ``DescribeStacks`` must show the stack
+  in a clean-up status (:data:`CLEANUP_STATUSES`). A forged Delete of the resource's
+  current physical id is refused outside ``DELETE_IN_PROGRESS``.
 - ``BucketOwner``: sent as ``ExpectedBucketOwner`` on every S3 call (:func:`expect_owner`).
 
 Changing the environment needs ``lambda:UpdateFunctionConfiguration``, which also lets a
@@ -40,10 +44,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ENV", "Pinned", "RefusedEvent", "expect_owner", "forget", "load"]
+__all__ = ["CLEANUP_STATUSES", "ENV", "Pinned", "RefusedEvent", "expect_owner", "forget", "load"]
 
 ENV = "CVPN_PINNED"
 _CLOUDFORMATION_REQUESTS = ("Create", "Update", "Delete")
+#: The stack statuses of the clean-up phases, in which CloudFormation deletes what an update
+#: (or the rollback of a failed one) replaced (CloudFormation User Guide, "Stack status
+#: codes"; the API's ``StackStatus`` has no others with ``CLEANUP``).
+CLEANUP_STATUSES = frozenset(
+    {"UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"}
+)
 
 
 class RefusedEvent(ValueError):
@@ -75,6 +85,7 @@ class Pinned:
         self,
         event: Mapping[str, Any],
         describe: Callable[[str, str], Mapping[str, Any]] | None = None,
+        stack_status: Callable[[str], str] | None = None,
     ) -> dict[str, Any]:
         """The event this handler acts on: ``event`` checked, with ``Imposed`` applied; for
         a ``Renew``, a new event from the configuration and the physical id alone.
@@ -82,6 +93,8 @@ class Pinned:
         Args:
             describe: ``(stack id, logical id) -> StackResourceDetail`` (CloudFormation's
                 ``DescribeStackResource``), asked before a ``Delete`` is obeyed.
+            stack_status: ``stack id -> StackStatus`` (``DescribeStacks``), asked before a
+                ``Delete`` of a physical id the resource no longer has is obeyed.
 
         Raises:
             RefusedEvent: another stack, a pinned property with another value, or a
@@ -102,7 +115,7 @@ class Pinned:
                 f"refused: the request's StackId is not this function's stack ({self.stack_id})"
             )
         if request == "Delete" and self.logical_id:
-            self._check_deleting(event, describe)
+            self._check_deleting(event, describe, stack_status)
         props = dict(event.get("ResourceProperties") or {})
         for name, value in self.pinned.items():
             if not _same(props.get(name), value):
@@ -116,6 +129,7 @@ class Pinned:
         self,
         event: Mapping[str, Any],
         describe: Callable[[str, str], Mapping[str, Any]] | None,
+        stack_status: Callable[[str], str] | None,
     ) -> None:
         if event.get("LogicalResourceId") != self.logical_id:
             raise RefusedEvent(f"refused: this function serves {self.logical_id} only")
@@ -123,13 +137,22 @@ class Pinned:
             raise RefusedEvent("refused: a Delete needs CloudFormation's view of the resource")
         detail = describe(self.stack_id, self.logical_id)
         status = detail.get("ResourceStatus")
-        if status != "DELETE_IN_PROGRESS" or detail.get("PhysicalResourceId") != event.get(
-            "PhysicalResourceId"
-        ):
+        physical_id = event.get("PhysicalResourceId")
+        current = detail.get("PhysicalResourceId")
+        if status == "DELETE_IN_PROGRESS" and current == physical_id:
+            return
+        if physical_id and current and physical_id != current and stack_status is not None:
+            stack = stack_status(self.stack_id)
+            if stack in CLEANUP_STATUSES:
+                return  # the clean-up of what an update or its rollback replaced
             raise RefusedEvent(
-                f"refused: CloudFormation is not deleting {self.logical_id} (its status is "
-                f"{status}); a Delete is obeyed only while the stack deletes the resource"
+                f"refused: {physical_id} is not {self.logical_id}'s current physical id and "
+                f"the stack is not cleaning up (its status is {stack})"
             )
+        raise RefusedEvent(
+            f"refused: CloudFormation is not deleting {self.logical_id} (its status is "
+            f"{status}); a Delete is obeyed only while the stack deletes the resource"
+        )
 
 
 _loaded: Pinned | None = None

@@ -203,3 +203,36 @@ def test_a_non_ascii_reason_is_cut_by_its_encoded_size(server: Any, char: str) -
     assert body["Reason"].startswith("user ødegård: " + char * 10), body["Reason"][:80]
     assert _Context.log_stream_name in body["Reason"], "where to read the rest is kept"
     assert len(json.dumps(body).encode()) <= 4096
+
+
+def test_with_marker_deletes_the_rollback_delete_runs_the_handler_and_always_succeeds(
+    server: Any,
+) -> None:
+    """Issue 19: a second delivery of a Create may succeed after the first failed; the
+    rollback Delete of the marker is the only request that can clean up after it."""
+    seen: list[str] = []
+
+    def cleanup(event: Mapping[str, Any], context: Any) -> Mapping[str, Any]:
+        seen.append(str(event["PhysicalResourceId"]))
+        raise RuntimeError("could not clean up")
+
+    handler = cloudformation.answering(cleanup, marker_deletes=True)
+    handler(_event(server.url, "Delete", cloudformation.CREATE_FAILED), None)
+    assert seen == [cloudformation.CREATE_FAILED]
+    body = server.requests[0]["body"]
+    assert body["Status"] == "SUCCESS", "a failed clean-up must not fail the rollback"
+    assert body["PhysicalResourceId"] == cloudformation.CREATE_FAILED
+
+
+def test_the_pki_handler_cleans_up_on_the_marker_delete(
+    server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from constructs_cvpn.handlers.pki import authority, index
+
+    deleted: list[str] = []
+    monkeypatch.setattr(authority, "delete", lambda pid, props, **_: deleted.append(pid))
+    event = _event(server.url, "Delete", cloudformation.CREATE_FAILED)
+    event["ResourceProperties"] = {"Kind": "Authority", "CaSecretPrefix": "p"}
+    index.handler(event, None)
+    assert deleted == [cloudformation.CREATE_FAILED]
+    assert server.requests[0]["body"]["Status"] == "SUCCESS"

@@ -189,3 +189,67 @@ def test_both_handlers_s3_clients_carry_the_pinned_owner(
                 stub.assert_no_pending_responses()
     finally:
         pki_aws.reset()
+
+
+#: What DescribeStackResource shows after an Update answered with a new physical id "new":
+#: the resource is complete under the new id (CloudFormation User Guide, custom resources:
+#: a new physical id makes CloudFormation delete the old resource in the clean-up phase).
+_CURRENT_IS_NEW = {"ResourceStatus": "UPDATE_COMPLETE", "PhysicalResourceId": "new"}
+
+
+@pytest.mark.parametrize(
+    ("deleted_id", "stack", "admitted"),
+    [
+        # the clean-up of an update that replaced: CloudFormation deletes the old id
+        ("pid", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", True),
+        # the clean-up of a rolled-back update that replaced: it deletes the one the update made
+        ("pid", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", True),
+        # the same Delete outside a clean-up phase: forged
+        ("pid", "UPDATE_COMPLETE", False),
+        ("pid", "UPDATE_IN_PROGRESS", False),
+        ("pid", "UPDATE_ROLLBACK_COMPLETE", False),
+        # the resource's current id: only while CloudFormation deletes the resource
+        ("new", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", False),
+        ("new", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", False),
+        ("", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", False),
+    ],
+)
+def test_a_clean_up_delete_of_a_replaced_physical_id_is_obeyed(
+    monkeypatch: pytest.MonkeyPatch, deleted_id: str, stack: str, admitted: bool
+) -> None:
+    monkeypatch.setenv(pinned.ENV, json.dumps({**CONFIG, "LogicalResourceId": "Users"}))
+    pinned.forget()
+    asked: list[str] = []
+
+    def stack_status(stack_id: str) -> str:
+        asked.append(stack_id)
+        return stack
+
+    event = {**_event("Delete"), "LogicalResourceId": "Users", "PhysicalResourceId": deleted_id}
+    try:
+        if admitted:
+            got = pinned.load().admit(event, lambda s, lid: _CURRENT_IS_NEW, stack_status)
+            assert got["PhysicalResourceId"] == deleted_id
+            assert asked == [STACK]
+        else:
+            with pytest.raises(pinned.RefusedEvent, match="refused"):
+                pinned.load().admit(event, lambda s, lid: _CURRENT_IS_NEW, stack_status)
+    finally:
+        pinned.forget()
+
+
+def test_a_delete_in_progress_of_the_current_id_needs_no_stack_status(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(pinned.ENV, json.dumps({**CONFIG, "LogicalResourceId": "Users"}))
+    pinned.forget()
+
+    def stack_status(stack_id: str) -> str:
+        raise AssertionError("DescribeStacks is not needed for the stack's own deletion")
+
+    detail = {"ResourceStatus": "DELETE_IN_PROGRESS", "PhysicalResourceId": "pid"}
+    event = {**_event("Delete"), "LogicalResourceId": "Users"}
+    try:
+        pinned.load().admit(event, lambda s, lid: detail, stack_status)
+    finally:
+        pinned.forget()

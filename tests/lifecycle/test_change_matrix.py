@@ -52,6 +52,7 @@ from constructs_cvpn import (
     AuthorizationRule,
     ClientVpn,
     DeviceTrustProvider,
+    OfficeHours,
     Route,
     TransitGatewayAttachment,
 )
@@ -311,6 +312,13 @@ def _reordered_subnets(stack: Stack, vpc: ec2.Vpc) -> Props:
 
 JAMF = DeviceTrustProvider(type="jamf", tenant_id="tenant-1")
 PERMIT = 'permit(principal, action, resource) when { context.jamf.risk == "LOW" };'
+BREAK_GLASS = "arn:aws:iam::111111111111:role/BreakGlass"
+#: The schedule moves associations and routes out of the template (to the reconciler's
+#: configuration) and back: the diff shows them removed or added, nothing replaced. What
+#: the switch does to a running VPN (the reconciler's associations are not template
+#: resources, so no collision can show here) is the README's "Off-hours schedule".
+_HOURS = _set(schedule=OfficeHours(time_zone="Europe/Berlin"))
+
 _POLICY = _set(
     authorization_policy=AuthorizationPolicy.from_text(PERMIT), device_trust_providers=[JAMF]
 )
@@ -428,6 +436,12 @@ ROWS: list[Change] = [
            UNCHANGED),
     Change("client_credentials_secret", "mutual", "another secret", _other_secret, UNCHANGED,
            ovpn=True),
+    # The CA secret's guard (the authority's GuardAdminArns, updated in place) and the config
+    # bucket policy's Deny exemptions change; no file and no endpoint property does.
+    Change("break_glass_arn", "pki", "account root → a role", _set(break_glass_arn=BREAK_GLASS),
+           UNCHANGED),
+    Change("break_glass_arn", "mutual", "account root → a role",
+           _set(break_glass_arn=BREAK_GLASS), UNCHANGED, primary=False),
     _VERSION, _VERSION.also("mutual"), _VERSION.also("saml"),
     _LABEL, _LABEL.also("mutual"),
     Change("ipv6_leak_protection", "pki", "on (default, IPv4 full tunnel) → False",
@@ -448,6 +462,13 @@ ROWS: list[Change] = [
            IN_PLACE, before=_POLICY, primary=False, suffix="shadow"),
     Change("log_authorization_policy_context", "mutual", "on (with a policy) → off",
            _set(log_authorization_policy_context=False), IN_PLACE, before=_POLICY),
+    Change("schedule", "pki",
+           "none → office hours: 3 associations and 3 routes leave the template for the "
+           "reconciler; down until its next check", _HOURS, UNCHANGED),
+    Change("schedule", "pki",
+           "office hours → none: the associations and routes return to the template; "
+           "deploy while asleep", _set(schedule=None), UNCHANGED, before=_HOURS,
+           primary=False, suffix="off"),
 ]  # fmt: skip
 
 # -- synthesis -------------------------------------------------------------------------------
@@ -892,6 +913,44 @@ def test_change_reaches_every_config_file(row: Change, observed: dict[str, Obser
         f"{row.id}: {row.tried} alters what clients need in their .ovpn, but these "
         f"file-writing resources get no Update (their properties do not change): {stale}"
     )
+
+
+def _types(resources: Resources, lids: frozenset[str] | set[str]) -> Counter[str]:
+    return Counter(resources[lid]["Type"] for lid in lids)
+
+
+def test_break_glass_reaches_the_guard_and_the_bucket_policy(
+    observed: dict[str, Observed],
+) -> None:
+    """The new principal is in the CA's guard and the bucket's Deny exemptions, in place."""
+    d = observed["break_glass_arn[pki]"].diff
+    changed = {lid for lid, how in d.updates.items() if how == "in-place"}
+    assert not d.added and not d.removed and not d.replaced
+    types = _types(d.new, changed)
+    assert types[AUTHORITY] == 1 and types["AWS::S3::BucketPolicy"] == 1, types
+    (authority,) = d.of_type(AUTHORITY)
+    assert BREAK_GLASS in json.dumps(d.new[authority]["Properties"])
+    assert BREAK_GLASS not in json.dumps(d.old[authority]["Properties"])
+    (policy,) = (lid for lid in changed if d.new[lid]["Type"] == "AWS::S3::BucketPolicy")
+    assert "ConfigBucket" in policy
+    assert BREAK_GLASS in json.dumps(d.new[policy]["Properties"])
+    # Own certificates: no authority, only the bucket policy changes.
+    d = observed["break_glass_arn[mutual]"].diff
+    assert _types(d.new, set(d.updates)) == Counter({"AWS::S3::BucketPolicy": 1})
+
+
+def test_schedule_moves_associations_and_routes_out_of_the_template(
+    observed: dict[str, Observed],
+) -> None:
+    """On: the 3 associations and 3 routes are removed, one reconciler added; off: back."""
+    on = observed["schedule[pki]"].diff
+    assert _types(on.old, on.removed) == Counter({ASSOCIATION: 3, ROUTE: 3})
+    assert _types(on.new, on.added)["Custom::ClientVpnSchedule"] == 1
+    assert not on.of_type(ASSOCIATION) and not on.of_type(ROUTE)
+    assert on.of_type(RULE), "authorization rules stay CloudFormation's"
+    off = observed["schedule[pki-off]"].diff
+    assert _types(off.new, off.added) == Counter({ASSOCIATION: 3, ROUTE: 3})
+    assert _types(off.old, off.removed)["Custom::ClientVpnSchedule"] == 1
 
 
 def test_two_step_changes_are_documented() -> None:

@@ -272,6 +272,43 @@ def test_deploy_update_and_schedule_pass_the_pins(
     assert json.loads(os.environ[pinned.ENV])["BucketOwner"] == ACCOUNT
 
 
+def test_the_clean_up_delete_of_a_replaced_ca_is_obeyed_only_in_a_clean_up_phase(
+    stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After an Update answered with a new physical id, CloudFormation deletes the old one
+    in the clean-up phase while DescribeStackResource shows the new one (UPDATE_COMPLETE):
+    that Delete removes the old CA. The same Delete outside a clean-up status, and a Delete
+    of the current id during one, are refused (both faked: moto has no stack here)."""
+    assert stack.deploy(["alice"]).ok
+    replacement = stack.authority_pid.replace("-", "-new-", 1)
+    stack_status = {"StackStatus": "UPDATE_COMPLETE"}
+    asked: list[str] = []
+
+    def status(stack_id: str) -> str:
+        asked.append(stack_id)
+        return stack_status["StackStatus"]
+
+    monkeypatch.setattr(
+        pki_index,
+        "_describe",
+        lambda s, lid: {"ResourceStatus": "UPDATE_COMPLETE", "PhysicalResourceId": replacement},
+    )
+    monkeypatch.setattr(pki_index, "_stack_status", status)
+    sm = world.admin("secretsmanager")
+    pin(world, AUTHORITY, monkeypatch)
+    refused = stack.authority.delete(stack.authority_props, stack.authority_pid)
+    assert not refused.ok and "not cleaning up" in str(refused.error)
+    assert asked == [STACK_ID]
+    assert "DeletedDate" not in sm.describe_secret(SecretId=stack.authority_pid)
+
+    stack_status["StackStatus"] = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+    forged = stack.authority.delete(stack.authority_props, replacement)  # the current id
+    assert not forged.ok and "not deleting" in str(forged.error)
+    deleted = stack.authority.delete(stack.authority_props, stack.authority_pid)
+    assert deleted.ok, repr(deleted.error)
+    assert "DeletedDate" in sm.describe_secret(SecretId=stack.authority_pid)
+
+
 def test_a_forged_delete_is_refused_unless_cloudformation_deletes(
     stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

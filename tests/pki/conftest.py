@@ -276,6 +276,8 @@ class Ec2Stub:
     crl_imports: list[dict[str, Any]] = field(default_factory=list)
     exports: list[str] = field(default_factory=list)
     """Endpoint ids of the export calls made, in order."""
+    endpoint_crls: dict[str, str] = field(default_factory=dict)
+    """Each endpoint's CRL in force (the last import that succeeded)."""
 
     def expect_export(self, config: str, endpoint: str = ENDPOINT_ID) -> None:
         self.stubber.add_response(
@@ -302,6 +304,26 @@ def ec2(aws_env: None) -> Iterator[Ec2Stub]:
 
     def capture_export(params: dict[str, Any], **_: Any) -> None:
         stub.exports.append(str(params.get("ClientVpnEndpointId")))
+
+    def endpoint_crl(*, ClientVpnEndpointId: str) -> dict[str, Any]:
+        """The endpoint's current CRL: the last one imported into it. Not a stubbed call:
+        the handler reads it before deciding whether to import, in any run."""
+        body: dict[str, Any] = {}
+        if ClientVpnEndpointId in stub.endpoint_crls:
+            body["CertificateRevocationList"] = stub.endpoint_crls[ClientVpnEndpointId]
+            body["Status"] = {"Code": "active"}
+        return body
+
+    def imported(parsed: dict[str, Any], **_: Any) -> None:
+        if "Error" not in parsed:  # a failed import leaves the endpoint's CRL as it was
+            sent = stub.crl_imports[-1]
+            endpoint = str(sent["ClientVpnEndpointId"])
+            stub.endpoint_crls[endpoint] = str(sent["CertificateRevocationList"])
+
+    client.export_client_vpn_client_certificate_revocation_list = endpoint_crl
+    client.meta.events.register(
+        "after-call.ec2.ImportClientVpnClientCertificateRevocationList", imported
+    )
 
     events = client.meta.events
     events.register(

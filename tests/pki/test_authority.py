@@ -21,7 +21,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from constructs_cvpn.handlers.pki import authority, aws, certs, index
+from constructs_cvpn.handlers.pki import acm as pki_acm
+from constructs_cvpn.handlers.pki import aws, certs, index
 from constructs_cvpn.handlers.pki.props import PropertyError
 
 from .. import certs as factory
@@ -274,8 +275,9 @@ def test_scheduled_renew_reimports_under_same_arn_and_reports_days(
     imports = _count_imports()
     assert _update(kms_key, pid, "Renew", MetricDimension="VpnA1B2") == first
     assert imports == []
-    (line,) = _emf_lines(capsys.readouterr().out)
+    line, ca_line = _emf_lines(capsys.readouterr().out)
     assert 824 < line["DaysToExpiry"] <= 825
+    assert "CaDaysToExpiry" in ca_line and "DaysToExpiry" not in ca_line
 
     clock.advance(800)  # 25 days left, within the default 30
     before = clock.now()
@@ -294,7 +296,7 @@ def test_scheduled_renew_reimports_under_same_arn_and_reports_days(
     chain = _acm().get_certificate(CertificateArn=arn)["CertificateChain"]
     assert read_bundle().ca_cert_pem.strip() in chain
 
-    (line,) = _emf_lines(capsys.readouterr().out)
+    line, _ca_line = _emf_lines(capsys.readouterr().out)
     assert line["Vpn"] == "VpnA1B2"
     # From the run's "now" (between before and after), in hundredths of a day.
     low, high = ((new.not_valid_after_utc - t).total_seconds() / 86400 for t in (after, before))
@@ -311,11 +313,14 @@ def test_days_to_expiry_is_capped_by_the_ca(
     before = dt.datetime.now(dt.UTC)
     _create(kms_key, CaValidityDays="100", MetricDimension="Vpn1")
     after = dt.datetime.now(dt.UTC)
-    (line,) = _emf_lines(capsys.readouterr().out)
+    line, ca_line = _emf_lines(capsys.readouterr().out)
     ca = certs.cert_from_pem(read_bundle().ca_cert_pem)
     low, high = ((ca.not_valid_after_utc - t).total_seconds() / 86400 for t in (after, before))
     assert low - 0.005 <= line["DaysToExpiry"] <= high + 0.005
     assert line["DaysToExpiry"] <= 100  # the server certificate ends with the CA
+    # The CA's own days (its alarm fires months ahead): here the same end.
+    assert low - 0.005 <= ca_line["CaDaysToExpiry"] <= high + 0.005
+    assert ca_line["Vpn"] == "Vpn1"
 
 
 def test_no_metric_line_without_dimension(kms_key: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -409,7 +414,7 @@ def _assert_no_secret_at_all(name: str) -> None:
 @pytest.mark.parametrize(
     ("failure", "imported"),
     [
-        ("server-certificate-save", 0),  # first PutSecretValue: before any import
+        ("import-claim-save", 0),  # first PutSecretValue (the import claim): before any import
         ("acm-import", 0),
         ("arn-save", 1),  # second PutSecretValue: the certificate is in ACM by then
     ],
@@ -423,7 +428,7 @@ def test_failed_create_leaves_no_secret_and_no_certificate(
         with pytest.raises(RuntimeError, match="ImportCertificate failed: LimitExceededException"):
             _create(kms_key)
     else:
-        _fail_put(monkeypatch, 1 if failure == "server-certificate-save" else 2)
+        _fail_put(monkeypatch, 1 if failure == "import-claim-save" else 2)
         with pytest.raises(ClientError, match="InternalServiceError"):
             _create(kms_key)
     assert len(imports) == imported
@@ -533,7 +538,8 @@ def test_retry_after_arn_not_saved_finds_its_own_tagged_certificate(
     foreign_serial = _acm_cert(foreign).serial_number if foreign else 0
     server_pem = read_bundle().server_cert_pem
 
-    _fail_put(monkeypatch, 1)  # the Update's only save: the new ARN (no re-issue)
+    # The Update's saves: the import claim, then the new ARN (no re-issue). The second fails.
+    _fail_put(monkeypatch, 2)
     with pytest.raises(ClientError, match="InternalServiceError"):
         _update(kms_key, pid)
     (ours,) = set(_acm_arns()) - {foreign}
@@ -691,22 +697,32 @@ def test_retain_on_delete_is_no_longer_read(kms_key: str) -> None:
     assert _sm().describe_secret(SecretId=secret_name()).get("DeletedDate") is not None
 
 
-def test_delete_with_certificate_in_use_leaves_it_and_warns(
+def test_delete_with_certificate_in_use_leaves_it_without_the_server_key(
     kms_key: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Still in use after the wait: the certificate stays (ACM refuses), but a throwaway
+    certificate with a key of its own is re-imported over it (issue 19: the server key
+    stayed in ACM)."""
     out = _create(kms_key)
+    server = x509.load_pem_x509_certificate(read_bundle().server_cert_pem.encode())
     acm = aws.client("acm")
 
     def in_use(**_: Any) -> Any:
         raise ClientError({"Error": {"Code": "ResourceInUseException"}}, "DeleteCertificate")
 
     monkeypatch.setattr(acm, "delete_certificate", in_use)
-    monkeypatch.setattr(authority, "IN_USE_WAIT_SECONDS", 0)  # hard-coded 240 s otherwise
+    monkeypatch.setattr(pki_acm, "IN_USE_WAIT_SECONDS", 0)  # hard-coded 240 s otherwise
     caplog.set_level(logging.INFO)
     props = authority_props(kms_key, InUseWaitSeconds="600")  # no longer read
     index.on_event(_event("Delete", props, out["PhysicalResourceId"]))
     assert "still in use" in caplog.text
-    assert _acm_arns() == [out["Data"]["ServerCertificateArn"]]
+    arn = out["Data"]["ServerCertificateArn"]
+    assert _acm_arns() == [arn]
+    left = x509.load_pem_x509_certificate(
+        _acm().get_certificate(CertificateArn=arn)["Certificate"].encode()
+    )
+    assert left.public_key() != server.public_key(), "the server's key pair is still in ACM"
+    assert left.subject == server.subject, "same name: ACM re-import rules"
     assert _sm().describe_secret(SecretId=secret_name()).get("DeletedDate") is not None
 
 

@@ -86,6 +86,12 @@ def describe_stack_resource(stack_id: str, logical_id: str) -> Any:
     return out["StackResourceDetail"]
 
 
+def stack_status(stack_id: str) -> str:
+    """The stack's status (``DescribeStacks``): whether CloudFormation is cleaning up."""
+    cfn = boto3.client("cloudformation", config=BOTO_CONFIG)
+    return str(cfn.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"])
+
+
 def secrets_client() -> SecretsManagerClient:
     """A new Secrets Manager client (region from the Lambda environment)."""
     return boto3.client("secretsmanager", config=BOTO_CONFIG)

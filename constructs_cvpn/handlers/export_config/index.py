@@ -107,7 +107,7 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     credentials secret is refused before any call.
     """
     try:
-        event = pinned.load().admit(event, aws.describe_stack_resource)
+        event = pinned.load().admit(event, aws.describe_stack_resource, aws.stack_status)
     except pinned.RefusedEvent as err:
         LOG.error("%s", err)
         raise

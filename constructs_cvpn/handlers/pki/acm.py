@@ -1,7 +1,14 @@
-"""The server certificate in ACM: import, find by tag, check the issuer, delete.
+"""The CA's server certificate in ACM: finding, importing, re-importing and deleting it.
 
-A certificate carrying this CA's tag (:data:`TAG_KEY` = the secret name) is re-used,
-re-imported over or deleted only if this CA issued it: a tag anyone can set is no proof.
+The imported certificate is tagged ``constructs-cvpn:ca-secret = <secret name>``
+(:data:`TAG_KEY`). A tag anyone can set is no proof: a certificate is this CA's only if its
+certificate (``acm:GetCertificate``) was issued by the CA (:func:`issued_by_ca`).
+
+Re-import keeps the ARN (ACM user guide, "Reimport a certificate": the key type and size
+cannot change, Key Usage and Extended Key Usage values cannot be removed, no tags on a
+re-import). A certificate still in use after :data:`IN_USE_WAIT_SECONDS` is not left with
+the server key: :func:`scrub` re-imports a throwaway certificate (same name, same key type
+and usages, a fresh key of its own signed by a throwaway CA) over it.
 """
 
 from __future__ import annotations
@@ -19,28 +26,29 @@ from .aws import client
 from .state import CaBundle
 
 __all__ = [
+    "IN_USE_WAIT_SECONDS",
     "TAG_KEY",
     "acm_serial",
-    "code",
     "delete_certificate",
     "import_certificate",
     "issued_by_ca",
     "norm_serial",
+    "scrub",
     "tagged_certificates",
 ]
 
 LOG = logging.getLogger(__name__)
 TAG_KEY = "constructs-cvpn:ca-secret"
 """Tag put on the imported ACM certificate; its value is the secret name."""
+IN_USE_WAIT_SECONDS = 240
+"""How long Delete retries an ACM certificate that is still in use."""
 
 
-def code(err: ClientError) -> str:
-    """The AWS error code of ``err``."""
+def _code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
 def norm_serial(serial: str) -> str:
-    """A serial as lower-case hex without colons or leading zeros (ACM's and ours agree)."""
     return serial.replace(":", "").lower().lstrip("0")
 
 
@@ -54,7 +62,7 @@ def tagged_certificates(name: str) -> list[str]:
             try:
                 tags = acm.list_tags_for_certificate(CertificateArn=arn).get("Tags", [])
             except ClientError as err:
-                if code(err) == "ResourceNotFoundException":
+                if _code(err) == "ResourceNotFoundException":
                     continue
                 raise
             if any(t.get("Key") == TAG_KEY and t.get("Value") == name for t in tags):
@@ -68,7 +76,7 @@ def issued_by_ca(arn: str, ca: x509.Certificate) -> bool:
         pem = client("acm").get_certificate(CertificateArn=arn)["Certificate"]
         cert = certs.cert_from_pem(str(pem))
     except ClientError as err:
-        if code(err) in ("ResourceNotFoundException", "RequestInProgressException"):
+        if _code(err) in ("ResourceNotFoundException", "RequestInProgressException"):
             return False
         raise
     except ValueError:
@@ -87,7 +95,7 @@ def acm_serial(arn: str) -> str | None:
     try:
         cert = client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
     except ClientError as err:
-        if code(err) == "ResourceNotFoundException":
+        if _code(err) == "ResourceNotFoundException":
             return None
         raise
     return norm_serial(str(cert.get("Serial", "")))
@@ -107,10 +115,12 @@ def import_certificate(bundle: CaBundle, name: str, arn: str | None) -> str:
         return str(client("acm").import_certificate(**kwargs)["CertificateArn"])
     except ClientError as err:
         # ACM error messages do not echo the key, but be safe and keep only the code.
-        raise RuntimeError(f"ACM ImportCertificate failed: {code(err)}") from None
+        raise RuntimeError(f"ACM ImportCertificate failed: {_code(err)}") from None
 
 
-def delete_certificate(arn: str, wait_seconds: int) -> None:
+def delete_certificate(arn: str, wait_seconds: int) -> bool:
+    """Delete the certificate, retrying while in use for ``wait_seconds``; False if it is
+    still in use then (see :func:`scrub`)."""
     acm = client("acm")
     deadline = time.monotonic() + wait_seconds
     delay = 5.0
@@ -118,20 +128,35 @@ def delete_certificate(arn: str, wait_seconds: int) -> None:
         try:
             acm.delete_certificate(CertificateArn=arn)
             LOG.info("deleted ACM certificate %s", arn)
-            return
+            return True
         except ClientError as err:
-            found = code(err)
-            if found == "ResourceNotFoundException":
+            code = _code(err)
+            if code == "ResourceNotFoundException":
                 LOG.info("ACM certificate %s already deleted", arn)
-                return
-            if found != "ResourceInUseException":
+                return True
+            if code != "ResourceInUseException":
                 raise
             if time.monotonic() + delay > deadline:
-                LOG.warning(
-                    "leaving ACM certificate %s in place: it is still in use (associated with "
-                    "a Client VPN endpoint or another resource); delete it by hand once free",
-                    arn,
-                )
-                return
+                return False
             time.sleep(delay)
             delay = min(delay * 2, 30.0)
+
+
+def scrub(arn: str, server_name: str) -> None:
+    """Re-import a throwaway certificate over ``arn`` (still in use, so not deletable): the
+    server key leaves ACM. Same name, key type and usages (re-import rules); its own fresh
+    key, signed by a throwaway CA whose key is dropped at once; valid one day."""
+    throwaway = certs.create_ca("constructs-cvpn discarded certificate", validity_days=2)
+    server = certs.issue_server_cert(throwaway, server_name, validity_days=1)
+    bundle = CaBundle(
+        ca_key_pem="",
+        ca_cert_pem=certs.cert_to_pem(throwaway.cert),
+        server_key_pem=certs.key_to_pem(server.key),
+        server_cert_pem=certs.cert_to_pem(server.cert),
+    )
+    import_certificate(bundle, "", arn)
+    LOG.warning(
+        "ACM certificate %s is still in use: left in place holding a throwaway certificate "
+        "(the server's private key is no longer in ACM); delete it once free",
+        arn,
+    )

@@ -25,7 +25,11 @@ Runs before the Client VPN endpoint exists. Properties (CloudFormation strings):
   change its resource policy (the CA handler role and the break-glass principal).
 
 On Delete, an ACM certificate still in use (the endpoint releases it a while after its
-deletion) is retried for :data:`IN_USE_WAIT_SECONDS`, then left in place with a warning.
+deletion) is retried for :data:`.acm.IN_USE_WAIT_SECONDS`, then left in place holding a
+throwaway certificate (:func:`.acm.scrub`): the server key leaves ACM. A Delete whose
+physical id is not a secret ARN (a failed Create's marker, or an id CloudFormation generated
+after a Create that never answered) removes the secrets this resource made, found by their
+stack and logical id tags (:func:`.ca_secret.orphans`).
 A certificate carrying this CA's tag is re-used, re-imported over or deleted only if its
 certificate (``acm:GetCertificate``) was issued by this CA: a tag anyone can set is no proof.
 
@@ -40,16 +44,17 @@ as the client root chain (AWS Client VPN admin guide, "Mutual authentication"), 
 private key never goes to ACM.
 
 Idempotency: a retry of the same Create finds the secret it created (same request id,
-marker tag); the server certificate and key are saved in the secret before the ACM import;
-the imported certificate is tagged ``constructs-cvpn:ca-secret = <secret name>`` and its ARN
-saved in the secret, so a retry after any failure re-uses the certificate (one whose serial
-matches) instead of importing a second one.
+marker tag); the server certificate and key are in the secret from its creation on; the first
+import is claimed in the secret (:func:`.ca_secret.claim_or_wait`: one run imports, another
+waits for its ARN); the imported certificate is tagged ``constructs-cvpn:ca-secret = <secret
+name>`` and its ARN saved in the secret, so a retry after any failure re-uses the certificate
+(one whose serial matches) instead of importing a second one. Once the CA has expired every
+run fails with :class:`.expiry.CaExpiredError` (README, "The CA's end of life").
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -58,97 +63,23 @@ from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from . import certs, clock
-from .acm import TAG_KEY
-from .acm import acm_serial as _acm_serial
-from .acm import code as _code
-from .acm import delete_certificate as _delete_certificate
-from .acm import import_certificate as _import
-from .acm import issued_by_ca as _issued_by_ca
-from .acm import norm_serial as _norm_serial
-from .acm import tagged_certificates as _tagged_certificates
+from . import acm, ca_secret, certs, clock, expiry
 from .aws import client
 from .guard import admins as _admins
 from .guard import guard as _guard
-from .metrics import emit_days_to_expiry
+from .metrics import CA_METRIC, emit_days_to_expiry
 from .props import PropertyError, get_int, get_str, get_str_list
 from .state import CaBundle
 
-__all__ = ["TAG_KEY", "create_or_update", "delete"]
+__all__ = ["create_or_update", "delete"]
 
 LOG = logging.getLogger(__name__)
 RECOVERY_WINDOW_DAYS = 30
 """Recovery window of the CA secret's deletion."""
-IN_USE_WAIT_SECONDS = 240
-"""How long Delete retries an ACM certificate that is still in use."""
 
 
-REQUEST_TAG = "constructs-cvpn:ca-request"
-"""Tag on the CA secret: a hash of the Create request that made it."""
-
-
-def _request_marker(request_id: str) -> str:
-    return hashlib.sha256(request_id.encode()).hexdigest()[:16]
-
-
-def _create_bundle(
-    prefix: str, request_id: str, kms_key_arn: str, ca_validity_days: int
-) -> tuple[CaBundle, str, str, bool]:
-    """Create the CA and its secret (or find this request's own).
-
-    Returns:
-        bundle, secret ARN, secret name, and whether this run created the secret.
-    """
-    if not request_id:
-        raise PropertyError("a Create request needs a RequestId")
-    marker = _request_marker(request_id)
-    name = f"{prefix}-{marker}"
-    sm = client("secretsmanager")
-    ca = certs.create_ca(f"constructs-cvpn CA {name}"[:64], validity_days=ca_validity_days)
-    bundle = CaBundle(ca_key_pem=certs.key_to_pem(ca.key), ca_cert_pem=certs.cert_to_pem(ca.cert))
-    try:
-        created = sm.create_secret(
-            Name=name,
-            KmsKeyId=kms_key_arn,
-            SecretString=bundle.to_json(),
-            Description="constructs-cvpn: Client VPN CA and server key (do not edit)",
-            Tags=[
-                {"Key": "constructs-cvpn:kind", "Value": "certificate-authority"},
-                {"Key": REQUEST_TAG, "Value": marker},
-            ],
-        )
-        LOG.info("created CA secret %s", created["ARN"])
-        return bundle, str(created["ARN"]), name, True
-    except ClientError as err:
-        if _code(err) != "ResourceExistsException":
-            raise
-    described = sm.describe_secret(SecretId=name)
-    tags = {t.get("Key"): t.get("Value") for t in described.get("Tags", [])}
-    if tags.get(REQUEST_TAG) != marker or described.get("KmsKeyId") != kms_key_arn:
-        raise RuntimeError(
-            f"refusing to use the existing secret {name}: this handler did not create it "
-            "(its marker tag or KMS key is not ours)"
-        )
-    arn = str(described["ARN"])
-    value = sm.get_secret_value(SecretId=arn)  # a run of the same request made it
-    return CaBundle.from_json(str(value.get("SecretString", ""))), arn, name, False
-
-
-def _load_bundle(secret_arn: str, kms_key_arn: str) -> tuple[CaBundle, str]:
-    """The CA bundle of an existing resource (its physical id); return bundle and name."""
-    sm = client("secretsmanager")
-    described = sm.describe_secret(SecretId=secret_arn)
-    if described.get("DeletedDate"):
-        LOG.info("restoring CA secret %s scheduled for deletion", secret_arn)
-        sm.restore_secret(SecretId=secret_arn)
-    if described.get("KmsKeyId") != kms_key_arn:
-        sm.update_secret(SecretId=secret_arn, KmsKeyId=kms_key_arn)
-    value = sm.get_secret_value(SecretId=secret_arn)
-    return CaBundle.from_json(str(value.get("SecretString", ""))), str(described["Name"])
-
-
-def _save(bundle: CaBundle, secret_arn: str) -> None:
-    client("secretsmanager").put_secret_value(SecretId=secret_arn, SecretString=bundle.to_json())
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
 
 
 def create_or_update(
@@ -157,6 +88,8 @@ def create_or_update(
     physical_id: str | None,
     request_id: str = "",
     renew: bool = False,
+    stack_id: str = "",
+    logical_id: str = "",
 ) -> tuple[str, dict[str, str]]:
     """Create (``physical_id`` None), update or renew the authority.
 
@@ -180,10 +113,18 @@ def create_or_update(
         readers = get_str_list(props, "ReaderRoleArns")
         if not readers:
             raise PropertyError("property ReaderRoleArns must name at least one role")
-        bundle, secret_arn, name, created = _create_bundle(prefix, request_id, kms_key_arn, ca_days)
+        bundle, secret_arn, name, created = ca_secret.create_bundle(
+            prefix,
+            request_id,
+            kms_key_arn,
+            ca_days,
+            (server_name, server_days),
+            ca_secret.Owner(stack_id, logical_id),
+        )
         try:
-            # again for a run of the same request: idempotent
-            _guard(secret_arn, readers, _admins(props, readers))
+            _guard(
+                secret_arn, readers, _admins(props, readers)
+            )  # again for a run of the same request: idempotent
             return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
         except BaseException:
             if created:  # never delete what an overlapping run of this request made
@@ -200,7 +141,7 @@ def create_or_update(
         # First: the roles may have changed (a new role would be denied the read below);
         # it also heals a tampered policy.
         _guard(secret_arn, readers, _admins(props, readers))
-    bundle, name = _load_bundle(secret_arn, kms_key_arn)
+    bundle, name = ca_secret.load_bundle(secret_arn, kms_key_arn)
     return _reconcile(bundle, secret_arn, name, props, server_name, server_days, now)
 
 
@@ -218,9 +159,9 @@ def _deleted(secret_arn: str) -> bool:
 def _discard(secret_arn: str, name: str, ca: x509.Certificate) -> None:
     """After a failed Create: delete the new secret and any certificate imported for it."""
     try:
-        for arn in _tagged_certificates(name):
-            if _issued_by_ca(arn, ca):
-                _delete_certificate(arn, 0)
+        for arn in acm.tagged_certificates(name):
+            if acm.issued_by_ca(arn, ca):
+                acm.delete_certificate(arn, 0)
         client("secretsmanager").delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
         LOG.info("failed Create: deleted the CA secret and its certificate")
     except Exception:
@@ -242,12 +183,13 @@ def _reconcile(
         key=certs.key_from_pem(bundle.ca_key_pem), cert=certs.cert_from_pem(bundle.ca_cert_pem)
     )
 
+    expiry.check_ca_alive(ca.cert, now)
     reissue = not bundle.server_cert_pem
     if not reissue:
         current = certs.cert_from_pem(bundle.server_cert_pem)
         cn = current.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         reissue = (
-            certs.needs_reissue(current, renew_before_days=renew_before, now=now)
+            expiry.renewal_due(current, ca.cert, renew_before_days=renew_before, now=now)
             or not cn
             or cn[0].value != server_name
         )
@@ -255,13 +197,13 @@ def _reconcile(
         server = certs.issue_server_cert(ca, server_name, validity_days=server_days, now=now)
         bundle.server_key_pem = certs.key_to_pem(server.key)
         bundle.server_cert_pem = certs.cert_to_pem(server.cert)
-        _save(bundle, secret_arn)  # before the import: a retry re-imports the same cert
+        ca_secret.save(bundle, secret_arn)  # before the import: a retry re-imports the same cert
         LOG.info("issued server certificate %s", server_name)
 
     server_cert = certs.cert_from_pem(bundle.server_cert_pem)
-    want_serial = _norm_serial(certs.serial_hex(server_cert.serial_number))
+    want_serial = acm.norm_serial(certs.serial_hex(server_cert.serial_number))
     arn = bundle.server_certificate_arn
-    if arn and _acm_serial(arn) is None:
+    if arn and acm.acm_serial(arn) is None:
         LOG.warning("ACM certificate %s is gone; importing again", arn)
         arn = ""
     if not arn:
@@ -270,30 +212,48 @@ def _reconcile(
         arn = next(
             (
                 a
-                for a in _tagged_certificates(name)
-                if _acm_serial(a) == want_serial and _issued_by_ca(a, ca.cert)
+                for a in acm.tagged_certificates(name)
+                if acm.acm_serial(a) == want_serial and acm.issued_by_ca(a, ca.cert)
             ),
             "",
         )
-    if not arn or _acm_serial(arn) != want_serial:
-        arn = _import(bundle, name, arn or None)
+        if not arn:
+            arn = ca_secret.claim_or_wait(bundle, secret_arn, name, want_serial, ca.cert)
+    if not arn or acm.acm_serial(arn) != want_serial:
+        arn = acm.import_certificate(bundle, name, arn or None)
         LOG.info("imported server certificate into ACM: %s", arn)
     if arn != bundle.server_certificate_arn:
         bundle.server_certificate_arn = arn
-        _save(bundle, secret_arn)
+        ca_secret.save(bundle, secret_arn)
     left = min(server_cert.not_valid_after_utc, ca.cert.not_valid_after_utc) - now
-    emit_days_to_expiry(get_str(props, "MetricDimension", ""), left.total_seconds() / 86400)
+    dimension = get_str(props, "MetricDimension", "")
+    emit_days_to_expiry(dimension, left.total_seconds() / 86400)
+    ca_left = ca.cert.not_valid_after_utc - now
+    emit_days_to_expiry(dimension, ca_left.total_seconds() / 86400, CA_METRIC)
     return secret_arn, {"ServerCertificateArn": arn, "ClientRootCertificateArn": arn}
 
 
-def delete(physical_id: str, props: Mapping[str, Any]) -> None:
-    """Delete this CA's ACM certificate(s) and schedule the secret's deletion."""
+def delete(
+    physical_id: str, props: Mapping[str, Any], *, stack_id: str = "", logical_id: str = ""
+) -> None:
+    """Delete this CA's ACM certificate(s) and schedule the secret's deletion.
+
+    A physical id that is not a secret ARN (CloudFormation generated it: the Create never
+    answered) deletes what this resource made all the same, found by its tags.
+    """
     window = RECOVERY_WINDOW_DAYS
     if not physical_id.startswith("arn:") or ":secretsmanager:" not in physical_id:
-        LOG.info("physical id %s is not a secret ARN: nothing was created", physical_id)
+        prefix = get_str(props, "CaSecretPrefix", "")
+        orphans = ca_secret.orphans(prefix, ca_secret.Owner(stack_id, logical_id)) if prefix else []
+        LOG.info(
+            "physical id %s is not a secret ARN: %d secrets to remove", physical_id, len(orphans)
+        )
+        for arn in orphans:
+            delete(arn, props)
         return
     sm = client("secretsmanager")
     arns: set[str] = set()
+    server_name = ""
     name = physical_id.split(":secret:", 1)[-1][:-7]  # Secrets Manager appends -XXXXXX
     try:
         value = sm.get_secret_value(SecretId=physical_id)
@@ -309,9 +269,12 @@ def delete(physical_id: str, props: Mapping[str, Any]) -> None:
         ca = certs.cert_from_pem(bundle.ca_cert_pem)
         if bundle.server_certificate_arn:
             arns.add(bundle.server_certificate_arn)
-        arns.update(a for a in _tagged_certificates(name) if _issued_by_ca(a, ca))
+        arns.update(a for a in acm.tagged_certificates(name) if acm.issued_by_ca(a, ca))
+        cn = certs.cert_from_pem(bundle.server_cert_pem).subject if bundle.server_cert_pem else None
+        server_name = str(cn.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value) if cn else ""
     for arn in sorted(arns):
-        _delete_certificate(arn, IN_USE_WAIT_SECONDS)
+        if not acm.delete_certificate(arn, acm.IN_USE_WAIT_SECONDS) and server_name:
+            acm.scrub(arn, server_name)
     try:
         sm.delete_secret(SecretId=physical_id, RecoveryWindowInDays=window)
         LOG.info("scheduled deletion of CA secret in %d days", window)

@@ -51,7 +51,7 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     """
     configuration = pinned.load()
     try:
-        event = configuration.admit(event, _describe)
+        event = configuration.admit(event, _describe, _stack_status)
         if configuration.active:
             _check_physical_id(event)
     except pinned.RefusedEvent as err:
@@ -69,7 +69,7 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     LOG.info("%s %s", request, kind)
     if request == "Delete":
         if kind == "Authority":
-            authority.delete(pid, props)
+            authority.delete(pid, props, **_owner(event))
         else:
             users.delete(props, context)
         return {"PhysicalResourceId": pid}
@@ -80,12 +80,25 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
             physical_id=None if request == "Create" else pid,
             request_id=request_id,
             renew=request == "Renew",
+            **_owner(event),
         )
     else:
         pid, data = users.create_or_update(
-            props, old if request == "Update" else None, request=str(request), context=context
+            props,
+            old if request == "Update" else None,
+            request=str(request),
+            request_id=str(event.get("RequestId", "")),
+            context=context,
         )
     return {"PhysicalResourceId": pid, "Data": data}
+
+
+def _owner(event: Mapping[str, Any]) -> dict[str, str]:
+    """The custom resource's stack and logical id (tags of what the Authority creates)."""
+    return {
+        "stack_id": str(event.get("StackId", "")),
+        "logical_id": str(event.get("LogicalResourceId", "")),
+    }
 
 
 def _describe(stack_id: str, logical_id: str) -> Mapping[str, Any]:
@@ -95,6 +108,12 @@ def _describe(stack_id: str, logical_id: str) -> Mapping[str, Any]:
     )
     detail: Mapping[str, Any] = out["StackResourceDetail"]
     return detail
+
+
+def _stack_status(stack_id: str) -> str:
+    """CloudFormation's ``DescribeStacks``: the stack's status (a clean-up phase or not)."""
+    out = client("cloudformation").describe_stacks(StackName=stack_id)
+    return str(out["Stacks"][0]["StackStatus"])
 
 
 def _check_physical_id(event: Mapping[str, Any]) -> None:
@@ -116,7 +135,9 @@ def _check_physical_id(event: Mapping[str, Any]) -> None:
         )
 
 
-_answering = answering(on_event)
+# A failed Create's rollback Delete runs too: a second delivery of that Create may have
+# made a CA secret or user files after the first failed (handlers/cloudformation.py).
+_answering = answering(on_event, marker_deletes=True)
 
 
 def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any] | None:

@@ -3,7 +3,7 @@
 :func:`reconcile` loads the CA and the ledger, exports the endpoint's configuration, plans
 (:mod:`.planning`), issues the new certificates, saves the state (new certificates marked
 ``pending``) before writing any file, writes the files (and purges their older versions),
-imports the CRL if the ledger gained serials or the endpoint is new (:mod:`.revoking`) and
+imports the CRL if the endpoint's CRL lacks a serial of the ledger (:mod:`.revoking`) and
 deletes the removed users' files.
 """
 
@@ -14,7 +14,7 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING, Any
 
-from . import certs, clock, store
+from . import certs, clock, expiry, store
 from .aws import client
 from .clock import Deadline, DeadlineReached
 from .lease import Lease
@@ -22,7 +22,7 @@ from .ledger import Ledger, ledger_key
 from .metrics import emit_days_to_expiry
 from .planning import plan
 from .rendering import OVPN_CONTENT_TYPE, export_config, render, user_key
-from .revoking import WRITE_BATCH, delete_removed, import_crl
+from .revoking import WRITE_BATCH, delete_removed, sync_crl
 from .state import CaBundle, HeldCertificate, UserRecord, UsersState
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ def reconcile(
 ) -> dict[str, Any]:
     now = clock.now()
     ca = load_ca(p.ca_secret_arn)
+    expiry.check_ca_alive(ca.cert, now)
     lkey = ledger_key(p.prefix, p.ca_secret_arn)
     ledger = Ledger.load(p.bucket, lkey, p.ca_secret_arn)
     if ledger.etag is None and state.crl_endpoint and state.ca_secret_arn == p.ca_secret_arn:
@@ -67,7 +68,9 @@ def reconcile(
             "continue, as revoked certificates would verify again"
         )
     config = export_config(p)
-    config_sha = hashlib.sha256(config.encode()).hexdigest()
+    # A config_version bump re-renders every file (restoring one deleted by hand).
+    versioned = config + (f"\n# config_version {p.config_version}" if p.config_version else "")
+    config_sha = hashlib.sha256(versioned.encode()).hexdigest()
 
     todo = plan(p, state, ledger, ca, config_sha, now)
     ledger.prune(now)
@@ -139,11 +142,10 @@ def reconcile(
     state.endpoint_id = p.endpoint_id
     state.remote_label = p.remote_label
     state.block_ipv6_leak = p.block_ipv6_leak
-    if state.crl_dirty or (state.crl_endpoint != p.endpoint_id and ledger.entries):
-        import_crl(p, ledger, ca, now)
-        state.crl_dirty = False
+    if ledger.entries and sync_crl(p, ledger, ca, now):
         state.crl_endpoint = p.endpoint_id
-        lease.save(state)  # an import resets every connection: never repeat one
+        lease.save(state)
+    state.crl_dirty = False
 
     delete_removed(p, lease, state, deadline)
     lease.save(state, release=True)

@@ -57,6 +57,9 @@ class Ledger:
     etag: str | None = None
     """ETag of the stored object (None: not stored yet)."""
     changed: bool = False
+    expired: set[str] = field(default_factory=set)
+    """Serials pruned since the last CRL import: an endpoint's CRL may still list them, and
+    the next CRL may drop them."""
 
     def revoke(self, serial: str, *, not_after: str, user: str, now: dt.datetime) -> bool:
         """Add ``serial``; return True if it was not listed yet."""
@@ -73,6 +76,7 @@ class Ledger:
         ]
         for serial in expired:
             del self.entries[serial]
+        self.expired.update(expired)
         self.changed = self.changed or bool(expired)
         return len(expired)
 
@@ -97,6 +101,8 @@ class Ledger:
             "crl_number": self.crl_number,
             "entries": [asdict(e) for _, e in sorted(self.entries.items())],
         }
+        if self.expired:  # absent when empty: older ledgers keep their bytes
+            data["expired"] = sorted(self.expired)
         return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -110,11 +116,18 @@ class Ledger:
             entries = {e["serial"]: Revocation(**e) for e in data.get("entries", [])}
             number = int(data.get("crl_number", 0))
             owner = str(data.get("ca_secret_arn", ""))
+            expired = {str(e) for e in data.get("expired", [])}
         except (ValueError, TypeError, KeyError) as err:
             raise ValueError(f"malformed revocation ledger {key}: {type(err).__name__}") from None
         if owner != ca_secret_arn:
             raise ValueError(f"revocation ledger {key} belongs to another CA")
-        return cls(ca_secret_arn=ca_secret_arn, entries=entries, crl_number=number, etag=found.etag)
+        return cls(
+            ca_secret_arn=ca_secret_arn,
+            entries=entries,
+            crl_number=number,
+            etag=found.etag,
+            expired=expired,
+        )
 
     def save(self, bucket: str, key: str, kms_key_arn: str) -> None:
         """Write the ledger, conditional on the version read (or on its absence)."""

@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import time
 
-__all__ = ["METRIC", "NAMESPACE", "emit_days_to_expiry"]
+__all__ = ["CA_METRIC", "METRIC", "NAMESPACE", "emit_days_to_expiry"]
 
 NAMESPACE = "constructs-cvpn"
 METRIC = "DaysToExpiry"
+CA_METRIC = "CaDaysToExpiry"
+"""The CA's own days left (Authority only): its alarm fires months ahead, as the CA cannot
+be rolled over in place (README, "The CA's end of life")."""
 
 
-def emit_days_to_expiry(dimension: str, days: float) -> None:
-    """Print the EMF line for ``days`` (nothing without a dimension)."""
+def emit_days_to_expiry(dimension: str, days: float, metric: str = METRIC) -> None:
+    """Print the EMF line for ``days`` of ``metric`` (nothing without a dimension)."""
     if not dimension:
         return
     line = {
@@ -27,11 +30,11 @@ def emit_days_to_expiry(dimension: str, days: float) -> None:
                 {
                     "Namespace": NAMESPACE,
                     "Dimensions": [["Vpn"]],
-                    "Metrics": [{"Name": METRIC, "Unit": "None"}],
+                    "Metrics": [{"Name": metric, "Unit": "None"}],
                 }
             ],
         },
         "Vpn": dimension,
-        METRIC: round(days, 2),
+        metric: round(days, 2),
     }
     print(json.dumps(line), flush=True)  # CloudWatch reads EMF from the function's output

@@ -1,8 +1,11 @@
 """Planning a users run: what to do for each user, from the state, the files and the time.
 
-:func:`plan` decides, per user: issue (new, renewed, re-keyed), re-render around the
-certificate and key the file holds, or nothing; removed users' certificates go into the
-ledger and their names into ``pending_deletes``.
+:func:`plan` decides, per user: issue (new, renewed, re-keyed, or revoked while wanted),
+re-render around the certificate and key the file holds, or nothing; removed users'
+certificates go into the ledger and their names into ``pending_deletes``.
+
+A removal is one transition a rollback undoes: whatever a failed run saved (the ledger
+first), a wanted user whose current certificate is in the ledger is issued a new one.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import certs, store
+from . import certs, expiry, store
 from .ledger import Ledger
 from .rendering import Held, read_file
 from .revoking import revoke_user
@@ -67,6 +70,11 @@ def plan(
         )
         if not certs.issued_by(current, ca):
             issue.append(name)  # a new CA: the old one is no longer trusted, nothing to revoke
+        elif rec.serial in ledger.entries:
+            # Revoked while wanted: a removal rolled back (the ledger was saved, then the run
+            # failed or CloudFormation rolled back). The certificate is dead at the next CRL
+            # import: issue a new one (nothing more to revoke).
+            issue.append(name)
         elif rec.pending and not delivered:
             issue.append(name)  # the key never left the Lambda: nothing to revoke
         elif not delivered:
@@ -74,7 +82,7 @@ def plan(
             revoke_user(ledger, state, name, rec, now)
             rec.previous = []
             issue.append(name)
-        elif certs.needs_reissue(current, renew_before_days=p.renew_before, now=now):
+        elif expiry.renewal_due(current, ca.cert, renew_before_days=p.renew_before, now=now):
             renewed.add(name)
             issue.append(name)
         else:

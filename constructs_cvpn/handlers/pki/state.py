@@ -43,9 +43,16 @@ class CaBundle:
     server_cert_pem: str = ""
     server_certificate_arn: str = ""
     version: int = _CA_BUNDLE_VERSION
+    import_claim: str = ""
+    """The run that claimed the first ACM import of the server certificate (a random token;
+    see ``authority``): written with a ``ClientRequestToken`` per certificate, so that of
+    two runs of one Create only one imports."""
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        data = asdict(self)
+        if not self.import_claim:  # absent when empty: older secrets keep their bytes
+            del data["import_claim"]
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> CaBundle:
@@ -65,6 +72,7 @@ class CaBundle:
                 server_cert_pem=str(data.get("server_cert_pem", "")),
                 server_certificate_arn=str(data.get("server_certificate_arn", "")),
                 version=int(data.get("version", _CA_BUNDLE_VERSION)),
+                import_claim=str(data.get("import_claim", "")),
             )
         except (ValueError, TypeError, KeyError):
             raise ValueError("the CA secret does not hold a constructs-cvpn CA bundle") from None
@@ -136,6 +144,8 @@ class UsersState:
     lease_owner: str = ""
     lease_expires: str = ""
     """The run holding the state (a random token) and until when; empty when free."""
+    create_request: str = ""
+    """The RequestId of the Create that made the resource (kept in its tombstone)."""
     version: int = STATE_VERSION
 
     def to_json(self) -> str:
@@ -154,6 +164,8 @@ class UsersState:
         }
         if self.block_ipv6_leak:  # absent when off: older states keep their bytes
             data["block_ipv6_leak"] = True
+        if self.create_request:
+            data["create_request"] = self.create_request
         if self.revoked:  # absent when empty, likewise
             data["revoked"] = {n: asdict(r) for n, r in sorted(self.revoked.items())}
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
@@ -195,6 +207,7 @@ class UsersState:
                 revoked={n: RevokedUser(**r) for n, r in data.get("revoked", {}).items()},
                 lease_owner=str(data.get("lease_owner", "")),
                 lease_expires=str(data.get("lease_expires", "")),
+                create_request=str(data.get("create_request", "")),
             )
         except (TypeError, KeyError, AttributeError, json.JSONDecodeError) as err:
             raise ValueError(f"malformed users state: {type(err).__name__}") from None

@@ -35,8 +35,8 @@ Client certificate lifetimes are shortened by up to :data:`RENEWAL_SPREAD_DAYS` 
 derived from the name, so users created together are not all renewed on the same day.
 
 Revocations go into the CA's ledger (:mod:`.ledger`), imported in full into the endpoint
-when it gained serials or when the endpoint is new. Importing a CRL resets every client
-connection, so nothing else imports one.
+when the endpoint's current CRL lacks one of its serials (:func:`.revoking.sync_crl`).
+Importing a CRL resets every client connection, so nothing else imports one.
 
 Consistency across CloudFormation's sequences:
 
@@ -61,12 +61,14 @@ and holds the entry points.
 
 PhysicalResourceId: ``cvpn-users:<Bucket>/<StateKey>``. Data: counts and ``StateSha256``,
 far below the 4 KiB response limit whatever the number of users. Delete removes every
-version of every ``.ovpn`` and of the state object; the ledger stays with the CA.
+version of every ``.ovpn`` and of the state object and leaves a tombstone (a late request
+then does nothing); the ledger stays with the CA.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -112,6 +114,8 @@ class UsersProps:
     client_days: int
     renew_before: int
     metric_dimension: str
+    config_version: str = ""
+    """``Triggers.ConfigVersion``: a change re-renders every file."""
 
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> UsersProps:
@@ -134,7 +138,15 @@ class UsersProps:
             ),
             renew_before=get_int(props, "RenewBeforeDays", 30, low=0, high=3650),
             metric_dimension=get_str(props, "MetricDimension", ""),
+            config_version=_config_version(props),
         )
+
+
+def _config_version(props: Mapping[str, Any]) -> str:
+    triggers = props.get("Triggers")
+    if not isinstance(triggers, Mapping):
+        return ""
+    return str(triggers.get("ConfigVersion") or "")
 
 
 def physical_id(props: UsersProps) -> str:
@@ -167,17 +179,38 @@ def _refuse_move(p: UsersProps, old_props: Mapping[str, Any] | None) -> None:
     )
 
 
+def tombstone_key(state_key: str) -> str:
+    """``tombstone-<name>`` next to the state (``<Prefix>tombstone-state.json``): written by
+    Delete, so that a late request does nothing."""
+    head, sep, tail = state_key.rpartition("/")
+    return f"{head}{sep}tombstone-{tail}"
+
+
+def _tombstone(p: UsersProps) -> str | None:
+    """The Create request id the tombstone names ("" if unknown); None: no tombstone."""
+    found = store.read(p.bucket, tombstone_key(p.state_key))
+    if found is None:
+        return None
+    try:
+        return str(json.loads(found.body).get("create_request", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
 def create_or_update(
     props: Mapping[str, Any],
     old_props: Mapping[str, Any] | None = None,
     *,
     request: str = "Update",
+    request_id: str = "",
     context: object = None,
 ) -> tuple[str, dict[str, Any]]:
     """Reconcile users with ``props``; return ``(physical id, Data)``.
 
     ``request`` is ``Create``, ``Update`` or ``Renew``; a failed ``Create`` removes every
-    object it wrote.
+    object it wrote. After a Delete (its tombstone, :func:`tombstone_key`) an Update, a
+    Renew or a second delivery of the deleted resource's Create does nothing; another
+    Create (a new resource at the same place) removes the tombstone and starts afresh.
     """
     p = UsersProps.parse(props)
     _refuse_move(p, old_props)
@@ -188,6 +221,19 @@ def create_or_update(
     if state is None:
         LOG.info("no users state: nothing to renew (the resource was deleted)")
         return physical_id(p), {}
+    deleted_create = _tombstone(p)
+    if deleted_create is not None:
+        if request == "Create" and deleted_create != request_id:
+            store.delete_all_versions(p.bucket, tombstone_key(p.state_key))
+        else:
+            LOG.info("the resource was deleted: this late %s does nothing", request)
+            if lease.existed:
+                lease.save(state, release=True)
+            else:
+                store.delete_all_versions(p.bucket, p.state_key)
+            return physical_id(p), {}
+    if request == "Create" and not lease.existed:
+        state.create_request = request_id
     if request == "Renew":
         # A renewal never adds or removes users nor moves to another endpoint: it works on
         # what the last deploy left (a Renew's properties come from the function's pinned
@@ -225,7 +271,9 @@ def _discard(p: UsersProps, written: set[str]) -> None:
 
 
 def delete(props: Mapping[str, Any], context: object = None) -> None:
-    """Delete every version of every ``.ovpn`` the state lists and of the state object.
+    """Delete every version of every ``.ovpn`` the state lists and of the state object,
+    then write the tombstone. Works from the properties, whatever the physical id (a Delete
+    CloudFormation sends with an id of its own after a cancelled Create included).
 
     A bucket that is already gone is success. The CA's ledger is kept.
     """
@@ -241,10 +289,16 @@ def delete(props: Mapping[str, Any], context: object = None) -> None:
             LOG.info("bucket %s is gone: nothing to delete", bucket)
             return
         raise
-    if state is None:
+    if state is not None:
+        names = sorted(set(state.users) | set(state.pending_deletes))
+        store.parallel(lambda n: store.delete_all_versions(bucket, user_key(prefix, n)), names)
+        store.delete_all_versions(bucket, state_key)
+        LOG.info("deleted %d user configurations and the state", len(names))
+    else:
         LOG.info("no users state at %s: nothing to delete", state_key)
-        return
-    names = sorted(set(state.users) | set(state.pending_deletes))
-    store.parallel(lambda n: store.delete_all_versions(bucket, user_key(prefix, n)), names)
-    store.delete_all_versions(bucket, state_key)
-    LOG.info("deleted %d user configurations and the state", len(names))
+    # A request delivered late (a Create still running or throttled, an Update) must find
+    # that the resource is gone. The tombstone holds no key.
+    body = json.dumps({"create_request": state.create_request if state else ""}).encode()
+    key = tombstone_key(state_key)
+    store.write(bucket, key, body, kms_key_arn=kms_key_arn, content_type="application/json")
+    store.purge_older_versions(bucket, key)
