@@ -253,3 +253,61 @@ def test_a_delete_in_progress_of_the_current_id_needs_no_stack_status(
         pinned.load().admit(event, lambda s, lid: detail, stack_status)
     finally:
         pinned.forget()
+
+
+@pytest.mark.parametrize(
+    "partial",
+    [
+        {"StackId": STACK},
+        {"Pinned": {"Bucket": "b"}},
+        {"Imposed": {"ReaderRoleArns": ["role-a"]}},
+    ],
+    ids=["stack-only", "pinned-only", "imposed-only"],
+)
+def test_any_one_part_of_the_configuration_makes_it_act(
+    monkeypatch: pytest.MonkeyPatch, partial: dict[str, Any]
+) -> None:
+    """The module docstring: only a function *without* the variable pins nothing. A
+    configuration that names just the stack, just pins or just imposed values still acts."""
+    monkeypatch.setenv(pinned.ENV, json.dumps(partial))
+    pinned.forget()
+    configuration = pinned.load()
+    try:
+        assert configuration.active is True
+        forged = {
+            "RequestType": "Update",
+            "StackId": "arn:aws:cloudformation:eu-west-1:111111111111:stack/Other/2",
+            "PhysicalResourceId": "pid",
+            "ResourceProperties": {"Bucket": "mallory", "ReaderRoleArns": ["mallory"]},
+        }
+        if "Imposed" in partial:
+            admitted = configuration.admit({**forged, "StackId": ""})
+            assert admitted["ResourceProperties"]["ReaderRoleArns"] == ["role-a"]
+        else:
+            with pytest.raises(pinned.RefusedEvent):
+                configuration.admit(forged)
+    finally:
+        pinned.forget()
+
+
+def test_the_configuration_cannot_be_changed_once_read(configured: pinned.Pinned) -> None:
+    """Read once per process, it is the template's word: no handler code may rewrite it."""
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        configured.stack_id = "arn:aws:cloudformation:eu-west-1:111111111111:stack/Other/2"  # type: ignore[misc]
+
+
+def test_a_pinned_list_is_not_matched_by_a_bare_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pinned list matches a list with the same members in any order, never a string
+    (CloudFormation passes a list property as a JSON list)."""
+    monkeypatch.setenv(pinned.ENV, json.dumps({"Pinned": {"Readers": ["r"]}}))
+    pinned.forget()
+    try:
+        configuration = pinned.load()
+        base = {"RequestType": "Update", "PhysicalResourceId": "pid"}
+        with pytest.raises(pinned.RefusedEvent, match="Readers"):
+            configuration.admit({**base, "ResourceProperties": {"Readers": "r"}})
+        assert configuration.admit({**base, "ResourceProperties": {"Readers": ["r"]}})
+    finally:
+        pinned.forget()
