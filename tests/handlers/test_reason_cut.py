@@ -48,3 +48,14 @@ def test_a_reason_of_exactly_the_limit_is_kept_whole() -> None:
     limit = cloudformation.MAX_REASON_BYTES
     assert cloudformation._cut("r" * limit, limit) == "r" * limit
     assert cloudformation._cut("r" * (limit + 1), limit).endswith("…")
+
+
+class _StreamOnly:
+    log_stream_name = "2026/12/06/[$LATEST]abc"
+    log_group_name = None
+
+
+def test_the_log_pointer_needs_both_the_group_and_the_stream() -> None:
+    """Half a pointer ("log: None ...") sends the reader nowhere: name both or neither."""
+    reason = cloudformation._reason(ValueError("boom"), _StreamOnly())
+    assert reason == "boom"
