@@ -351,3 +351,35 @@ def test_a_forged_delete_is_refused_unless_cloudformation_deletes(
         assert deleted.ok, repr(deleted.error)
     assert "DeletedDate" in sm.describe_secret(SecretId=stack.authority_pid)
     assert alice not in _objects(world, world.bucket)
+
+
+def test_a_made_up_id_deleted_during_a_clean_up_touches_nothing(
+    stack: PkiStack, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the stack cleans up after any update, a Delete of an id the resource does not
+    have is admitted (it may be the clean-up of a replaced resource). A made-up id must not
+    make the handlers sweep by tags or properties: before, the Authority scheduled the
+    current CA secret for deletion (found by its tags) and Users removed every user's file
+    and wrote a tombstone that made the next deploys do nothing."""
+    assert stack.deploy(["alice"]).ok
+
+    def describe(stack_id: str, logical_id: str) -> dict[str, str]:
+        pid = stack.authority_pid if logical_id == stack.authority.logical_id else stack.users_pid
+        return {"ResourceStatus": "UPDATE_COMPLETE", "PhysicalResourceId": pid}
+
+    monkeypatch.setattr(pki_index, "_describe", describe)
+    monkeypatch.setattr(pki_index, "_stack_status", lambda s: "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    sm = world.admin("secretsmanager")
+    alice = f"{stack.prefix}users/alice.ovpn"
+    for cfn, props, type_ in (
+        (stack.users, stack.users_props, USERS),
+        (stack.authority, stack.authority_props, AUTHORITY),
+    ):
+        pin(world, type_, monkeypatch)
+        answered = cfn.delete(props, f"{STACK_ID.split('/')[1]}-{cfn.logical_id}-MADEUP1234")
+        assert answered.ok, repr(answered.error)
+    assert "DeletedDate" not in sm.describe_secret(SecretId=stack.authority_pid)
+    assert alice in _objects(world, world.bucket)
+    pin(world, USERS, monkeypatch)
+    assert stack.update_users(stack.props(["alice", "bob"])).ok, "the next deploy still acts"
+    assert sorted(stack.end_state().users()) == ["alice", "bob"]

@@ -67,6 +67,17 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
     if request not in ("Create", "Update", "Delete", "Renew"):
         raise PropertyError(f"unknown RequestType {request!r}")
     LOG.info("%s %s", request, kind)
+    if (
+        request == "Delete"
+        and not (kind == "Authority" and pid.startswith("arn:"))
+        and not configuration.deleting_current(pid, _describe)
+    ):
+        # Admitted as the clean-up of an id the resource no longer has. Only an old CA
+        # secret's own ARN (checked above to be one of this CA's) names what to remove; a
+        # made-up id would make Delete sweep by tags or properties, i.e. remove the current
+        # CA or every user's file: a forged Delete during any stack clean-up.
+        LOG.warning("Delete of %s: not the resource CloudFormation is deleting; nothing done", pid)
+        return {"PhysicalResourceId": pid}
     if request == "Delete":
         if kind == "Authority":
             authority.delete(pid, props, **_owner(event))
