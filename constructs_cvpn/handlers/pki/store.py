@@ -4,7 +4,8 @@
 - :func:`write` puts an object with SSE-KMS. With ``if_match`` (an ETag) or
   ``if_none_match=True`` the write is conditional (S3 conditional writes): a concurrent
   writer makes it fail with :class:`ConflictError` instead of silently overwriting.
-- :func:`purge_older_versions` and :func:`delete_all_versions` remove noncurrent versions,
+- :func:`purge_older_versions`, :func:`purge_noncurrent_under` (many keys under one prefix:
+  one paginated listing) and :func:`delete_all_versions` remove noncurrent versions,
   so a replaced or removed ``.ovpn`` (which holds a private key) leaves no copy behind in a
   versioned bucket. They need ``s3:ListBucketVersions`` (with an ``s3:prefix`` condition)
   and ``s3:DeleteObjectVersion``.
