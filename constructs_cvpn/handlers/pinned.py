@@ -125,6 +125,21 @@ class Pinned:
                 )
         return {**event, "ResourceProperties": {**props, **self.imposed}}
 
+    def deleting_current(
+        self, physical_id: str, describe: Callable[[str, str], Mapping[str, Any]]
+    ) -> bool:
+        """Whether CloudFormation shows this resource ``DELETE_IN_PROGRESS`` under
+        ``physical_id`` (so a Delete of it is not the clean-up of an id the resource once
+        had, nor a forgery admitted during such a clean-up). True when no resource is
+        pinned (a unit test)."""
+        if not self.logical_id:
+            return True
+        detail = describe(self.stack_id, self.logical_id)
+        return bool(
+            detail.get("ResourceStatus") == "DELETE_IN_PROGRESS"
+            and detail.get("PhysicalResourceId") == physical_id
+        )
+
     def _check_deleting(
         self,
         event: Mapping[str, Any],

@@ -23,6 +23,7 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from constructs_cvpn.handlers import pinned
 from constructs_cvpn.handlers.export_config import aws, index
 from constructs_cvpn.handlers.export_config.aws import (
     AccessDeniedError,
@@ -360,19 +361,38 @@ def test_delete_missing_bucket(env: Env) -> None:
     assert delete(physical_id) == {"PhysicalResourceId": physical_id, "Data": {}}
 
 
-@pytest.mark.parametrize(
-    "physical_id",
-    [
-        "2f1c3b7e-request-id-from-failed-create",
-        "",
-        "s3://",
-        f"s3://{BUCKET}",
-        f"s3://{BUCKET}/",
-        f"S3://{BUCKET}/{KEY}",
-    ],
-)
-def test_delete_after_failed_create_is_a_noop(
-    env: Env, monkeypatch: pytest.MonkeyPatch, physical_id: str
+#: Physical ids that are not this handler's ``s3://<bucket>/<key>``: the first as
+#: CloudFormation generates one after a Create that never answered (DESIGN.md "Day two").
+NOT_OURS = [
+    "ClientVpnStack-ConfigExport-1A2B3C4D5E6F",
+    "",
+    "s3://",
+    f"s3://{BUCKET}",
+    f"s3://{BUCKET}/",
+    f"S3://{BUCKET}/{KEY}",
+]
+
+
+@pytest.mark.parametrize("physical_id", NOT_OURS)
+def test_delete_of_a_generated_id_removes_every_version_the_properties_name(
+    env: Env, physical_id: str
+) -> None:
+    """A Create killed after its PutObject never answered: CloudFormation's rollback Delete
+    carries an id it generated. Catches a Delete that trusts only the id it returned."""
+    env.s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"client key inside", b"client key again"):
+        env.s3.put_object(Bucket=BUCKET, Key=KEY, Body=body)
+    env.s3.put_object(Bucket=BUCKET, Key=f"{KEY}.bak", Body=b"not ours")
+
+    assert delete(physical_id, env.props()) == {"PhysicalResourceId": physical_id, "Data": {}}
+
+    listed = env.s3.list_object_versions(Bucket=BUCKET)
+    assert [v["Key"] for v in listed.get("Versions", [])] == [f"{KEY}.bak"]
+    assert "DeleteMarkers" not in listed
+
+
+def test_delete_of_a_generated_id_without_bucket_or_key_is_a_noop(
+    env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env.s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"untouched")
 
@@ -380,8 +400,54 @@ def test_delete_after_failed_create_is_a_noop(
         raise AssertionError("S3 must not be called")
 
     monkeypatch.setattr(aws, "s3_client", no_s3)
-    assert delete(physical_id, env.props()) == {"PhysicalResourceId": physical_id, "Data": {}}
+    assert delete(NOT_OURS[0]) == {"PhysicalResourceId": NOT_OURS[0], "Data": {}}
     assert env.body() == b"untouched"
+
+
+@pytest.mark.parametrize(
+    ("status", "current", "removed"),
+    [
+        ("DELETE_IN_PROGRESS", NOT_OURS[0], True),  # the rollback of the killed Create
+        ("UPDATE_COMPLETE", f"s3://{BUCKET}/{KEY}", False),  # a forgery during a clean-up
+    ],
+)
+def test_pinned_delete_of_a_generated_id_needs_the_resource_deleted_under_it(
+    env: Env, monkeypatch: pytest.MonkeyPatch, status: str, current: str, removed: bool
+) -> None:
+    """Pinned, a Delete of an id the resource does not have is admitted during a stack's
+    clean-up phase (the old id of a replacement). Catches a generated-id Delete that removes
+    the live object then: it must see the resource DELETE_IN_PROGRESS under that id."""
+    stack_id = "arn:aws:cloudformation:eu-west-1:123456789012:stack/S/1"
+    config = {
+        "StackId": stack_id,
+        "LogicalResourceId": "Export",
+        "Pinned": {"Bucket": BUCKET, "Key": KEY},
+    }
+    monkeypatch.setenv(pinned.ENV, json.dumps(config))
+    asked: list[tuple[str, str]] = []
+
+    def describe(stack: str, logical_id: str) -> dict[str, str]:
+        asked.append((stack, logical_id))
+        return {"ResourceStatus": status, "PhysicalResourceId": current}
+
+    monkeypatch.setattr(aws, "describe_stack_resource", describe)
+    monkeypatch.setattr(aws, "stack_status", lambda s: "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    env.s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"client key inside")
+    pinned.forget()
+    try:
+        event = {
+            "RequestType": "Delete",
+            "StackId": stack_id,
+            "LogicalResourceId": "Export",
+            "PhysicalResourceId": NOT_OURS[0],
+            "ResourceProperties": env.props(),
+        }
+        assert index.on_event(event)["PhysicalResourceId"] == NOT_OURS[0]
+    finally:
+        pinned.forget()
+    assert asked and set(asked) == {(stack_id, "Export")}
+    keys = [o["Key"] for o in env.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    assert keys == ([] if removed else [KEY])
 
 
 def stubbed_s3(monkeypatch: pytest.MonkeyPatch) -> Stubber:

@@ -124,3 +124,58 @@ def test_cron_lines_for_eventbridge_scheduler() -> None:
     night = Hours("UTC", "FRI", "22:30", "06:15")
     assert night.cron(night.start) == "cron(30 22 ? * FRI *)"
     assert night.cron(night.stop) == "cron(15 6 ? * SAT *)"  # the morning after
+
+
+def _shifts(hours: Hours, first: dt.date, last: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The awake intervals, built day by day from the definition: on each listed day the
+    shift starts at ``start`` local time and ends at the next ``stop`` after it (the same
+    day, or the next day for a shift past midnight). Independent of ``awake_at``."""
+    zone = hours.zone()
+    (h1, m1), (h2, m2) = parse_time(hours.start), parse_time(hours.stop)
+    out = []
+    day = first
+    while day <= last:
+        if day.weekday() in parse_days(hours.days):
+            begin = dt.datetime(day.year, day.month, day.day, h1, m1, tzinfo=zone)
+            end_day = day if (h2, m2) > (h1, m1) else day + dt.timedelta(days=1)
+            end = dt.datetime(end_day.year, end_day.month, end_day.day, h2, m2, tzinfo=zone)
+            out.append((begin, end))
+        day += dt.timedelta(days=1)
+    return out
+
+
+@pytest.mark.parametrize(
+    "hours",
+    [
+        Hours("UTC", "SUN", "22:00", "06:00"),  # a Sunday night shift ends on Monday
+        Hours("UTC", "SAT-SUN", "23:30", "00:30"),
+        Hours("America/New_York", "MON-FRI", "08:15", "17:45"),
+        Hours("Asia/Kolkata", "FRI-MON", "21:00", "03:00"),
+    ],
+    ids=["sunday-night", "weekend-midnight", "new-york", "kolkata-night"],
+)
+def test_the_phase_matches_the_shifts_minute_by_minute(hours: Hours) -> None:
+    """Every 15th minute of two weeks (and each shift's first and last minute) against the
+    intervals built from the definition."""
+    shifts = _shifts(hours, dt.date(2026, 11, 29), dt.date(2026, 12, 14))
+    probes = [utc(12, 1, 0) + dt.timedelta(minutes=15 * i) for i in range(14 * 24 * 4)]
+    for begin, end in shifts:
+        probes += [begin, end - dt.timedelta(minutes=1), end]
+    for probe in probes:
+        if not utc(12, 1, 0) <= probe < utc(12, 14, 0):
+            continue
+        expected = any(begin <= probe < end for begin, end in shifts)
+        assert hours.awake_at(probe) is expected, (hours, probe.isoformat())
+
+
+def test_a_sunday_night_shift_stops_by_cron_on_monday() -> None:
+    night = Hours("UTC", "SAT,SUN", "22:00", "06:00")
+    line = night.cron(night.stop)
+    assert line.startswith("cron(0 6 ? * ") and line.endswith(" *)")
+    assert set(line.split()[4].split(",")) == {"SUN", "MON"}  # the mornings after SAT, SUN
+
+
+def test_the_next_change_a_week_away_is_found() -> None:
+    """One working day a week: from Monday evening the next change is the next Monday."""
+    monday_only = Hours("UTC", "MON", "07:00", "20:00")
+    assert next_change(monday_only, utc(12, 7, 20, 30)) == utc(12, 14, 7)

@@ -135,7 +135,7 @@ def test_export_at_every_call(world: World, export: Cfn, fault: str, request_typ
             if (request_type, fault, next_step) == ("Create", "kill", "rollback") and (
                 at >= after_write(calls)
             ):
-                continue  # the known bug: test_killed_create_after_the_write_then_rollback
+                continue  # run by test_killed_create_after_the_write_then_rollback
             problems, fired = run_case(world, export, request_type, fault, at, next_step)
             tally.cases += 1
             if problems:
@@ -145,16 +145,6 @@ def test_export_at_every_call(world: World, export: Cfn, fault: str, request_typ
     assert not tally.failures, "\n".join(tally.failures)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Export Create killed after its PutObject (no answer): CloudFormation's rollback "
-        "Delete carries a physical id it generated, not the s3:// URI, and the handler's "
-        "_delete returns without deleting anything, so the exported object (the client "
-        "private key inlined) is left in the bucket of a resource CloudFormation believes "
-        "never created"
-    ),
-)
 def test_killed_create_after_the_write_then_rollback(world: World, export: Cfn) -> None:
     calls = clean_calls(world, export, "Create")
     wipe(world)

@@ -204,7 +204,7 @@ def run_authority_delete_case(
 
 
 def authority_delete_matrix(world: World, authority: Cfn, fault: str, part: str) -> None:
-    """``part``: "before" the last call (DeleteSecret) or "last": the known bug below."""
+    """``part``: "before" the last call (DeleteSecret) or "last" (DeleteSecret itself)."""
     created = authority.create(world.props(AUTHORITY))
     assert created.ok
     calls = calls_of(
@@ -233,17 +233,6 @@ def test_authority_delete_at_every_call(
     authority_delete_matrix(world, authority, fault, "before")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Authority Delete: after a run that deleted the ACM certificate and then failed or "
-        "died at DeleteSecret, every retried Delete calls DeleteCertificate again on the "
-        "certificate ARN kept in the secret; the policy's aws:ResourceTag condition cannot "
-        "match a deleted certificate, so IAM answers AccessDenied (not ResourceNotFound), "
-        "the Delete fails for ever and the CA secret (the CA private key) is never scheduled "
-        "for deletion"
-    ),
-)
 @pytest.mark.parametrize("fault", FAULTS)
 def test_authority_delete_at_delete_secret(
     world: World, authority: Cfn, big_key_pool: Any, fault: str

@@ -39,9 +39,10 @@ version of the object is deleted: the file may hold a client key, and a replaced
 leave no copy behind. The PhysicalResourceId is ``s3://<bucket>/<key>``; the key does not
 contain the endpoint id, so a replaced endpoint re-renders the same object. Delete removes
 every version of the object named by the PhysicalResourceId (a missing object or bucket is
-success; a non-``s3://`` id, left by a failed Create, is a no-op). A failed Create removes
-every version of the object itself, since its rollback Delete is answered without calling
-the handler (``handlers.cloudformation``).
+success); of any other id (CloudFormation generated it: the Create never answered), every
+version of the object that ``Bucket``/``Key`` (pinned) name, if CloudFormation shows the
+resource ``DELETE_IN_PROGRESS`` under that id. A failed Create removes every version of the
+object itself: its rollback Delete is answered without calling the handler.
 
 IAM: ``s3:PutObject``, ``s3:DeleteObject``, ``s3:DeleteObjectVersion`` on the object,
 ``s3:ListBucketVersions`` on the bucket (``s3:prefix`` = the key).
@@ -133,7 +134,14 @@ def on_event(event: Mapping[str, Any], context: object = None) -> dict[str, Any]
             and physical_id != f"{S3_URI}{at.get('Bucket')}/{at.get('Key')}"
         ):
             raise pinned.RefusedEvent(f"refused: {physical_id} is not this function's object")
-        return _delete(physical_id)
+        location = _parse_s3_uri(physical_id)
+        if location is None and pinned.load().deleting_current(
+            physical_id, aws.describe_stack_resource
+        ):
+            # An id CloudFormation generated: the Create that never answered may have written
+            # the object (DESIGN.md "Day two"; cloudformation-coverage-roadmap issue 1814).
+            location = _location(event.get("ResourceProperties") or {})
+        return _delete(physical_id, location)
     raise InvalidPropertiesError(f"unsupported RequestType {request_type!r}")
 
 
@@ -171,15 +179,24 @@ def _discard(props: Mapping[str, Any], written: list[str]) -> None:
     key). The version written is deleted by id first, so that even a failing version
     listing leaves no key behind.
     """
-    bucket, key = props.get("Bucket"), props.get("Key")
-    if not isinstance(bucket, str) or not isinstance(key, str) or not bucket or not key:
+    location = _location(props)
+    if location is None:
         return
+    bucket, key = location
     try:
         for version in written:
             aws.s3_client().delete_object(Bucket=bucket, Key=key, VersionId=version)
         _delete_versions(bucket, key, keep=None)
     except Exception:
         LOG.exception("failed Create: could not remove every version of s3://%s/%s", bucket, key)
+
+
+def _location(props: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The ``(Bucket, Key)`` the properties name, if both are non-empty strings."""
+    bucket, key = props.get("Bucket"), props.get("Key")
+    if not isinstance(bucket, str) or not isinstance(key, str) or not bucket or not key:
+        return None
+    return bucket, key
 
 
 def _required(props: Mapping[str, Any], name: str) -> str:
@@ -367,8 +384,7 @@ def _delete_versions(bucket: str, key: str, *, keep: str | None) -> int:
     return len(found)
 
 
-def _delete(physical_id: str) -> dict[str, Any]:
-    location = _parse_s3_uri(physical_id)
+def _delete(physical_id: str, location: tuple[str, str] | None) -> dict[str, Any]:
     if location is None:
         LOG.info("nothing to delete: no object was written by this resource")
         return {"PhysicalResourceId": physical_id, "Data": {}}

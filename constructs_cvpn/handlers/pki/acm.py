@@ -120,7 +120,17 @@ def import_certificate(bundle: CaBundle, name: str, arn: str | None) -> str:
 
 def delete_certificate(arn: str, wait_seconds: int) -> bool:
     """Delete the certificate, retrying while in use for ``wait_seconds``; False if it is
-    still in use then (see :func:`scrub`)."""
+    still in use then (see :func:`scrub`). True too if it is already gone.
+
+    A certificate deleted by an earlier run (one that then failed or died before it scheduled
+    the secret's deletion) answers ``AccessDeniedException``, not ``ResourceNotFoundException``:
+    ``acm:DeleteCertificate`` is allowed only on a resource carrying this CA's tag
+    (``aws:ResourceTag``), which a certificate that no longer exists cannot match. Such a
+    denial counts as "gone" only once ``DescribeCertificate`` (allowed on every certificate
+    of the account, whatever its tags) answers ``ResourceNotFoundException`` ("the specified
+    certificate cannot be found in the caller's account or Region", ACM API Reference,
+    DescribeCertificate); a denial on a certificate that exists is raised.
+    """
     acm = client("acm")
     deadline = time.monotonic() + wait_seconds
     delay = 5.0
@@ -131,7 +141,9 @@ def delete_certificate(arn: str, wait_seconds: int) -> bool:
             return True
         except ClientError as err:
             code = _code(err)
-            if code == "ResourceNotFoundException":
+            if code == "ResourceNotFoundException" or (
+                code == "AccessDeniedException" and acm_serial(arn) is None
+            ):
                 LOG.info("ACM certificate %s already deleted", arn)
                 return True
             if code != "ResourceInUseException":

@@ -239,7 +239,9 @@ def delete(
     """Delete this CA's ACM certificate(s) and schedule the secret's deletion.
 
     A physical id that is not a secret ARN (CloudFormation generated it: the Create never
-    answered) deletes what this resource made all the same, found by its tags.
+    answered) deletes what this resource made all the same, found by its tags. A certificate
+    an earlier run already deleted does not stop the secret's deletion
+    (:func:`.acm.delete_certificate`).
     """
     window = RECOVERY_WINDOW_DAYS
     if not physical_id.startswith("arn:") or ":secretsmanager:" not in physical_id:
