@@ -172,16 +172,6 @@ def test_renew_at_every_call(
     renew_matrix(world, authority, users, fault, type_, "before")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Users Renew: when the run fails or dies after writing a renewed file but before "
-        "deleting the superseded version (error at ListObjectVersions/DeleteObjects, kill at "
-        "PutObject/ListObjectVersions/DeleteObjects), the next scheduled Renew finds nothing "
-        "to renew and never deletes that version: it keeps the previous private key with a "
-        "certificate that is not revoked and still valid for ~29 days ('2 versions of the file')"
-    ),
-)
 @pytest.mark.parametrize("fault", FAULTS)
 def test_users_renew_from_the_first_file_write(
     world: World, authority: Cfn, users: Cfn, big_key_pool: Any, fault: str

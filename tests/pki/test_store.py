@@ -179,3 +179,46 @@ def test_an_update_of_the_ledger_on_a_stale_read_loses(
     assert _stored_serials() == {"01", "0a"}
     updates = [p for p in s3_model.puts(LEDGER_KEY) if p.if_match]
     assert [p.outcome for p in updates] == ["200", "412"]
+
+
+def _versions(key: str) -> list[tuple[str, bool]]:
+    """``(version id, is latest)`` of ``key``'s versions and delete markers, read back by a
+    client of the test's own."""
+    out = _s3().list_object_versions(Bucket=BUCKET, Prefix=key)
+    items = [*out.get("Versions", []), *out.get("DeleteMarkers", [])]
+    return [(i["VersionId"], i["IsLatest"]) for i in items if i["Key"] == key]
+
+
+def test_purge_noncurrent_under_keeps_only_the_current_version_of_the_named_keys(
+    versioned: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Noncurrent versions and delete markers of the named keys go, in DeleteObjects batches
+    (a batch of 2 here, to cross a batch boundary); the current version stays, and so does
+    every version of a key not named or outside the prefix."""
+    monkeypatch.setattr(store, "DELETE_BATCH", 2)
+    s3 = _s3()
+    a, b, other, outside = "p/users/a.ovpn", "p/users/b.ovpn", "p/users/c.ovpn", "p/a.ovpn"
+    for key in (a, b, other, outside):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"old key")
+    s3.delete_object(Bucket=BUCKET, Key=a)  # a delete marker, then noncurrent
+    for key in (a, b, other, outside):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"new key")
+    current_a = [v for v, latest in _versions(a) if latest]
+
+    removed = store.purge_noncurrent_under(BUCKET, "p/users/", {a, b, outside}, lambda: False)
+
+    assert removed == 3  # a: the old version and the marker; b: the old version
+    assert [v for v, _ in _versions(a)] == current_a and _body(a) == b"new key"
+    assert len(_versions(b)) == 1 and _body(b) == b"new key"
+    assert len(_versions(other)) == 2, "a key not named is not touched"
+    assert len(_versions(outside)) == 2, "a key outside the prefix is not touched"
+
+
+def test_purge_noncurrent_under_stops_when_told(versioned: str) -> None:
+    """Near the deadline nothing is deleted: the next run does it."""
+    s3 = _s3()
+    key = "p/users/a.ovpn"
+    for body in (b"old", b"new"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    assert store.purge_noncurrent_under(BUCKET, "p/users/", {key}, lambda: True) == 0
+    assert len(_versions(key)) == 2

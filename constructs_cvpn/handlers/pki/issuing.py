@@ -2,9 +2,9 @@
 
 :func:`reconcile` loads the CA and the ledger, exports the endpoint's configuration, plans
 (:mod:`.planning`), issues the new certificates, saves the state (new certificates marked
-``pending``) before writing any file, writes the files (and purges their older versions),
-imports the CRL if the endpoint's CRL lacks a serial of the ledger (:mod:`.revoking`) and
-deletes the removed users' files.
+``pending``) before writing any file, writes the files, imports the CRL if the endpoint's
+CRL lacks a serial of the ledger (:mod:`.revoking`), deletes the removed users' files and, on every
+run, the noncurrent versions of the kept users' files (one listing of ``<Prefix>users/``).
 """
 
 from __future__ import annotations
@@ -119,7 +119,6 @@ def reconcile(
             kms_key_arn=p.kms_key_arn,
             content_type=OVPN_CONTENT_TYPE,
         )
-        store.purge_older_versions(p.bucket, key)
         return True
 
     done: dict[str, bool] = {}
@@ -148,6 +147,10 @@ def reconcile(
     state.crl_dirty = False
 
     delete_removed(p, lease, state, deadline)
+    # Every run, not only the one that wrote a file: a run failed or killed after a write
+    # leaves the old version (the previous key, with a certificate not revoked) for the next.
+    kept = {user_key(p.prefix, n) for n in state.users}
+    store.purge_noncurrent_under(p.bucket, f"{p.prefix}users/", kept, deadline.near)
     lease.save(state, release=True)
 
     days = [

@@ -4,7 +4,8 @@
 - :func:`write` puts an object with SSE-KMS. With ``if_match`` (an ETag) or
   ``if_none_match=True`` the write is conditional (S3 conditional writes): a concurrent
   writer makes it fail with :class:`ConflictError` instead of silently overwriting.
-- :func:`purge_older_versions` and :func:`delete_all_versions` remove noncurrent versions,
+- :func:`purge_older_versions`, :func:`purge_noncurrent_under` (many keys under one prefix:
+  one paginated listing) and :func:`delete_all_versions` remove noncurrent versions,
   so a replaced or removed ``.ovpn`` (which holds a private key) leaves no copy behind in a
   versioned bucket. They need ``s3:ListBucketVersions`` (with an ``s3:prefix`` condition)
   and ``s3:DeleteObjectVersion``.
@@ -26,6 +27,7 @@ __all__ = [
     "Object",
     "delete_all_versions",
     "parallel",
+    "purge_noncurrent_under",
     "purge_older_versions",
     "read",
     "write",
@@ -138,21 +140,59 @@ def _versions(bucket: str, key: str) -> list[tuple[str, bool]]:
     return found
 
 
+DELETE_BATCH = 1000
+"""Keys per DeleteObjects request: S3's maximum
+(https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html)."""
+
+
 def _delete_versions(bucket: str, key: str, version_ids: list[str]) -> None:
+    _delete_pairs(bucket, [(key, v) for v in version_ids])
+
+
+def _delete_pairs(bucket: str, pairs: list[tuple[str, str]]) -> None:
+    """Delete ``(key, version id)`` pairs, :data:`DELETE_BATCH` per request."""
     s3 = client("s3")
-    for start in range(0, len(version_ids), 1000):
-        chunk = version_ids[start : start + 1000]
+    for start in range(0, len(pairs), DELETE_BATCH):
+        chunk = pairs[start : start + DELETE_BATCH]
         out = s3.delete_objects(
             Bucket=bucket,
-            Delete={"Objects": [{"Key": key, "VersionId": v} for v in chunk], "Quiet": True},
+            Delete={"Objects": [{"Key": k, "VersionId": v} for k, v in chunk], "Quiet": True},
         )
         errors = out.get("Errors", [])
         if errors:
             first = errors[0]
             raise RuntimeError(
-                f"could not delete {len(errors)} versions of s3://{bucket}/{key}: "
-                f"{first.get('Code')}"
+                f"could not delete {len(errors)} versions under s3://{bucket}/"
+                f"{first.get('Key')}: {first.get('Code')}"
             )
+
+
+def purge_noncurrent_under(
+    bucket: str, prefix: str, keys: set[str], stop: Callable[[], bool]
+) -> int:
+    """Delete every noncurrent version (and delete marker) of the ``keys`` under ``prefix``
+    with one paginated ListObjectVersions, DeleteObjects in batches of :data:`DELETE_BATCH`;
+    return how many. Stops (the rest left for a later call) once ``stop()`` is true.
+
+    Needs no record of which run wrote a newer version: whichever run comes next removes
+    what an earlier, failed or killed run left behind.
+    """
+    found: list[tuple[str, str]] = []
+    paginator = client("s3").get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+        for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+            key = str(item.get("Key"))
+            if key in keys and not item.get("IsLatest"):
+                found.append((key, str(item.get("VersionId") or "null")))
+        if stop():
+            break
+    deleted = 0
+    for start in range(0, len(found), DELETE_BATCH):
+        if stop():
+            break
+        _delete_pairs(bucket, found[start : start + DELETE_BATCH])
+        deleted += len(found[start : start + DELETE_BATCH])
+    return deleted
 
 
 def purge_older_versions(bucket: str, key: str) -> int:
