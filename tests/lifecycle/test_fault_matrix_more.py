@@ -143,7 +143,7 @@ def renew_matrix(
     world: World, authority: Cfn, users: Cfn, fault: str, type_: str, part: str
 ) -> None:
     """The Renew cases of ``type_``: ``part`` "before" the first user file write (all of
-    them for the Authority) or "from" it on (Users: where the superseded version was once left behind)."""
+    them for the Authority) or "from" it on (Users: where the old version was once left)."""
     base = world.clock.offset
     calls, first_put = clean_renew_calls(PkiStack(world, authority, users), type_)
     wanted = "acm:ImportCertificate" if type_ == AUTHORITY else "s3:PutObject"
