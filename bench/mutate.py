@@ -60,6 +60,10 @@ from mutation_report import (
 )
 from mutation_run import WORK, run_mutant, scratch_copy
 
+#: While this file exists no new mutant starts (the ones running finish): ``touch`` it to
+#: take the cores back for a benchmark without stopping the run, remove it to go on.
+PAUSE = WORK / "pause"
+
 # group -> (source globs, test paths for lines that run only at import time)
 GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "handlers": (
@@ -288,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             if mutated_source(m, (ROOT / m.path).read_text()) is None:
                 m.outcome = "incompetent"
         else:
+            while PAUSE.exists():  # a benchmark wants quiet cores: wait between mutants
+                time.sleep(2)
             with lock:
                 scratch = free.pop()
             try:

@@ -88,6 +88,8 @@ def write_report(results: dict[str, Mutant], runs: list[dict[str, Any]]) -> None
         'files: every mutant tested again, no sampling. The column "measured at" says on '
         'which commit each module\'s results were measured ("not recorded": before this '
         "column existed).",
+        "- `touch .mutation/pause` holds a running `make mutate` between mutants (the cores "
+        "free for a benchmark); `rm .mutation/pause` lets it go on.",
         "- Mutants and budgets: see the docstring of `bench/mutate.py`. Not a CI gate.",
         "",
         "## Runs",
