@@ -25,8 +25,10 @@ VPC_CIDR = "10.0.0.0/16"
 AZS = [f"{REGION}{letter}" for letter in "abcdef"]
 
 #: Fresh-process variants: the L2, ClientVpn with the export off, with the export on, with the
-#: generated PKI (3 users).
-KINDS = ("l2", "off", "on", "pki")
+#: generated PKI (3 users), and the floor (see :func:`floor_resources`).
+KINDS = ("l2", "off", "on", "pki", "floor")
+#: The file (JSON) of the resources the "floor" app adds to the L2 app: written by the parent.
+FLOOR_ENV = "CVPN_BENCH_FLOOR_RESOURCES"
 
 
 def new_stack(*, azs: int = 2, resource_limit: bool = True) -> tuple[Any, Any, Any]:
@@ -125,6 +127,68 @@ def _cidr(i: int) -> str:
     return f"172.{16 + i // 256}.{i % 256}.0/24"
 
 
+def floor_resources(l2: dict[str, Any], pki: dict[str, Any]) -> dict[str, Any]:
+    """What the generated PKI adds to the L2 app, as template resources (the "floor").
+
+    From the two synthesized templates' ``Resources``: for each resource type, as many of the
+    PKI app's resources of that type as it has more than the L2 app (its endpoint,
+    associations, rule and log group have their L2 counterparts). A reference to one of the
+    PKI app's resources left out (its endpoint) points to the L2 app's resource of that type.
+    Declared as plain ``CfnResource`` these cost what the same resources cost with no
+    construct logic at all: CDK's synth-time work per resource and its CloudFormation
+    validation of the template.
+    """
+    counts: dict[str, int] = {}
+    for r in l2.values():
+        counts[r["Type"]] = counts.get(r["Type"], 0) + 1
+    by_type: dict[str, list[str]] = {}
+    for lid, r in pki.items():
+        by_type.setdefault(r["Type"], []).append(lid)
+    extra = {
+        lid: pki[lid]
+        for ids in by_type.values()
+        for lid in ids[counts.get(pki[ids[0]]["Type"], 0) :]
+    }
+    twin = {
+        lid: next(k for k, r in l2.items() if r["Type"] == pki[lid]["Type"])
+        for lid in pki
+        if lid not in extra
+        and lid not in l2
+        and any(r["Type"] == pki[lid]["Type"] for r in l2.values())
+    }
+
+    def relink(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"Ref"} and value["Ref"] in twin:
+                return {"Ref": twin[value["Ref"]]}
+            if set(value) == {"Fn::GetAtt"} and value["Fn::GetAtt"][0] in twin:
+                return {"Fn::GetAtt": [twin[value["Fn::GetAtt"][0]], *value["Fn::GetAtt"][1:]]}
+            return {k: relink(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [relink(v) for v in value]
+        return value
+
+    return {lid: relink(r) for lid, r in extra.items()}
+
+
+def _floor(stack: Any, vpc: Any) -> None:
+    """The L2 app plus :func:`floor_resources` (from the file named by FLOOR_ENV)."""
+    import json
+    import os
+
+    import aws_cdk as cdk
+
+    l2_endpoint(stack, vpc)
+    with open(os.environ[FLOOR_ENV]) as f:
+        resources = json.load(f)
+    for lid, r in resources.items():
+        res = cdk.CfnResource(stack, lid, type=r["Type"], properties=r.get("Properties"))
+        res.override_logical_id(lid)
+        depends = [d for d in r.get("DependsOn", []) if d in resources]
+        if depends:
+            res.add_override("DependsOn", depends)
+
+
 def build(kind: str, **kw: Any) -> tuple[Any, Any]:
     """(app, stack) for a fresh-process or in-process synth of ``kind`` (see KINDS)."""
     import aws_cdk as cdk
@@ -135,6 +199,8 @@ def build(kind: str, **kw: Any) -> tuple[Any, Any]:
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
     if kind == "l2":
         l2_endpoint(stack, vpc)
+    elif kind == "floor":
+        _floor(stack, vpc)
     elif kind == "pki":
         client_vpn(stack, vpc, users=3, **kw)
     else:

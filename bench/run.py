@@ -73,6 +73,11 @@ VARIANTS = {
     "bundled": ("ClientVpn, export on (prebuilt handler asset)", "on", True),
     "pki_skip": ("ClientVpn, generated PKI, 3 users (CVPN_SKIP_BUNDLING=1)", "pki", False),
     "pki": ("ClientVpn, generated PKI, 3 users (prebuilt handler asset)", "pki", True),
+    "floor": (
+        "Floor: the L2 app plus the generated PKI's other resources as plain CfnResource",
+        "floor",
+        False,
+    ),
 }
 #: Private bytecode cache of the children in the "bytecode" mode (never the shared venv).
 PYCACHE = Path(
@@ -176,6 +181,19 @@ def fresh_rounds(
     return samples
 
 
+def write_floor_resources(into: Path) -> None:
+    """The "floor" app's resources (bench/apps.py ``floor_resources``), for the children."""
+    import apps
+
+    templates = {}
+    for kind in ("l2", "pki"):
+        app, stack = apps.build(kind)
+        artifact = app.synth().get_stack_artifact(stack.artifact_id)
+        templates[kind] = json.loads(Path(artifact.template_full_path).read_text())["Resources"]
+    into.write_text(json.dumps(apps.floor_resources(templates["l2"], templates["pki"])))
+    os.environ[apps.FLOOR_ENV] = str(into)
+
+
 def target_line(samples: dict[str, dict[str, list[float]]]) -> str:
     """Issues 14 and 24: export off and generated PKI within TARGET_RATIO of the L2."""
     lines = []
@@ -193,6 +211,11 @@ def target_line(samples: dict[str, dict[str, list[float]]]) -> str:
         lines.append(
             f"Issue {issue}'s target, {VARIANTS[name][0]} <= {TARGET_RATIO:.2f}x the L2: "
             f"{', '.join(verdicts)}."
+        )
+    if "floor" in samples:
+        ratio = statistics.median(samples["floor"]["cpu"]) / statistics.median(samples["l2"]["cpu"])
+        lines.append(
+            f"The floor (the same resources with no construct logic): cpu {ratio:.2f}x the L2."
         )
     return "\n".join(lines)
 
@@ -604,6 +627,7 @@ def main() -> None:
         baseline = extract(BASELINE, Path(tmp))
 
         with section("fresh-process synth", timings):
+            write_floor_resources(Path(outdir) / "floor-resources.json")
             warm = fresh_rounds(list(VARIANTS), args.pairs, ROOT, bytecode=True)
             out += [
                 "## 1. Fresh-process synth: ClientVpn against the bare L2",

@@ -33,8 +33,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Annotations, AssetHashType
+from aws_cdk import (
+    Annotations,
+    AssetHashType,
+    AssetStaging,
+    CfnResource,
+    FileAssetPackaging,
+    Stack,
+)
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .asset_build import DEV_DIR, HANDLERS_DIR, TARGETS, Target, build, ensure, read_manifest
@@ -56,6 +64,9 @@ __all__ = [
 PACKAGED_DIR = Path(__file__).resolve().parent / "_lambda"
 """The prebuilt assets in an installed package (absent in a development checkout)."""
 SKIP_CONTEXT_KEY = "cvpn:skipBundling"
+#: The context the CDK CLI sets for asset metadata on resources (aws-cdk-lib's cx-api
+#: ``ASSET_RESOURCE_METADATA_ENABLED_CONTEXT``).
+ASSET_METADATA_CONTEXT = "aws:cdk:enable-asset-metadata"
 _CHECKOUT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 _RESOLVED: dict[Target, tuple[Path, str]] = {}
 
@@ -140,7 +151,7 @@ def handlers_code(
 ) -> lambda_.Code:
     """The handler asset for a function of ``architecture`` and (Python) ``runtime``.
 
-    A zip used as it is (``Code.from_asset``, custom asset hash, no bundling).
+    A zip used as it is (custom asset hash, no bundling): see :class:`_PrebuiltCode`.
 
     Args:
         scope: read the ``cvpn:skipBundling`` context from here (optional).
@@ -153,10 +164,54 @@ def handlers_code(
     """
     skip = _skip_requested(scope) if skip_wheels is None else skip_wheels
     target = Target(_arch(architecture), _python_version(runtime), wheels=not skip)
-    zip_path, asset_hash = asset_for(target)
-    return lambda_.Code.from_asset(
-        str(zip_path), asset_hash=asset_hash, asset_hash_type=AssetHashType.CUSTOM
-    )
+    return _PrebuiltCode(*asset_for(target))
+
+
+class _PrebuiltCode(lambda_.Code):
+    """``Code.from_asset`` of a zip under a known hash, without an ``s3_assets.Asset``.
+
+    The same staging (the zip copied into ``cdk.out`` as ``asset.<hash>.zip``) and the same
+    entry in the stack's asset manifest as ``Code.from_asset``, registered with the stack's
+    synthesizer directly: the ``Asset`` construct would also import its bucket, which loads
+    CDK's table of region facts on every synth (~0.1 s of CPU, bench/RESULTS.md).
+    """
+
+    def __init__(self, zip_path: Path, asset_hash: str) -> None:
+        super().__init__()
+        self._zip_path = zip_path
+        self._asset_hash = asset_hash
+        self._staged_path = ""
+
+    def bind_to_resource(
+        self, resource: CfnResource, *, resource_property: str | None = None
+    ) -> None:
+        """The asset metadata ``Code.from_asset`` adds (SAM CLI reads it), when asked for."""
+        if not resource.node.try_get_context(ASSET_METADATA_CONTEXT):
+            return
+        resource.add_metadata("aws:asset:path", self._staged_path)
+        resource.add_metadata("aws:asset:is-bundled", False)
+        resource.add_metadata("aws:asset:property", resource_property or "Code")
+
+    def bind(self, scope: Construct) -> lambda_.CodeConfig:
+        stack = Stack.of(scope)
+        staging = AssetStaging(
+            scope,
+            "Code",
+            source_path=str(self._zip_path),
+            asset_hash=self._asset_hash,
+            asset_hash_type=AssetHashType.CUSTOM,
+        )
+        self._staged_path = staging.relative_staged_path(stack)
+        location = stack.synthesizer.add_file_asset(
+            file_name=self._staged_path,
+            packaging=FileAssetPackaging.FILE,
+            source_hash=staging.asset_hash,
+        )
+        return lambda_.CodeConfig(
+            s3_location=s3.Location(
+                bucket_name=location.bucket_name, object_key=location.object_key
+            )
+        )
 
 
 def warn_if_not_deployable(vpn: Construct) -> None:

@@ -36,6 +36,7 @@ from constructs import Construct
 
 from .bundling import handlers_code
 from .handlers.pinned import ENV as PINNED_ENV
+from .tokens import plain
 
 #: The longest handler timeout we allow: Lambda's limit is 15 minutes; the handlers stop
 #: their work 90 seconds before their own deadline and answer, and CloudFormation waits for
@@ -160,8 +161,12 @@ class HandlerFunction(Construct):
         )
         log_group.grant_write(self.role)
         self.service_token: str = self.function.function_arn
-        for finding, reason in _HANDLER_FINDINGS.items():
-            Validations.of(self.function).acknowledge(Acknowledgment(id=finding, reason=reason))
+        Validations.of(self.function).acknowledge(
+            *(
+                Acknowledgment(id=finding, reason=reason)
+                for finding, reason in _HANDLER_FINDINGS.items()
+            )
+        )
         Validations.of(self.role).acknowledge(
             Acknowledgment(
                 id="NIST.800.53.R5-IAMNoInlinePolicy",
@@ -226,14 +231,21 @@ class HandlerFunction(Construct):
             iam.PolicyStatement(actions=actions, resources=resources, conditions=conditions)
         )
         stack = Stack.of(self)
-        for resource in resources:
-            rendered = _nag_rendering(stack.resolve(resource))
-            if "*" not in rendered:
-                continue
-            if wildcard_reason is None:
-                raise ValueError(f"{resource} has a wildcard; say why in wildcard_reason")
-            Validations.of(self.role).acknowledge(
-                Acknowledgment(
-                    id=f"AwsSolutions-IAM5[Resource::{rendered}]", reason=wildcard_reason
-                )
+        wildcards = [
+            rendered
+            for rendered in (
+                resource if plain(resource) else _nag_rendering(stack.resolve(resource))
+                for resource in resources
             )
+            if "*" in rendered
+        ]
+        if not wildcards:
+            return
+        if wildcard_reason is None:
+            raise ValueError(f"{wildcards[0]} has a wildcard; say why in wildcard_reason")
+        Validations.of(self.role).acknowledge(
+            *(
+                Acknowledgment(id=f"AwsSolutions-IAM5[Resource::{w}]", reason=wildcard_reason)
+                for w in wildcards
+            )
+        )

@@ -22,13 +22,25 @@ LOOKUP_PLACEHOLDER_VPC_ID = "vpc-12345"
 LOOKUP_PLACEHOLDER_CIDR = "1.2.3.4/5"
 
 
+#: What every string token contains (aws-cdk-lib encodes a token in a string as
+#: ``${Token[NAME.n]}``): a string without it needs no round trip to CDK to be known.
+_STRING_TOKEN_MARK = "${Token["
+
+
+def plain(value: object) -> bool:
+    """True for a string with no token in it (decided here, without asking CDK)."""
+    return isinstance(value, str) and _STRING_TOKEN_MARK not in value
+
+
 def known(value: object) -> bool:
     """True when a value is known at synth time (not a CloudFormation token)."""
-    return not Token.is_unresolved(value)
+    return plain(value) or not Token.is_unresolved(value)
 
 
 def stable(scope: IConstruct, value: object) -> str:
     """A comparable form of a value that may be a token."""
+    if plain(value):
+        return json.dumps(value)
     return json.dumps(Stack.of(scope).resolve(value), sort_keys=True)
 
 

@@ -286,6 +286,40 @@ def test_a_shipped_asset_is_used_as_it_is(
     assert _synth_one(tmp_path, "c", skip_wheels=False).name != staged.name
 
 
+@pytest.mark.parametrize("metadata", [True, False])
+def test_the_function_code_is_what_code_from_asset_gives(
+    no_builds: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, metadata: bool
+) -> None:
+    """The prebuilt code (staged without an s3_assets.Asset) renders the same Code property
+    and, under the CDK CLI's asset-metadata context, the same aws:asset:* metadata as
+    aws-cdk-lib's own Code.from_asset of the same zip and hash."""
+    monkeypatch.setattr(bundling, "PACKAGED_DIR", _shipped(tmp_path / "site", "a" * 64))
+    app = cdk.App(outdir=str(tmp_path / "out"), context={bundling.ASSET_METADATA_CONTEXT: metadata})
+    stack = cdk.Stack(app, "Meta")
+    _function(stack, "Ours", lambda_.Architecture.ARM_64, skip_wheels=False)
+    zip_path, asset_hash = bundling.asset_for(ARM)
+    theirs = lambda_.Code.from_asset(
+        str(zip_path), asset_hash=asset_hash, asset_hash_type=cdk.AssetHashType.CUSTOM
+    )
+    lambda_.Function(
+        stack,
+        "Theirs",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        architecture=lambda_.Architecture.ARM_64,
+        handler="handlers.pki.index.on_event",
+        code=theirs,
+    )
+    resources = app.synth().get_stack_by_name("Meta").template["Resources"]
+    functions = {lid[:4]: r for lid, r in resources.items() if r["Type"] == "AWS::Lambda::Function"}
+
+    def asset_metadata(resource: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in resource.get("Metadata", {}).items() if k.startswith("aws:asset")}
+
+    assert functions["Ours"]["Properties"]["Code"] == functions["Thei"]["Properties"]["Code"]
+    assert asset_metadata(functions["Ours"]) == asset_metadata(functions["Thei"])
+    assert bool(asset_metadata(functions["Ours"])) is metadata
+
+
 def test_a_package_without_the_platform_says_which_it_ships(
     no_builds: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
