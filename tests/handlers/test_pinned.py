@@ -311,3 +311,33 @@ def test_a_pinned_list_is_not_matched_by_a_bare_string(monkeypatch: pytest.Monke
         assert configuration.admit({**base, "ResourceProperties": {"Readers": ["r"]}})
     finally:
         pinned.forget()
+
+
+@pytest.mark.parametrize(
+    ("status", "physical_id", "current"),
+    [
+        ("DELETE_IN_PROGRESS", "pid", True),
+        # CloudFormation deletes the resource under another id: "pid" is an id it once had.
+        ("DELETE_IN_PROGRESS", "pid-now", False),
+        # The same id, but CloudFormation is not deleting it (a forged Delete).
+        ("UPDATE_COMPLETE", "pid", False),
+    ],
+)
+def test_deleting_current_needs_the_status_and_the_id(
+    monkeypatch: pytest.MonkeyPatch, status: str, physical_id: str, current: bool
+) -> None:
+    """DescribeStackResource's ResourceStatus and PhysicalResourceId (CloudFormation API
+    reference) must both name this deletion: either alone admits a Delete it should not."""
+    monkeypatch.setenv(pinned.ENV, json.dumps({**CONFIG, "LogicalResourceId": "Users"}))
+    pinned.forget()
+    asked: list[tuple[str, str]] = []
+
+    def describe(stack_id: str, logical_id: str) -> dict[str, str]:
+        asked.append((stack_id, logical_id))
+        return {"ResourceStatus": status, "PhysicalResourceId": physical_id}
+
+    try:
+        assert pinned.load().deleting_current("pid", describe) is current
+    finally:
+        pinned.forget()
+    assert asked == [(STACK, "Users")]

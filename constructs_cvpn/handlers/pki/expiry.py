@@ -24,7 +24,7 @@ class CaExpiredError(RuntimeError):
 def check_ca_alive(ca: x509.Certificate, now: dt.datetime | None = None) -> None:
     """Raise :class:`CaExpiredError` once ``ca`` has expired (with what to do)."""
     end = ca.not_valid_after_utc
-    if (now or dt.datetime.now(dt.UTC)) >= end:
+    if (now or dt.datetime.now(dt.UTC)) > end:  # valid through notAfter (RFC 5280)
         raise CaExpiredError(
             f"the certificate authority expired on {end:%Y-%m-%d}: no user or server "
             "certificate it signs verifies any more, and it cannot be re-issued in place (it "
