@@ -198,6 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=float, default=0, help="seconds per mutant (default: from durations)"
     )
+    parser.add_argument(
+        "--max-tests",
+        type=int,
+        default=0,
+        help="run at most the N fastest of the tests that cover a mutant's line (a first pass: "
+        "a survivor may still be killed by a slower test; --rerun survived without this flag "
+        "runs them all). Default: all",
+    )
     parser.add_argument("--report-only", action="store_true", help="rewrite MUTATION.md only")
     args = parser.parse_args(argv)
 
@@ -287,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     def work(m: Mutant) -> Mutant:
         nonlocal done
         tests = per_file.get(m.path) or fixed or select_tests(m, cov, GROUPS[m.group][1])
+        if tests and args.max_tests and not (per_file.get(m.path) or fixed):
+            tests = tests[: args.max_tests]  # the fastest: a survivor is only "survived so far"
         if tests is None:
             m.outcome, m.killed_by, m.tests = "not covered", "", 0
             if mutated_source(m, (ROOT / m.path).read_text()) is None:
