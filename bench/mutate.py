@@ -144,6 +144,15 @@ def _has_code(path: Path) -> bool:
     return any(not isinstance(n, ast.Import | ast.ImportFrom | ast.Expr) for n in tree.body)
 
 
+def _per_file(items: list[str]) -> dict[str, list[str]]:
+    """``FILE=TEST,TEST`` options as {file: [tests]}."""
+    per_file: dict[str, list[str]] = {}
+    for item in items:
+        source, _, tests = item.partition("=")
+        per_file[source.strip()] = [t.strip() for t in tests.split(",") if t.strip()]
+    return per_file
+
+
 def _pick(m: Mutant) -> float:
     return int(hashlib.sha1(m.id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
 
@@ -194,6 +203,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="FILE=TESTS",
         help="the tests (comma-separated) for the mutants of one source file, e.g. for --rerun "
         "after new tests were written (the coverage data does not know them yet)",
+    )
+    parser.add_argument(
+        "--also-tests",
+        action="append",
+        default=[],
+        metavar="FILE=TESTS",
+        help="tests run first for every mutant of one source file, before the selected ones: "
+        "tests written after the coverage run, or that run the code in a subprocess (which "
+        "coverage does not see)",
     )
     parser.add_argument(
         "--timeout", type=float, default=0, help="seconds per mutant (default: from durations)"
@@ -272,10 +290,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cov_started = time.monotonic()
     fixed = [t.strip() for t in args.tests.split(",") if t.strip()]
-    per_file: dict[str, list[str]] = {}
-    for item in args.tests_for:
-        source, _, tests = item.partition("=")
-        per_file[source.strip()] = [t.strip() for t in tests.split(",") if t.strip()]
+    per_file = _per_file(args.tests_for)
+    also = _per_file(args.also_tests)
     if fixed:
         cov = Coverage({}, {})
     elif args.coverage:
@@ -297,6 +313,8 @@ def main(argv: list[str] | None = None) -> int:
         tests = per_file.get(m.path) or fixed or select_tests(m, cov, GROUPS[m.group][1])
         if tests and args.max_tests and not (per_file.get(m.path) or fixed):
             tests = tests[: args.max_tests]  # the fastest: a survivor is only "survived so far"
+        if m.path in also:
+            tests = [*also[m.path], *(t for t in tests or [] if t not in also[m.path])]
         if tests is None:
             m.outcome, m.killed_by, m.tests = "not covered", "", 0
             if mutated_source(m, (ROOT / m.path).read_text()) is None:
