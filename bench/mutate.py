@@ -48,7 +48,14 @@ import time
 from pathlib import Path
 
 from mutants import ROOT, Mutant, enumerate_mutants, mutated_source
-from mutation_coverage import Coverage, budget_for, load_coverage, measure_coverage, select_tests
+from mutation_coverage import (
+    Coverage,
+    budget_for,
+    fastest_tests_of_file,
+    load_coverage,
+    measure_coverage,
+    select_tests,
+)
 from mutation_report import (
     REPORT,
     equivalent_note,
@@ -312,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         nonlocal done
         tests = per_file.get(m.path) or fixed or select_tests(m, cov, GROUPS[m.group][1])
         if tests and args.max_tests and not (per_file.get(m.path) or fixed):
+            if all("::" not in t for t in tests):  # an import-time line: whole test files
+                tests = fastest_tests_of_file(m.path, cov)
             tests = tests[: args.max_tests]  # the fastest: a survivor is only "survived so far"
         if m.path in also:
             tests = [*also[m.path], *(t for t in tests or [] if t not in also[m.path])]
