@@ -10,6 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from constructs_cvpn.handlers.pki import expiry
 from tests.certs import make_ca
@@ -22,3 +26,31 @@ def test_the_ca_is_alive_through_its_not_after_inclusive() -> None:
     expiry.check_ca_alive(ca, now=end)
     with pytest.raises(expiry.CaExpiredError, match=f"expired on {end:%Y-%m-%d}"):
         expiry.check_ca_alive(ca, now=end + dt.timedelta(seconds=1))
+
+
+def _ending(at: dt.datetime) -> x509.Certificate:
+    """A certificate that ends at ``at`` (renewal_due reads only the ends: no chain needed)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "t")])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(at - dt.timedelta(days=400))
+        .not_valid_after(at)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def test_a_certificate_that_ends_with_its_ca_is_kept() -> None:
+    """Re-issuing a certificate that already ends with its CA gives the same end (nothing
+    signed by the CA outlives it): it is kept, not re-issued on every run; one ending a
+    second earlier is due once inside the renewal window."""
+    end = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
+    ca, now = _ending(end), end - dt.timedelta(days=10)
+    assert not expiry.renewal_due(_ending(end), ca, renew_before_days=30, now=now)
+    earlier = _ending(end - dt.timedelta(seconds=1))
+    assert expiry.renewal_due(earlier, ca, renew_before_days=30, now=now)
+    assert not expiry.renewal_due(earlier, ca, renew_before_days=5, now=now)
