@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from constructs_cvpn.handlers.pki import expiry
+from constructs_cvpn.handlers.pki import expiry, planning
+from constructs_cvpn.handlers.pki.state import HeldCertificate
 from tests.certs import make_ca
 
 
@@ -54,3 +55,12 @@ def test_a_certificate_that_ends_with_its_ca_is_kept() -> None:
     earlier = _ending(end - dt.timedelta(seconds=1))
     assert expiry.renewal_due(earlier, ca, renew_before_days=30, now=now)
     assert not expiry.renewal_due(earlier, ca, renew_before_days=5, now=now)
+
+
+def test_a_previous_certificate_is_held_through_its_not_after() -> None:
+    """A renewed-away certificate stays on the user's record (revoked with them) through its
+    notAfter second, inclusive, as the ledger keeps an entry; gone one second later."""
+    end = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
+    held = [HeldCertificate("0a", end.isoformat())]
+    assert planning.still_valid(held, end) == held
+    assert planning.still_valid(held, end + dt.timedelta(seconds=1)) == []

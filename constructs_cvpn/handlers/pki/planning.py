@@ -18,12 +18,12 @@ from . import certs, expiry, store
 from .ledger import Ledger
 from .rendering import Held, read_file
 from .revoking import revoke_user
-from .state import UsersState
+from .state import HeldCertificate, UsersState
 
 if TYPE_CHECKING:
     from .users import UsersProps
 
-__all__ = ["Plan", "plan"]
+__all__ = ["Plan", "plan", "still_valid"]
 
 
 @dataclass
@@ -33,6 +33,12 @@ class Plan:
     removed: list[str]
     renewed: set[str]
     """Users whose current certificate is renewed: it stays valid, so it is kept as held."""
+
+
+def still_valid(held: list[HeldCertificate], now: dt.datetime) -> list[HeldCertificate]:
+    """The certificates of ``held`` still valid at ``now``: through their notAfter,
+    inclusive (RFC 5280, 4.1.2.5), as the ledger keeps its entries."""
+    return [h for h in held if dt.datetime.fromisoformat(h.not_after) >= now]
 
 
 def plan(
@@ -62,7 +68,7 @@ def plan(
     renewed: set[str] = set()
     for name in existing:
         rec = state.users[name]
-        rec.previous = [h for h in rec.previous if dt.datetime.fromisoformat(h.not_after) > now]
+        rec.previous = still_valid(rec.previous, now)
         current = certs.cert_from_pem(rec.cert_pem)
         held: Held | None = files.get(name)
         delivered = name not in files or (

@@ -63,7 +63,7 @@ class Config:
                 routes=tuple(
                     Route(
                         str(cidr),
-                        LOCAL if index == -1 else str(raw["subnets"][int(index)]),
+                        LOCAL if index == -1 else _subnet(raw["subnets"], index),
                         str(description or ""),
                     )
                     for cidr, index, description in raw["routes"]
@@ -79,13 +79,15 @@ class Config:
             )
         except (KeyError, IndexError, TypeError, ValueError) as err:
             raise ConfigError(f"{ENV} is not a valid schedule configuration: {err}") from None
-        for route in config.routes:
-            if route.subnet != LOCAL and route.subnet not in config.subnets:
-                raise ConfigError(
-                    f"{ENV}: the route to {route.cidr} goes through {route.subnet}, "
-                    "which is not one of the target subnets"
-                )
         return config
+
+
+def _subnet(subnets: list[object], index: object) -> str:
+    """The target subnet a route's index names (Python's negative indexes refused)."""
+    position = int(str(index))
+    if position < 0:
+        raise IndexError(f"route subnet index {position}")
+    return str(subnets[position])
 
 
 def load(environ: Mapping[str, str] | None = None) -> Config:
