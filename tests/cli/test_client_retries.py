@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 from botocore.exceptions import ClientError
@@ -19,9 +20,9 @@ from constructs_cvpn.cli.clients import SessionClients
 
 
 class _Failing(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         type(self).requests.append(self.path)
         body = b'{"Type":"Service","message":"internal error"}'
