@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from constructs_cvpn.handlers.pki import revoking
-from constructs_cvpn.handlers.pki.ledger import Ledger
+from constructs_cvpn.handlers.pki.ledger import Ledger, LedgerFullError
 
 NOW = dt.datetime(2026, 12, 6, 12, 0, tzinfo=dt.UTC)
 THEN = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -66,3 +66,41 @@ def test_no_import_when_the_endpoint_revokes_the_whole_ledger(
     _endpoint_revokes(monkeypatch, 0x0E3F, 0x0F40, *more)
     assert revoking.sync_crl(PROPS, _ledger("0e3f", "0f40", expired=set()), None, NOW) is False  # type: ignore[arg-type]
     assert imported == []
+
+
+def test_a_crl_over_the_limit_is_refused_naming_the_endpoints_share() -> None:
+    """Client VPN takes at most 20,000 CRL entries (quotas page): one more, two of them only
+    in the endpoint's CRL, is refused before anything is written or imported."""
+    ledger = _ledger(*(format(i, "x") for i in range(1, 19_999)), expired=set())
+    extra = [(0xA0000001, THEN), (0xA0000002, THEN), (0xA0000003, THEN)]
+    with pytest.raises(LedgerFullError, match=r"would list 20001 .* \(of them 3 are in the end"):
+        revoking.import_crl(PROPS, ledger, None, NOW, extra=extra)  # type: ignore[arg-type]
+    assert ledger.crl_number == 0
+
+
+class _Deadline:
+    """Near after ``calls`` checks."""
+
+    def __init__(self, calls: int) -> None:
+        self.left = calls
+
+    def near(self) -> bool:
+        self.left -= 1
+        return self.left < 0
+
+
+def test_removed_users_files_left_at_the_deadline_are_counted_and_kept_pending(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    names = [f"user{i:04d}" for i in range(revoking.WRITE_BATCH + 50)]
+    deleted: list[str] = []
+    monkeypatch.setattr(revoking, "_delete_file", lambda p, n: deleted.append(n) or True)
+    state: Any = types.SimpleNamespace(pending_deletes=list(names))
+    beats: list[object] = []
+    lease: Any = types.SimpleNamespace(beat=beats.append)
+    with caplog.at_level("WARNING"):
+        revoking.delete_removed(PROPS, lease, state, _Deadline(1))  # type: ignore[arg-type]
+    assert sorted(deleted) == names[: revoking.WRITE_BATCH]
+    assert state.pending_deletes == names[revoking.WRITE_BATCH :]
+    assert beats == [state]
+    assert "50 removed users' files are left for the next run" in caplog.text
