@@ -9,6 +9,7 @@ holds, except those the ledger knows expired (serials are hex in the ledger).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 from typing import Any
 
@@ -103,4 +104,4 @@ def test_removed_users_files_left_at_the_deadline_are_counted_and_kept_pending(
     assert sorted(deleted) == names[: revoking.WRITE_BATCH]
     assert state.pending_deletes == names[revoking.WRITE_BATCH :]
     assert beats == [state]
-    assert "50 removed users' files are left for the next run" in caplog.text
+    assert re.search(r"\b50 removed users' files are left for the next run", caplog.text)
