@@ -52,6 +52,7 @@ from mutation_coverage import (
     Coverage,
     budget_for,
     fastest_tests_of_file,
+    first_pass,
     load_coverage,
     measure_coverage,
     select_tests,
@@ -227,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
         "--max-tests",
         type=int,
         default=0,
-        help="run at most the N fastest of the tests that cover a mutant's line (a first pass: "
+        help="run at most the N fastest of the tests that cover a mutant's line, and at most a "
+        "minute of their recorded time (a first pass: "
         "a survivor may still be killed by a slower test; --rerun survived without this flag "
         "runs them all). Default: all",
     )
@@ -321,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         if tests and args.max_tests and not (per_file.get(m.path) or fixed):
             if all("::" not in t for t in tests):  # an import-time line: whole test files
                 tests = fastest_tests_of_file(m.path, cov)
-            tests = tests[: args.max_tests]  # the fastest: a survivor is only "survived so far"
+            # the fastest (at most a minute of them): a survivor is only "survived so far"
+            tests = first_pass(tests, cov, args.max_tests)
         if m.path in also:
             tests = [*also[m.path], *(t for t in tests or [] if t not in also[m.path])]
         if tests is None:
