@@ -65,3 +65,36 @@ def test_a_secret_that_is_no_ca_bundle_is_refused_without_echoing_it(secret: str
     with pytest.raises(ValueError, match="does not hold a constructs-cvpn CA bundle") as info:
         CaBundle.from_json(secret)
     assert "SECRET" not in str(info.value)
+
+
+def test_a_record_written_before_pending_existed_is_not_pending() -> None:
+    text = (
+        '{"version":2,"users":{"alice":{"serial":"0a","cert_pem":"C",'
+        '"not_after":"2027-01-31T00:00:00+00:00","config_sha256":"x"}}}'
+    )
+    assert UsersState.from_json(text).users["alice"].pending is False
+
+
+def test_the_create_request_is_absent_when_empty_and_round_trips() -> None:
+    assert "create_request" not in json.loads(UsersState().to_json())
+    state = UsersState(create_request="req-1")
+    assert UsersState.from_json(state.to_json()).create_request == "req-1"
+
+
+def test_an_older_ca_secret_keeps_its_bytes_and_a_claim_is_written_only_when_made() -> None:
+    older = json.dumps(
+        {
+            "ca_cert_pem": "C",
+            "ca_key_pem": "K",
+            "server_cert_pem": "SC",
+            "server_certificate_arn": "arn:aws:acm:eu-west-1:111111111111:certificate/1",
+            "server_key_pem": "SK",
+            "version": 1,
+        },
+        sort_keys=True,
+    )
+    assert CaBundle.from_json(older).to_json() == older
+    claimed = CaBundle(ca_key_pem="K", ca_cert_pem="C", import_claim="run-1")
+    assert json.loads(claimed.to_json())["import_claim"] == "run-1"
+    assert CaBundle.from_json(claimed.to_json()) == claimed
+    assert "import_claim" not in json.loads(CaBundle(ca_key_pem="K", ca_cert_pem="C").to_json())
