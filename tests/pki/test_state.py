@@ -9,10 +9,12 @@ ValueError that never echoes the secret.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
 
+from constructs_cvpn.handlers.pki.ledger import ledger_key
 from constructs_cvpn.handlers.pki.state import CaBundle, HeldCertificate, UserRecord, UsersState
 
 
@@ -98,3 +100,13 @@ def test_an_older_ca_secret_keeps_its_bytes_and_a_claim_is_written_only_when_mad
     assert json.loads(claimed.to_json())["import_claim"] == "run-1"
     assert CaBundle.from_json(claimed.to_json()) == claimed
     assert "import_claim" not in json.loads(CaBundle(ca_key_pem="K", ca_cert_pem="C").to_json())
+
+
+def test_the_ledger_key_is_the_documented_layout() -> None:
+    """``<prefix>revocations/<ca id>.json``, the CA id the first 16 hex digits of the SHA-256
+    of the CA secret's ARN (ledger.py): deployed VPNs keep their ledgers there, so another
+    layout would lose every revocation on the next run."""
+    arn = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:cvpn-ca-AbCdEf"
+    ca_id = hashlib.sha256(arn.encode()).hexdigest()[:16]
+    assert ledger_key("vpn/", arn) == f"vpn/revocations/{ca_id}.json"
+    assert len(ca_id) == 16
