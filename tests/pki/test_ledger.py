@@ -46,9 +46,9 @@ def test_the_ledger_json_is_canonical_and_loads_back(monkeypatch: pytest.MonkeyP
 @pytest.mark.parametrize(
     "body",
     [
-        '{"ca_secret_arn": "%s", "entries": [{"user": "SECRETIVE"}]}' % ARN,  # no serial
-        '{"ca_secret_arn": "%s", "entries": [1]}' % ARN,  # not an entry
-        '{"ca_secret_arn": "%s", "crl_number": "many"}' % ARN,
+        json.dumps({"ca_secret_arn": ARN, "entries": [{"user": "SECRETIVE"}]}),  # no serial
+        json.dumps({"ca_secret_arn": ARN, "entries": [1]}),  # not an entry
+        json.dumps({"ca_secret_arn": ARN, "crl_number": "many"}),
         "SECRETIVE, not json",
     ],
 )
