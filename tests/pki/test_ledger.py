@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from constructs_cvpn.handlers.pki import ledger as ledger_module
-from constructs_cvpn.handlers.pki.ledger import Ledger
+from constructs_cvpn.handlers.pki.ledger import Ledger, LedgerFullError
 
 ARN = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:ca"
 KEY = "vpn/revocations/0123456789abcdef.json"
@@ -71,3 +71,38 @@ def test_no_stored_ledger_is_an_empty_one(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(ledger_module.store, "read", lambda bucket, key: None)
     empty: Any = Ledger.load("b", KEY, ARN)
     assert (empty.entries, empty.crl_number, empty.etag) == ({}, 0, None)
+
+
+def _with(count: int) -> Ledger:
+    ledger = Ledger(ca_secret_arn=ARN)
+    now = dt.datetime(2026, 12, 6, tzinfo=dt.UTC)
+    for serial in range(1, count + 1):
+        ledger.revoke(format(serial, "x"), not_after="2027-06-01T00:00:00+00:00", user="u", now=now)
+    return ledger
+
+
+def test_a_ledger_of_twenty_thousand_fits_one_more_does_not() -> None:
+    """Client VPN takes a CRL of at most 20,000 entries (Client VPN quotas page)."""
+    _with(20_000).check_size()
+    with pytest.raises(LedgerFullError, match="20001 revoked certificates"):
+        _with(20_001).check_size()
+
+
+def test_changed_says_whether_there_is_anything_to_save(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = dt.datetime(2027, 1, 31, tzinfo=dt.UTC)
+    _stored(monkeypatch, _with(0).to_json().decode())
+    ledger = Ledger.load("b", KEY, ARN)
+    assert ledger.changed is False
+    assert ledger.prune(now) == 0 and ledger.changed is False
+    ledger.revoke("0a", not_after=now.isoformat(), user="alice", now=now)
+    ledger.revoke("0b", not_after="2027-01-30T23:59:59+00:00", user="bob", now=now)
+    ledger.changed = False
+    # Valid through its notAfter second (RFC 5280, inclusive): 0a stays, 0b goes.
+    assert ledger.prune(now) == 1 and set(ledger.entries) == {"0a"}
+    assert ledger.changed is True and ledger.expired == {"0b"}
+    assert json.loads(ledger.to_json())["expired"] == ["0b"]
+    written = types.SimpleNamespace(etag='"e2"')
+    monkeypatch.setattr(ledger_module.store, "write", lambda *args, **kwargs: written)
+    ledger.save("b", KEY, "arn:aws:kms:eu-west-1:111111111111:key/k")
+    assert (ledger.changed, ledger.etag) == (False, '"e2"')
+    assert "expired" not in json.loads(_with(1).to_json())
