@@ -43,7 +43,7 @@ def test_routes_name_their_subnet_by_index_and_keep_their_description() -> None:
     )
 
 
-@pytest.mark.parametrize("index", [2, -2, "x"])
+@pytest.mark.parametrize("index", [2, -2, "x", "-1"])
 def test_a_route_through_no_target_subnet_is_refused(index: object) -> None:
     with pytest.raises(ConfigError, match="CVPN_SCHEDULE is not a valid schedule configuration"):
         _config([["10.1.0.0/16", index, ""]])
