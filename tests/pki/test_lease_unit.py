@@ -52,6 +52,21 @@ class _Store:
         return UsersState.from_json(self.body)
 
 
+class _Finishing(_Store):
+    """The other run releases its lease once the waiting run has looked twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def read(self, bucket: str, key: str) -> Any:
+        self.reads += 1
+        if self.reads == 2 and self.body is not None:
+            self.body = UsersState().to_json().encode()
+            self.etag = '"released"'
+        return super().read(bucket, key)
+
+
 class _Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -89,6 +104,11 @@ def _lease(seconds_left: float = 600) -> Lease:
     return Lease("b", "vpn/state.json", "key-arn", _Deadline(seconds_left))  # type: ignore[arg-type]
 
 
+def _until() -> str:
+    """When a lease taken or renewed at NOW expires."""
+    return (NOW + dt.timedelta(seconds=lease_module.LEASE_SECONDS)).isoformat()
+
+
 def _held_by_another(s3: _Store, until: dt.datetime) -> None:
     s3.body = (
         UsersState(lease_owner="another-run", lease_expires=until.isoformat()).to_json().encode()
@@ -103,7 +123,7 @@ def test_acquire_creates_a_missing_state_unless_told_not_to(s3: _Store) -> None:
     state = lease.acquire()
     assert state is not None and lease.existed is False
     assert s3.state().lease_owner == lease.token
-    assert s3.state().lease_expires == (NOW + dt.timedelta(seconds=180)).isoformat()
+    assert s3.state().lease_expires == _until()
 
 
 def test_a_lease_is_free_from_its_expiry_instant(s3: _Store, no_wait: None) -> None:
@@ -127,3 +147,35 @@ def test_release_is_tried_three_times(s3: _Store, sleeps: list[float]) -> None:
     lease.release_saved()
     assert s3.state().lease_owner == ""
     assert len(sleeps) == 2
+
+
+def test_with_time_for_two_polls_a_run_waits_for_the_other(
+    monkeypatch: pytest.MonkeyPatch, sleeps: list[float]
+) -> None:
+    """Exactly two polls' time left is enough to wait (the refusal is for less)."""
+    s3 = _Finishing()
+    monkeypatch.setattr(lease_module.store, "read", s3.read)
+    monkeypatch.setattr(lease_module.store, "write", s3.write)
+    monkeypatch.setattr(lease_module.clock, "now", lambda: NOW)
+    _held_by_another(s3, NOW + dt.timedelta(seconds=60))
+    lease = _lease(seconds_left=2 * lease_module.POLL_SECONDS)
+    assert lease.acquire() is not None
+    assert sleeps == [lease_module.POLL_SECONDS] and s3.state().lease_owner == lease.token
+
+
+def test_a_heartbeat_renews_the_lease_once_a_heartbeat_period_has_passed(
+    s3: _Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monotonic = [1000.0]
+    monkeypatch.setattr(lease_module.time, "monotonic", lambda: monotonic[0])
+    lease = _lease()
+    state = lease.acquire()
+    assert state is not None
+    written = s3.writes
+    monotonic[0] += lease_module.HEARTBEAT_SECONDS - 1
+    lease.beat(state)
+    assert s3.writes == written
+    monotonic[0] += 1
+    lease.beat(state)
+    assert s3.writes == written + 1
+    assert s3.state().lease_expires == _until() and s3.state().lease_owner == lease.token
