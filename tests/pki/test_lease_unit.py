@@ -29,8 +29,12 @@ class _Store:
         self.etag = ""
         self.writes = 0
         self.refuse = 0
+        self.looks = 0
 
     def read(self, bucket: str, key: str) -> Any:
+        self.looks += 1
+        if self.looks > 20:
+            raise AssertionError("the run keeps reading the state: a loop that never ends")
         if self.body is None:
             return None
         return types.SimpleNamespace(body=self.body, etag=self.etag)
@@ -86,9 +90,16 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> _Store:
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Records each sleep; a test that must not wait says so with ``no_wait``."""
+    """Records each sleep (refusing a negative one, as time.sleep does); a test that must
+    not wait says so with ``no_wait``."""
     slept: list[float] = []
-    monkeypatch.setattr(lease_module.time, "sleep", slept.append)
+
+    def sleep(seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("sleep length must be non-negative")
+        slept.append(seconds)
+
+    monkeypatch.setattr(lease_module.time, "sleep", sleep)
     return slept
 
 
@@ -147,6 +158,30 @@ def test_release_is_tried_three_times(s3: _Store, sleeps: list[float]) -> None:
     lease.release_saved()
     assert s3.state().lease_owner == ""
     assert len(sleeps) == 2
+
+
+def test_release_gives_up_after_three_refusals(s3: _Store, sleeps: list[float]) -> None:
+    lease = _lease()
+    lease.acquire()
+    s3.refuse = 3
+    lease.release_saved()  # the lease expires by itself
+    assert s3.state().lease_owner == lease.token and s3.refuse == 0
+
+
+def test_an_existing_state_is_taken_with_if_match_only(
+    s3: _Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _held_by_another(s3, NOW - dt.timedelta(seconds=1))
+    written: list[dict[str, Any]] = []
+    write = s3.write
+
+    def record(bucket: str, key: str, body: bytes, **kw: Any) -> Any:
+        written.append(kw)
+        return write(bucket, key, body, **kw)
+
+    monkeypatch.setattr(lease_module.store, "write", record)
+    assert _lease().acquire() is not None
+    assert [(w["if_match"], w["if_none_match"]) for w in written] == [('"0"', False)]
 
 
 def test_with_time_for_two_polls_a_run_waits_for_the_other(
