@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from constructs_cvpn.handlers.pki import ca_secret
 from constructs_cvpn.handlers.pki.state import CaBundle
@@ -135,6 +137,7 @@ def test_orphans_are_this_resources_live_secrets(monkeypatch: pytest.MonkeyPatch
     _use(monkeypatch, _SecretsManager(claimed=False, secrets=listed))
     assert ca_secret.orphans("cvpn-ca", owner) == [f"{ARN[:-6]}mine"]
     assert ca_secret.orphans("cvpn-ca", ca_secret.Owner()) == []
+    assert ca_secret.orphans("cvpn-ca", ca_secret.Owner(stack_id="stack-1")) == []
 
 
 class _Existing(_SecretsManager):
@@ -182,3 +185,28 @@ def test_a_secret_this_handler_did_not_make_is_refused(
     sm = _Existing(marker or ca_secret.request_marker("req-1"), key)
     with pytest.raises(RuntimeError, match="refusing to use the existing secret"):
         _create(monkeypatch, sm)
+
+
+class _New(_SecretsManager):
+    def __init__(self) -> None:
+        super().__init__(claimed=False)
+        self.created: dict[str, Any] = {}
+
+    def create_secret(self, **kw: Any) -> dict[str, str]:
+        self.created = kw
+        return {"ARN": ARN}
+
+
+def test_a_new_ca_keeps_as_much_of_its_name_as_a_common_name_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RFC 5280 (appendix A.1, ub-common-name): a common name holds at most 64 characters."""
+    sm = _New()
+    _use(monkeypatch, sm)
+    bundle, arn, name, created = ca_secret.create_bundle(
+        "p" * 60, "req-1", "key-1", 3650, ("vpn.example.com", 825), ca_secret.Owner()
+    )
+    assert (arn, created) == (ARN, True)
+    subject = x509.load_pem_x509_certificate(bundle.ca_cert_pem.encode()).subject
+    (cn,) = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    assert cn.value == f"constructs-cvpn CA {name}"[:64] and len(str(cn.value)) == 64
