@@ -222,3 +222,18 @@ def test_purge_noncurrent_under_stops_when_told(versioned: str) -> None:
         s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     assert store.purge_noncurrent_under(BUCKET, "p/users/", {key}, lambda: True) == 0
     assert len(_versions(key)) == 2
+
+
+def test_a_partly_failed_batch_delete_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DeleteObjects answers 200 with an Errors list for the keys it could not delete
+    (S3 API reference): that is a failure, not a success."""
+
+    class _S3:
+        def delete_objects(self, **kw: Any) -> dict[str, Any]:
+            keys = [o["Key"] for o in kw["Delete"]["Objects"]]
+            return {"Errors": [{"Key": k, "Code": "AccessDenied"} for k in keys]}
+
+    monkeypatch.setattr(store, "client", lambda service: _S3())
+    pairs = [("p/users/a.ovpn", "v1"), ("p/users/a.ovpn", "v2")]
+    with pytest.raises(RuntimeError, match=r"could not delete 2 versions .*AccessDenied"):
+        store._delete_pairs(BUCKET, pairs)
