@@ -237,3 +237,27 @@ def test_a_partly_failed_batch_delete_is_an_error(monkeypatch: pytest.MonkeyPatc
     pairs = [("p/users/a.ovpn", "v1"), ("p/users/a.ovpn", "v2")]
     with pytest.raises(RuntimeError, match=r"could not delete 2 versions .*AccessDenied"):
         store._delete_pairs(BUCKET, pairs)
+
+
+def test_every_write_asks_for_sse_kms_without_a_bucket_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With an S3 Bucket Key, KMS sees the bucket's ARN as the encryption context instead of
+    the object's (S3 user guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys"):
+    the one-file read grants, conditioned on kms:EncryptionContext:aws:s3:arn being the
+    file's ARN (grants.py), would then read nothing."""
+    sent: list[dict[str, Any]] = []
+
+    class _S3:
+        def put_object(self, **kw: Any) -> dict[str, str]:
+            sent.append(kw)
+            return {"ETag": '"e"'}
+
+    monkeypatch.setattr(store, "client", lambda service: _S3())
+    store.write(BUCKET, "p/users/a.ovpn", b"x", kms_key_arn="arn:aws:kms:eu-west-1:1:key/k")
+    (put,) = sent
+    assert (put["ServerSideEncryption"], put["SSEKMSKeyId"], put["BucketKeyEnabled"]) == (
+        "aws:kms",
+        "arn:aws:kms:eu-west-1:1:key/k",
+        False,
+    )
