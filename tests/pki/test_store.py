@@ -254,10 +254,34 @@ def test_every_write_asks_for_sse_kms_without_a_bucket_key(
             return {"ETag": '"e"'}
 
     monkeypatch.setattr(store, "client", lambda service: _S3())
-    store.write(BUCKET, "p/users/a.ovpn", b"x", kms_key_arn="arn:aws:kms:eu-west-1:1:key/k")
+    store.write(
+        BUCKET,
+        "p/users/a.ovpn",
+        b"x",
+        kms_key_arn="arn:aws:kms:eu-west-1:1:key/k",
+        content_type="application/x-openvpn-profile",
+    )
     (put,) = sent
     assert (put["ServerSideEncryption"], put["SSEKMSKeyId"], put["BucketKeyEnabled"]) == (
         "aws:kms",
         "arn:aws:kms:eu-west-1:1:key/k",
         False,
     )
+
+
+def test_batch_deletes_stay_within_s3s_thousand_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DeleteObjects takes at most 1,000 keys per request (S3 API reference, DeleteObjects):
+    2,500 versions go in requests of at most 1,000, every one of them."""
+    requests: list[int] = []
+
+    class _S3:
+        def delete_objects(self, **kw: Any) -> dict[str, Any]:
+            objects = kw["Delete"]["Objects"]
+            if len(objects) > 1000:
+                raise AssertionError(f"MalformedXML: {len(objects)} keys in one request")
+            requests.append(len(objects))
+            return {}
+
+    monkeypatch.setattr(store, "client", lambda service: _S3())
+    store._delete_pairs(BUCKET, [("p/users/a.ovpn", f"v{i}") for i in range(2500)])
+    assert sum(requests) == 2500 and len(requests) == 3
