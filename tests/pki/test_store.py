@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import types
 from typing import Any
 
 import boto3
@@ -285,3 +286,25 @@ def test_batch_deletes_stay_within_s3s_thousand_keys(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(store, "client", lambda service: _S3())
     store._delete_pairs(BUCKET, [("p/users/a.ovpn", f"v{i}") for i in range(2500)])
     assert sum(requests) == 2500 and len(requests) == 3
+
+
+def test_purge_lists_every_page_before_deleting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ListObjectVersions answers in pages (S3 API reference, at most 1,000 per page): the
+    noncurrent versions on every page go, not only the first page's."""
+    deleted: list[str] = []
+
+    def page(version: str) -> dict[str, Any]:
+        return {"Versions": [{"Key": "p/users/a.ovpn", "VersionId": version, "IsLatest": False}]}
+
+    class _S3:
+        def get_paginator(self, name: str) -> Any:
+            assert name == "list_object_versions"
+            return types.SimpleNamespace(paginate=lambda **kw: [page("v1"), page("v2")])
+
+        def delete_objects(self, **kw: Any) -> dict[str, Any]:
+            deleted.extend(o["VersionId"] for o in kw["Delete"]["Objects"])
+            return {}
+
+    monkeypatch.setattr(store, "client", lambda service: _S3())
+    assert store.purge_noncurrent_under(BUCKET, "p/users/", {"p/users/a.ovpn"}, lambda: False) == 2
+    assert deleted == ["v1", "v2"]
