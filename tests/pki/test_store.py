@@ -238,6 +238,8 @@ def test_a_partly_failed_batch_delete_is_an_error(monkeypatch: pytest.MonkeyPatc
     pairs = [("p/users/a.ovpn", "v1"), ("p/users/a.ovpn", "v2")]
     with pytest.raises(RuntimeError, match=r"could not delete 2 versions .*AccessDenied"):
         store._delete_pairs(BUCKET, pairs)
+    with pytest.raises(RuntimeError, match=r"could not delete 1 versions .*a.ovpn: AccessDenied"):
+        store._delete_pairs(BUCKET, pairs[:1])
 
 
 def test_every_write_asks_for_sse_kms_without_a_bucket_key(
