@@ -1,0 +1,48 @@
+"""``handlers/pki/index.py``: an Authority event's physical id must be one of this CA's
+secrets (``arn:...:secret:<CaSecretPrefix>-<16 hex>-<6 characters>``, the name Secrets
+Manager gives ``<prefix>-<request marker>`` plus its 6-character suffix: Secrets Manager
+user guide, "secret ARN"); a Users event and a Create are not checked here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from constructs_cvpn.handlers import pinned
+from constructs_cvpn.handlers.pki import index
+from constructs_cvpn.handlers.pki.ca_secret import request_marker
+
+SECRET = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:"
+OURS = f"{SECRET}cvpn-ca-{request_marker('req-1')}-AbCdEf"
+
+
+def _event(pid: str, kind: str = "Authority", request: str = "Update") -> dict[str, Any]:
+    props = {"Kind": kind, "CaSecretPrefix": "cvpn-ca"}
+    return {"RequestType": request, "PhysicalResourceId": pid, "ResourceProperties": props}
+
+
+@pytest.mark.parametrize("request_type", ["Update", "Delete", "Renew"])
+def test_this_cas_secret_passes(request_type: str) -> None:
+    index._check_physical_id(_event(OURS, request=request_type))
+
+
+@pytest.mark.parametrize(
+    "pid",
+    [
+        f"{SECRET}cvpn-ca-{'z' * 16}-AbCdEf",  # not hex
+        f"{SECRET}cvpn-ca-{request_marker('req-1')[:15]}-AbCdEf",  # 15 digits
+        f"{SECRET}cvpn-ca-{request_marker('req-1')}-AbCdE",  # not Secrets Manager's suffix
+        f"{SECRET}other-{request_marker('req-1')}-AbCdEf",  # another prefix
+        f"{SECRET}cvpn-ca-extra-{request_marker('req-1')}-AbCdEf",
+    ],
+)
+def test_anything_else_is_refused(pid: str) -> None:
+    with pytest.raises(pinned.RefusedEvent, match="is not one of this CA's secrets"):
+        index._check_physical_id(_event(pid))
+
+
+def test_users_events_and_creates_are_not_checked_here() -> None:
+    index._check_physical_id(_event(f"{SECRET}anything", kind="Users"))
+    index._check_physical_id(_event(f"{SECRET}anything", request="Create"))
