@@ -46,3 +46,16 @@ def test_anything_else_is_refused(pid: str) -> None:
 def test_users_events_and_creates_are_not_checked_here() -> None:
     index._check_physical_id(_event(f"{SECRET}anything", kind="Users"))
     index._check_physical_id(_event(f"{SECRET}anything", request="Create"))
+
+
+def test_the_stack_status_is_the_described_stacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DescribeStacks given a StackName answers that one stack (CloudFormation API
+    reference); its status decides whether a Delete comes from a clean-up phase."""
+
+    class _Cfn:
+        def describe_stacks(self, StackName: str) -> dict[str, Any]:
+            assert StackName == "stack-1"
+            return {"Stacks": [{"StackStatus": "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"}]}
+
+    monkeypatch.setattr(index, "client", lambda service: _Cfn())
+    assert index._stack_status("stack-1") == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
