@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from constructs_cvpn.handlers.pki import store
 from constructs_cvpn.handlers.pki.ledger import Ledger
@@ -310,3 +311,28 @@ def test_purge_lists_every_page_before_deleting(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(store, "client", lambda service: _S3())
     assert store.purge_noncurrent_under(BUCKET, "p/users/", {"p/users/a.ovpn"}, lambda: False) == 2
     assert deleted == ["v1", "v2"]
+
+
+def test_purge_older_versions_keeps_only_the_current_one(versioned: str) -> None:
+    s3 = _s3()
+    key = "p/users/a.ovpn"
+    for body in (b"first", b"second", b"third"):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    assert store.purge_older_versions(BUCKET, key) == 2
+    assert [latest for _, latest in _versions(key)] == [True] and _body(key) == b"third"
+    assert store.purge_older_versions(BUCKET, key) == 0
+
+
+def test_deleting_under_a_missing_bucket_is_success(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bucket removed first (a stack deletion in any order): nothing is left to delete."""
+
+    class _S3:
+        def get_paginator(self, name: str) -> Any:
+            def paginate(**kw: Any) -> Any:
+                error = {"Error": {"Code": "NoSuchBucket", "Message": "gone"}}
+                raise ClientError(error, "ListObjectVersions")  # type: ignore[arg-type]
+
+            return types.SimpleNamespace(paginate=paginate)
+
+    monkeypatch.setattr(store, "client", lambda service: _S3())
+    assert store.delete_all_versions(BUCKET, "p/users/a.ovpn") == 0
