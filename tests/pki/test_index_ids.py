@@ -6,6 +6,7 @@ user guide, "secret ARN"); a Users event and a Create are not checked here.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -59,3 +60,24 @@ def test_the_stack_status_is_the_described_stacks(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(index, "client", lambda service: _Cfn())
     assert index._stack_status("stack-1") == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+
+
+def test_a_pinned_function_refuses_a_renew_naming_another_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Renew takes its physical id from the event (pinned.py): on a function the template
+    pinned, it must still name this CA's secret, before any AWS call is made."""
+    config = {
+        "StackId": "arn:aws:cloudformation:eu-west-1:111111111111:stack/S/1",
+        "Pinned": {"Kind": "Authority", "CaSecretPrefix": "cvpn-ca"},
+        "Settings": {"RenewBeforeDays": "30"},
+    }
+    monkeypatch.setenv(pinned.ENV, json.dumps(config))
+    pinned.forget()
+    monkeypatch.setattr(index, "client", lambda service: pytest.fail(f"called {service}"))
+    try:
+        renew = {"RequestType": "Renew", "PhysicalResourceId": f"{SECRET}mallory-ca-AbCdEf"}
+        with pytest.raises(pinned.RefusedEvent, match="is not one of this CA's secrets"):
+            index.on_event(renew)
+    finally:
+        pinned.forget()
