@@ -7,6 +7,7 @@ user guide, "secret ARN"); a Users event and a Create are not checked here.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -81,3 +82,12 @@ def test_a_pinned_function_refuses_a_renew_naming_another_secret(
             index.on_event(renew)
     finally:
         pinned.forget()
+
+
+@pytest.mark.parametrize("name", ["botocore", "boto3", "urllib3", "s3transfer"])
+def test_the_sdks_never_log_request_bodies(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """botocore's DEBUG output holds request bodies (private keys in ImportCertificate and
+    PutSecretValue): with the handler loaded, the SDK loggers stay at WARNING even when the
+    root logger is set to DEBUG (the levels are set when the module is imported, above)."""
+    monkeypatch.setattr(logging.getLogger(), "level", logging.DEBUG)
+    assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING
