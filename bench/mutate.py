@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             with lock:
                 scratch = free.pop()
             try:
-                run_mutant(m, scratch, tests, args.timeout or budget_for(tests, cov))
+                run_mutant(m, scratch, tests, args.timeout or budget_for(tests, cov), cov.broken)
             finally:
                 with lock:
                     free.append(scratch)

@@ -37,6 +37,9 @@ MAX_SECONDS = 600.0  # per mutant
 class Coverage:
     lines: dict[str, dict[int, list[str]]]  # rel path -> line -> test node ids ("" = import)
     durations: dict[str, float]
+    #: Tests that failed in the coverage run, i.e. with no mutant: never selected (they would
+    #: "kill" every mutant), deselected from the whole test files an import-time line runs.
+    broken: frozenset[str] = frozenset()
 
 
 def measure_coverage(test_paths: list[str], data: Path) -> Coverage:
@@ -91,14 +94,26 @@ def load_coverage(data: Path) -> Coverage:
             by_line[line] = sorted(ids)
         lines[rel] = by_line
     durations: dict[str, float] = defaultdict(float)
+    broken: set[str] = set()
     junit = data.with_suffix(".junit.xml")
     if junit.exists():
         for case in ET.parse(junit).iter("testcase"):
             file = case.get("file") or ""
             classname = case.get("classname", "")
             name = case.get("name", "")
-            durations[_junit_nodeid(file, classname, name)] += float(case.get("time", "0"))
-    return Coverage(lines, dict(durations))
+            nodeid = _junit_nodeid(file, classname, name)
+            durations[nodeid] += float(case.get("time", "0"))
+            if case.find("failure") is not None or case.find("error") is not None:
+                broken.add(nodeid)
+    for by_line in lines.values():
+        for line, ids in list(by_line.items()):
+            if broken.intersection(ids):
+                kept = [i for i in ids if i not in broken]
+                if kept:
+                    by_line[line] = kept
+                else:  # only a broken test runs it: no test can kill a mutant there
+                    del by_line[line]
+    return Coverage(lines, dict(durations), frozenset(broken))
 
 
 def _relative(measured: str) -> str | None:
