@@ -12,7 +12,9 @@ template: see ``handlers/pinned.py``, issue 18), and ``User`` must be a user the
 records (a current user, or one revoked earlier). ``RequestedBy`` is what the caller *says*:
 the function cannot verify who invoked it; CloudTrail's ``Invoke`` record (data events) is
 the truth. It is recorded, with the time and the reason, in the state (``revoked``, shown by
-``cvpn status``) and in the function's log.
+``cvpn status``) and in the function's log. ``Reason`` is required, ``RequestedBy`` is not
+(``"unknown"`` when missing); both are kept as printable characters only, at most 256 each
+(longer text is cut).
 
 A revoke, under the state's lease (one run at a time, as for a deploy):
 
@@ -22,7 +24,9 @@ A revoke, under the state's lease (one run at a time, as for a deploy):
 2. the ledger is imported as the endpoint's CRL (which resets every connection, Client VPN
    admin guide), then the user's remaining sessions are terminated by connection id
    (``CommonName`` or ``Username`` equal to the user);
-3. every version of the user's ``.ovpn`` is deleted.
+3. every version of the user's ``.ovpn`` is deleted (the name is a ``pending_deletes`` of
+   the state from step 1 until then, so a run that dies before it leaves the deletion to the
+   next run).
 
 A rotate does the same, leaves the user unblocked, and then runs the ordinary users run with
 the user added back: a new key, certificate and file (``cvpn config get --user``). If that
@@ -190,6 +194,9 @@ def _revoke(
         serials=serials,
         blocked=action == "revoke",
     )
+    # Until its versions are gone, the user's file (the key) is a pending delete: a run that
+    # dies before step 3 leaves it to the next run (deploy, rollback or renewal).
+    state.pending_deletes = sorted({*state.pending_deletes, user})
     LOG.warning(
         "%s of user %s (serials %s) requested by %s (as the caller says; CloudTrail records "
         "who invoked): %s",
@@ -207,6 +214,7 @@ def _revoke(
         lease.save(state)  # an import resets every connection: never repeat one
     ended = _end_sessions(p.endpoint_id, user)
     deleted = store.delete_all_versions(p.bucket, user_key(p.prefix, user))
+    state.pending_deletes = [name for name in state.pending_deletes if name != user]
     LOG.info(
         "%s %s: CRL imported %s, %d sessions ended, %d file versions deleted",
         action,
