@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # Loggers of the modules that log, by handler (relative to the ``handlers`` package).
 PKI = ("pki.index", "pki.authority", "pki.users")
 EXPORT = ("export_config.index", "export_config.aws")
+SCHEDULE = ("schedule.index", "schedule.reconcile")
+OWN = {"pki": PKI, "export_config": EXPORT, "schedule": SCHEDULE}
 SHARED = ("cloudformation",)  # answers CloudFormation for both handlers
 
 PROBE = """
@@ -43,7 +45,7 @@ def _levels(layout: str, order: list[str]) -> dict[str, int]:
         cwd, prefix = ROOT / "constructs_cvpn", "handlers"
     else:
         cwd, prefix = ROOT, "constructs_cvpn.handlers"
-    code = PROBE.format(names=[*PKI, *EXPORT, *SHARED, "ovpn"])
+    code = PROBE.format(names=[*PKI, *EXPORT, *SCHEDULE, *SHARED, "ovpn"])
     done = subprocess.run(
         [sys.executable, "-c", code, prefix, ",".join(order)],
         cwd=cwd,
@@ -62,13 +64,21 @@ INFO, WARNING, NOTSET = 20, 30, 0  # logging's numeric levels, written out
 
 @pytest.mark.parametrize("layout", ["asset", "package"])
 @pytest.mark.parametrize(
-    "order", [["pki"], ["export_config"], ["pki", "export_config"], ["export_config", "pki"]]
+    "order",
+    [
+        ["pki"],
+        ["export_config"],
+        ["schedule"],
+        ["pki", "export_config"],
+        ["export_config", "pki"],
+        ["schedule", "pki"],
+    ],
 )
 def test_each_handler_logs_info_for_its_own_modules(layout: str, order: list[str]) -> None:
-    """The same levels whichever handler was imported first (the old code failed all 8)."""
+    """The same levels whichever handler was imported first."""
     levels = _levels(layout, order)
-    imported = {m for handler in order for m in (PKI if handler == "pki" else EXPORT)}
-    for name in [*PKI, *EXPORT]:
+    imported = {m for handler in order for m in OWN[handler]}
+    for name in [*PKI, *EXPORT, *SCHEDULE]:
         # the root logger stays at Python's default (WARNING) in a fresh interpreter
         assert levels[name] == (INFO if name in imported else WARNING), name
     # the CloudFormation answer ("answered CloudFormation: HTTP 200") is logged by either

@@ -191,6 +191,17 @@ def test_wake_on_demand_for_two_hours_then_sleep(world: ScheduleWorld) -> None:
     assert world.is_asleep()
 
 
+@pytest.mark.parametrize("hours", [12, 0.25])
+def test_a_wake_up_to_max_wake_hours_is_taken(world: ScheduleWorld, hours: float) -> None:
+    """``0 < N <= max_wake_hours`` (12 here), fractions too: the limit itself is allowed."""
+    world.clock.set(berlin(12, 10))
+    world.request("Create")
+    asked_at = world.clock.now()
+    result = world.invoke({"wake_hours": hours})
+    assert dt.datetime.fromisoformat(result["wake_until"]) == asked_at + dt.timedelta(hours=hours)
+    assert world.is_awake()
+
+
 def test_a_shorter_wake_does_not_cut_a_longer_one(world: ScheduleWorld) -> None:
     world.clock.set(berlin(12, 10))
     world.request("Create")
