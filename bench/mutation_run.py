@@ -123,9 +123,11 @@ def run_mutant(
         mutant.outcome = "killed"
         failed = _FAILED.search(out)
         mutant.killed_by = failed.group(1) if failed else f"pytest exit {proc.returncode}"
-    elif proc.returncode == 4 and "found no collectors" in out:
-        # a selected test module no longer imports under the mutant (pytest reports an
-        # unknown test id as "not found" instead): a kill
+    elif proc.returncode == 4 and (
+        "found no collectors" in out or "ImportError while loading conftest" in out
+    ):
+        # a selected test module (or a conftest) no longer imports under the mutant: the
+        # package is broken, a kill (pytest reports an unknown test id as "not found" instead)
         mutant.outcome = "killed"
         failed = _FAILED.search(out)
         mutant.killed_by = "collection error: " + (failed.group(1) if failed else "")
