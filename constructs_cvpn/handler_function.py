@@ -48,11 +48,14 @@ ARCHITECTURE = lambda_.Architecture.ARM_64
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 
 _HANDLER_FINDINGS = {
-    "NIST.800.53.R5-LambdaConcurrency": "The handler runs only during deployments; reserved "
-    "concurrency would take capacity from the account (and fails on accounts with the "
-    "default limit of 10).",
+    "NIST.800.53.R5-LambdaConcurrency": "The handler runs at deployments, on its schedules "
+    "(renewal, off hours) and when an operator invokes it (cvpn): a few runs at a time at "
+    "most; reserved concurrency would take capacity from the account (and fails on accounts "
+    "with the default limit of 10).",
     "NIST.800.53.R5-LambdaDLQ": "The handler answers CloudFormation itself, failures "
-    "included, and is never retried (retry attempts 0); there is nothing to dead-letter.",
+    "included, and is never retried (retry attempts 0); a scheduled or operator run that "
+    "fails is reported by the HandlerErrors alarm and its caller, and the next scheduled run "
+    "does the work again; there is nothing to dead-letter.",
     "NIST.800.53.R5-LambdaInsideVPC": "The handler calls only AWS APIs (EC2, ACM, S3, KMS, "
     "Secrets Manager) and CloudFormation's response URL; placing it in the VPC would "
     "require NAT or endpoints for no gain.",
