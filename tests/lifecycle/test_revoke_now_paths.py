@@ -92,7 +92,7 @@ def test_a_vpn_without_users_state_is_refused_and_gets_none(
     assert stack.end_state().state is None, "a revoke created a users state"
 
 
-def test_the_lease_is_released_after_a_revoke(
+def test_a_revoke_leaves_nothing_pending_and_releases_the_lease(
     world: World, stack: PkiStack, sessions: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert stack.deploy(["alice", "bob"]).ok
@@ -102,6 +102,7 @@ def test_the_lease_is_released_after_a_revoke(
 
     state = stack.end_state().state
     assert state is not None and not state["lease_owner"], "the revoke kept the lease"
+    assert state["pending_deletes"] == [], "alice's file is gone: nothing is left to delete"
     # and the next deploy runs at once (no lease to wait out)
     assert stack.update_users(stack.props(["alice", "bob"])).ok
 
