@@ -393,6 +393,25 @@ def test_config_change_rerenders_every_file_with_same_cert_and_key(
     assert {n: _ovpn(n) for n in ("alice", "bob")} == files
 
 
+def test_a_config_version_bump_rerenders_every_file_with_same_cert_and_key(
+    run: Run, ec2: Ec2Stub
+) -> None:
+    """``Triggers.ConfigVersion`` (UsersProps): a change re-renders every file, the exported
+    configuration unchanged; the same version again does nothing."""
+    run(["alice", "bob"], request="Create")
+    before = {n: _credentials(n) for n in ("alice", "bob")}
+
+    out = run(["alice", "bob"], Triggers={"Port": "443", "ConfigVersion": "2"})
+    assert out["Data"] == _data(Users=2, Rerendered=2)
+    assert {n: _credentials(n) for n in ("alice", "bob")} == before
+    assert ec2.crl_imports == []
+    assert run(["alice", "bob"], Triggers={"Port": "443", "ConfigVersion": "2"})["Data"] == (
+        _data(Users=2)
+    )
+    out = run(["alice", "bob"], Triggers={"Port": "443", "ConfigVersion": "3"})
+    assert out["Data"] == _data(Users=2, Rerendered=2)
+
+
 def test_remote_label_change_rerenders_without_revocation(run: Run, ec2: Ec2Stub) -> None:
     run(["alice"], request="Create")
     before = _credentials("alice")
@@ -1186,7 +1205,10 @@ def _props_stub() -> dict[str, Any]:
 # -- renewal spread ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("client_days", "widest"), [(825, 30), (100, 10), (9, 0)])
+@pytest.mark.parametrize(
+    ("client_days", "widest"),
+    [(825, 30), (300, 30), (299, 29), (100, 10), (19, 1), (10, 1), (9, 0)],
+)
 def test_client_certificates_are_shortened_by_0_to_min_30_or_a_tenth(
     client_days: int, widest: int
 ) -> None:
