@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -65,8 +65,9 @@ class Outcome:
 
     phase: str
     complete: bool
-    associated: list[str] = field(default_factory=list)
-    routes: int = 0
+    associated: list[str]
+    #: The configured routes in place (0 asleep: disassociating removed them).
+    routes: int
 
     def data(self) -> dict[str, str]:
         """For the custom resource's ``Data`` (strings, a few bytes)."""
@@ -176,9 +177,12 @@ class _Run:
                 done, routes = self.wake(networks, associated)
             else:
                 done, routes = self.release(networks), 0
-        except _Busy:
-            done, routes = False, 0
+        except _Busy:  # the step ended early: count the routes anyway (Data never guesses)
+            done, routes = False, (self.routes_in_place() if phase == AWAKE else 0)
         return Outcome(phase, done, associated, routes)
+
+    def routes_in_place(self) -> int:
+        return len(self.routes() & {(r.cidr, r.subnet) for r in self.config.routes})
 
     def release(self, networks: list[dict[str, Any]]) -> bool:
         for network in networks:
@@ -247,7 +251,7 @@ class _Run:
             if outcome.complete:
                 LOG.info("endpoint %s %s: done", self.endpoint, outcome.phase)
                 return outcome
-            if self.time_left() < POLL_SECONDS:
+            if self.time_left() <= POLL_SECONDS:  # a sleep would leave no time for a step
                 LOG.warning(
                     "endpoint %s %s: out of time, left for the next run",
                     self.endpoint,
