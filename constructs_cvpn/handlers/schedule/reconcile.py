@@ -66,7 +66,8 @@ class Outcome:
     phase: str
     complete: bool
     associated: list[str]
-    #: The configured routes in place (0 asleep: disassociating removed them).
+    #: The configured routes in place when the step looked (none once asleep: a route goes
+    #: with its subnet's association).
     routes: int
 
     def data(self) -> dict[str, str]:
@@ -176,9 +177,9 @@ class _Run:
             if phase == AWAKE:
                 done, routes = self.wake(networks, associated)
             else:
-                done, routes = self.release(networks), 0
+                done, routes = self.release(networks), self.routes_in_place()
         except _Busy:  # the step ended early: count the routes anyway (Data never guesses)
-            done, routes = False, (self.routes_in_place() if phase == AWAKE else 0)
+            done, routes = False, self.routes_in_place()
         return Outcome(phase, done, associated, routes)
 
     def routes_in_place(self) -> int:
