@@ -136,3 +136,37 @@ def test_a_delete_with_an_arn_of_another_service_reads_no_secret(kms_key: str) -
     )
     authority.delete(NOT_A_SECRET, authority_props(kms_key))
     assert not [c for c in calls if NOT_A_SECRET in c]
+
+
+def test_a_lost_arn_is_found_again_by_the_serial_not_by_the_issuer_alone(kms_key: str) -> None:
+    """An import whose ARN was never saved (the run died after ImportCertificate): the retry
+    looks for this CA's tagged certificate *with the current serial*. Another certificate of
+    the same CA (an older server certificate, tagged too) must not be taken and overwritten:
+    the current one would be left in ACM with the server key and no owner."""
+    out = _create(kms_key)
+    arn, current = out["PhysicalResourceId"], out["Data"]["ServerCertificateArn"]
+    bundle = read_bundle()
+    ca = certs.Issued(
+        key=certs.key_from_pem(bundle.ca_key_pem), cert=certs.cert_from_pem(bundle.ca_cert_pem)
+    )
+    older = certs.issue_server_cert(ca, "server.older.example", validity_days=10)
+    acm_client = boto3.client("acm", region_name=REGION)
+    name = arn.split(":secret:", 1)[1][: -len("-XXXXXX")]
+    other = acm_client.import_certificate(
+        Certificate=certs.cert_to_pem(older.cert).encode(),
+        PrivateKey=certs.key_to_pem(older.key).encode(),
+        CertificateChain=bundle.ca_cert_pem.encode(),
+        Tags=[{"Key": "constructs-cvpn:ca-secret", "Value": name}],
+    )["CertificateArn"]
+    bundle.server_certificate_arn = ""  # the lost ARN
+    boto3.client("secretsmanager", region_name=REGION).put_secret_value(
+        SecretId=arn, SecretString=bundle.to_json()
+    )
+
+    again = _update(kms_key, arn)
+
+    assert again["Data"]["ServerCertificateArn"] == current
+    older_now = acm_client.describe_certificate(CertificateArn=other)["Certificate"]
+    assert older_now["Serial"].replace(":", "").lower().lstrip("0") == (
+        f"{older.cert.serial_number:x}"
+    ), "the other certificate was overwritten"
