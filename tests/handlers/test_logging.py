@@ -35,7 +35,8 @@ for name in order:
 names = {names!r}
 print(json.dumps({{
     n: logging.getLogger(f"{{prefix}}.{{n}}").getEffectiveLevel() for n in names
-}} | {{"<package>": logging.getLogger(prefix).level}}))
+}} | {{"<package>": logging.getLogger(prefix).level}}
+  | {{f"sdk:{{n}}": logging.getLogger(n).level for n in ("boto3", "botocore", "urllib3")}}))
 """
 
 
@@ -86,3 +87,7 @@ def test_each_handler_logs_info_for_its_own_modules(layout: str, order: list[str
     # nothing is set on the shared parent or on a shared module that does not log
     assert levels["<package>"] == NOTSET
     assert levels["ovpn"] == WARNING
+    # botocore's DEBUG output holds request bodies (keys): each handler pins the SDK's
+    # loggers at WARNING itself, whatever the root logger is set to later
+    for sdk in ("boto3", "botocore", "urllib3"):
+        assert levels[f"sdk:{sdk}"] == WARNING, sdk

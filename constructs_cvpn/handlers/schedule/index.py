@@ -52,6 +52,9 @@ __all__ = ["handler", "on_event"]
 LOG = logging.getLogger(__name__)
 for _ours in (__package__, cloudformation.__name__):
     logging.getLogger(_ours).setLevel(logging.INFO)
+# botocore's DEBUG output holds request headers and bodies: never, whatever the root's level.
+for _noisy in ("boto3", "botocore", "urllib3"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 #: The stack states in which a Delete means "the stack is going away".
 STACK_DELETING = frozenset({"DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
