@@ -147,3 +147,14 @@ def test_client_vpn_loads_no_aws_cdk_submodule_the_l2_app_does_not_beyond_key_an
 def test_the_probe_sees_a_module_loaded_on_use() -> None:
     """The probe is not blind: importing the nag pack loads cdk_nag."""
     assert "cdk_nag" in modules_at("import constructs_cvpn.nag\nmark('nag')")["nag"]
+
+
+STDLIB = sys.stdlib_module_names
+
+
+def test_importing_the_package_loads_nothing_else() -> None:
+    """The README: "`import constructs_cvpn` loads nothing" (no aws-cdk-lib, no construct
+    module until a name is used)."""
+    seen = modules_at("mark('before')\nimport constructs_cvpn\nmark('after')")
+    loaded = {m for m in seen["after"] - seen["before"] if m.split(".")[0] not in STDLIB}
+    assert loaded == {"constructs_cvpn"}, sorted(loaded)
