@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import types
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
@@ -25,25 +23,16 @@ from cryptography import x509
 from constructs_cvpn.handlers.pki import acm, aws, certs
 from constructs_cvpn.handlers.pki.state import CaBundle
 
+from . import test_acm_delete
 from .conftest import REGION
+
+stub = test_acm_delete.stub  # the Stubber fixture: ACM through the real service model
 
 ARNS = [
     f"arn:aws:acm:{REGION}:123456789012:certificate/00000000-0000-4000-8000-00000000000{i}"
     for i in range(5)
 ]
 NAME = "cvpn/ca-Vpn"
-
-
-@pytest.fixture
-def stub() -> Iterator[Stubber]:
-    client: Any = boto3.client(
-        "acm", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    with Stubber(client) as stubber:
-        aws.set_client("acm", client)
-        yield stubber
-        stubber.assert_no_pending_responses()
-    aws.reset()
 
 
 def _listed(stub: Stubber, arns: list[str]) -> None:
