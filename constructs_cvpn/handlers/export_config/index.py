@@ -63,8 +63,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .. import cloudformation, pinned
+from .. import pinned
 from ..cloudformation import answering
+from ..log_levels import set_levels
 from ..ovpn import (
     CredentialsError,
     OvpnFormatError,
@@ -84,14 +85,7 @@ from .aws import (
 __all__ = ["CONTENT_TYPE", "handler", "on_event"]
 
 LOG = logging.getLogger(__name__)
-# INFO for this handler's package and the shared module that answers CloudFormation, nothing
-# else (see handlers/pki/index.py).
-for _ours in (__package__, cloudformation.__name__):
-    logging.getLogger(_ours).setLevel(logging.INFO)
-# botocore and urllib3 log request and response bodies (the secret, the .ovpn) at DEBUG:
-# keep them at WARNING even when the function's log level is set to DEBUG.
-for _noisy in ("boto3", "botocore", "urllib3"):
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
+set_levels(__package__)  # handlers/log_levels.py
 
 CONTENT_TYPE = "application/x-openvpn-profile"
 S3_URI = "s3://"

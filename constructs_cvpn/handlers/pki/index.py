@@ -12,8 +12,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .. import cloudformation, pinned
+from .. import pinned
 from ..cloudformation import answering
+from ..log_levels import set_levels
 from . import authority, revoke_now, users
 from .aws import client
 from .props import PropertyError
@@ -21,15 +22,7 @@ from .props import PropertyError
 __all__ = ["handler", "on_event"]
 
 LOG = logging.getLogger(__name__)
-# INFO for this handler's package (``handlers.pki`` in the asset, ``constructs_cvpn.handlers.
-# pki`` in tests) and the shared module that answers CloudFormation, nothing else: no logger
-# depends on which index module a process imported first.
-for _ours in (__package__, cloudformation.__name__):
-    logging.getLogger(_ours).setLevel(logging.INFO)
-# botocore's DEBUG output includes request bodies (private keys in ImportCertificate,
-# PutSecretValue, PutObject): keep it at WARNING even if the root logger is set to DEBUG.
-for _noisy in ("botocore", "boto3", "urllib3", "s3transfer"):
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
+set_levels(__package__)  # handlers/log_levels.py
 
 KINDS = ("Authority", "Users")
 

@@ -40,8 +40,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from .. import cloudformation
 from ..cloudformation import answering
+from ..log_levels import set_levels
 from ..pki.clock import Deadline
 from . import aws, config, wake
 from .hours import ASLEEP, phase
@@ -50,11 +50,7 @@ from .reconcile import Outcome, reconcile
 __all__ = ["handler", "on_event"]
 
 LOG = logging.getLogger(__name__)
-for _ours in (__package__, cloudformation.__name__):
-    logging.getLogger(_ours).setLevel(logging.INFO)
-# botocore's DEBUG output holds request headers and bodies: never, whatever the root's level.
-for _noisy in ("boto3", "botocore", "urllib3"):
-    logging.getLogger(_noisy).setLevel(logging.WARNING)
+set_levels(__package__)  # handlers/log_levels.py
 
 #: The stack states in which a Delete means "the stack is going away".
 STACK_DELETING = frozenset({"DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"})
