@@ -9,6 +9,7 @@ validity of at least a day).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import pytest
@@ -147,3 +148,87 @@ def test_each_altered_private_number_is_refused_without_the_slow_check(
     )
     with pytest.raises(ValueError, match="numbers disagree"):
         certs.key_from_pem(_pem(bad), check=False)
+
+
+def _der_int(value: int) -> bytes:
+    body = value.to_bytes(value.bit_length() // 8 + 1, "big")
+    return b"\x02" + _der_length(len(body)) + body
+
+
+def _der_length(length: int) -> bytes:
+    if length < 128:
+        return bytes([length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
+
+
+def _pkcs1_pem(*numbers: int) -> str:
+    """An RSAPrivateKey (RFC 8017 A.1.2) written by hand: cryptography refuses to build these."""
+    body = b"".join(_der_int(n) for n in (0, *numbers))  # version 0, then n, e, d, p, q, ...
+    der = b"\x30" + _der_length(len(body)) + body
+    lines = base64.encodebytes(der).decode()
+    return f"-----BEGIN RSA PRIVATE KEY-----\n{lines}-----END RSA PRIVATE KEY-----\n"
+
+
+def test_a_hand_written_key_whose_numbers_agree_loads(ca: certs.Issued) -> None:
+    k = ca.key.private_numbers()
+    numbers = (k.public_numbers.n, k.public_numbers.e, k.d, k.p, k.q, k.dmp1, k.dmq1, k.iqmp)
+    loaded = certs.key_from_pem(_pkcs1_pem(*numbers), check=False)
+    assert loaded.private_numbers() == k
+
+
+@pytest.mark.parametrize("case", ["p altered", "q altered", "p = 1, q = n", "q = 1, p = n"])
+def test_primes_that_do_not_make_the_modulus_are_refused_without_the_slow_check(
+    ca: certs.Issued, case: str
+) -> None:
+    k = ca.key.private_numbers()
+    n, e, d = k.public_numbers.n, k.public_numbers.e, k.d
+    numbers = {
+        "p altered": (n, e, d, k.p + 2, k.q, k.dmp1, k.dmq1, k.iqmp),
+        "q altered": (n, e, d, k.p, k.q + 2, k.dmp1, k.dmq1, k.iqmp),
+        "p = 1, q = n": (n, e, d, 1, n, 0, d % (n - 1), 0),
+        "q = 1, p = n": (n, e, d, n, 1, d % (n - 1), 0, 0),
+    }[case]
+    with pytest.raises(ValueError, match="numbers disagree"):
+        certs.key_from_pem(_pkcs1_pem(*numbers), check=False)
+
+
+LEAF_USAGE = x509.KeyUsage(  # the module's contract: digitalSignature + keyEncipherment only
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=True,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,  # RFC 5280 4.2.1.3: only a CA signs certificates and CRLs
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
+
+
+def test_extension_criticality_follows_rfc_5280(ca: certs.Issued) -> None:
+    server = certs.issue_server_cert(ca, "server.vpn.cvpn.internal", now=NOW).cert
+    client = certs.issue_client_cert(ca, "frank", now=NOW).cert
+    crl = certs.build_crl(ca, [(3, NOW)], crl_number=2, now=NOW)
+
+    def critical(holder: x509.Certificate | x509.CertificateRevocationList, kind: type) -> bool:
+        return holder.extensions.get_extension_for_class(kind).critical
+
+    assert critical(ca.cert, x509.BasicConstraints)  # 4.2.1.9: MUST be critical in a CA
+    for cert in (ca.cert, server, client):
+        assert not critical(cert, x509.SubjectKeyIdentifier)  # 4.2.1.2: MUST be non-critical
+    for cert in (server, client):
+        assert not critical(cert, x509.AuthorityKeyIdentifier)  # 4.2.1.1: MUST be non-critical
+        assert cert.extensions.get_extension_for_class(x509.KeyUsage).value == LEAF_USAGE
+    assert not critical(server, x509.SubjectAlternativeName)  # 4.2.1.6: the subject is set
+    assert not critical(crl, x509.CRLNumber)  # 5.2.3: a non-critical CRL extension
+    assert not critical(crl, x509.AuthorityKeyIdentifier)
+
+
+def test_the_documented_default_lifetimes(ca: certs.Issued) -> None:
+    day = dt.timedelta(days=1)
+    server = certs.issue_server_cert(ca, "server.vpn.cvpn.internal", now=NOW).cert
+    assert server.not_valid_after_utc - server.not_valid_before_utc == 825 * day
+    crl = certs.build_crl(ca, [], crl_number=1, now=NOW)
+    assert crl.next_update_utc is not None and crl.last_update_utc is not None
+    assert crl.next_update_utc - crl.last_update_utc == 3650 * day  # 10 years
