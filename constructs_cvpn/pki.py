@@ -104,9 +104,8 @@ class CertificateAuthority(Construct):
         encryption_key: kms.IKey,
         log_group_name: str,
         metric_dimension: str,
-        server_name: str | None = None,
-        ca_validity_days: int = 3650,
-        server_validity_days: int = 825,
+        ca_validity_days: int,
+        server_validity_days: int,
         renew_before_days: int = 30,
         break_glass_arn: str | None = None,
     ) -> None:
@@ -119,10 +118,9 @@ class CertificateAuthority(Construct):
                 destroyed and redeployed stack never meets its predecessor's secret).
             log_group_name: the handler's log group.
             metric_dimension: the value of the ``Vpn`` dimension of ``DaysToExpiry``.
-            server_name: server certificate CN and DNS SAN, with a dot. Default:
-                ``server.<secret name as a label>.cvpn.internal``.
-            ca_validity_days: CA lifetime. Default: 3650 (the CA is never re-issued).
-            server_validity_days: server certificate lifetime. Default: 825.
+            ca_validity_days: CA lifetime in days (the CA is never re-issued).
+            server_validity_days: server certificate lifetime in days; the certificate's
+                name is ``server.<secret name as a label>.cvpn.internal``.
             renew_before_days: the scheduled renewal (and any update) re-issues the server
                 certificate when it expires within this many days, re-imported under the
                 same ACM ARN. Default: 30.
@@ -259,8 +257,6 @@ class CertificateAuthority(Construct):
             "RenewBeforeDays": str(renew_before_days),
             "MetricDimension": metric_dimension,
         }
-        if server_name is not None:
-            properties["ServerName"] = server_name
         stack_root = f"arn:{stack.partition}:iam::{stack.account}:root"
         properties["GuardAdminArns"] = [handler.role.role_arn, break_glass_arn or stack_root]
         self.resource = CustomResource(

@@ -57,9 +57,9 @@ class UserCertificates(Construct):
         encryption_key: kms.IKey,
         log_group_name: str,
         metric_dimension: str,
-        remote_random_label: bool = False,
-        block_ipv6_leak: bool = False,
-        client_validity_days: int = 825,
+        remote_random_label: bool,
+        block_ipv6_leak: bool,
+        client_validity_days: int,
         renew_before_days: int = 30,
         triggers: Mapping[str, str] | None = None,
     ) -> None:
@@ -76,7 +76,7 @@ class UserCertificates(Construct):
                 host (fixed, so users' files stay byte-identical across updates).
             block_ipv6_leak: append AWS's IPv6 leak block to every file (IPv4-only full
                 tunnel; see ``handlers.ovpn.IPV6_LEAK_BLOCK``). Sent only when True.
-            client_validity_days: client certificate lifetime. Default: 825.
+            client_validity_days: client certificate lifetime in days.
             renew_before_days: the scheduled renewal (and any update) re-issues
                 certificates expiring within this many days. Default: 30.
             triggers: values whose change alters a client's file (certificate ARNs,
