@@ -124,3 +124,15 @@ def test_every_poll_is_reported_to_the_progress_callback(aws: FakeAws) -> None:
         aws.ec2(), ENDPOINT_ID, timeout=60, interval=5, sleep=aws.sleep, clock=aws.clock
     )
     assert quiet.ready
+
+
+def test_wait_by_default_checks_every_15_seconds_for_30_minutes(aws: FakeAws) -> None:
+    """The README: "checks every 15 seconds and gives up after 30 minutes (exit code 4)"."""
+    for _ in range(30 * 60 // 15 + 1):
+        expect_poll(aws, "pending-associate", "associating")
+
+    result = aws.run("wait", "-e", ENDPOINT_ID)
+
+    assert result.exit_code == 4
+    assert aws.sleeps == [15] * (30 * 60 // 15)
+    assert f"timed out after {30 * 60} s" in result.stderr
