@@ -106,8 +106,8 @@ class CertificateAuthority(Construct):
         metric_dimension: str,
         ca_validity_days: int,
         server_validity_days: int,
+        break_glass_arn: str,
         renew_before_days: int = 30,
-        break_glass_arn: str | None = None,
     ) -> None:
         """Create the CA custom resource.
 
@@ -125,8 +125,8 @@ class CertificateAuthority(Construct):
                 certificate when it expires within this many days, re-imported under the
                 same ACM ARN. Default: 30.
             break_glass_arn: besides the CA handler role, the one principal the secret's
-                guard lets delete the secret or change its resource policy. Default: the
-                account root.
+                guard lets delete the secret or change its resource policy (the VPN's
+                ``break_glass_arn``, the account root unless the app names another).
 
         Raises:
             ClientVpnConfigError: a server lifetime within the renewal window, or a CA that
@@ -257,8 +257,7 @@ class CertificateAuthority(Construct):
             "RenewBeforeDays": str(renew_before_days),
             "MetricDimension": metric_dimension,
         }
-        stack_root = f"arn:{stack.partition}:iam::{stack.account}:root"
-        properties["GuardAdminArns"] = [handler.role.role_arn, break_glass_arn or stack_root]
+        properties["GuardAdminArns"] = [handler.role.role_arn, break_glass_arn]
         self.resource = CustomResource(
             self,
             "Resource",
