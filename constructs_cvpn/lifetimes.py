@@ -24,9 +24,7 @@ RENEW_BEFORE_DAYS = 30
 """Certificates are renewed when they expire within this many days."""
 
 
-def check_lifetimes(
-    path: str, *, ca_days: int, signed: dict[str, int], renew_before: int = RENEW_BEFORE_DAYS
-) -> None:
+def check_lifetimes(path: str, *, ca_days: int, signed: dict[str, int], renew_before: int) -> None:
     """Refuse lifetimes the renewal cannot live with.
 
     ``signed`` maps the prop name of each certificate lifetime (e.g.

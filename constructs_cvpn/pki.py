@@ -48,7 +48,7 @@ from constructs import Construct
 from .handler_function import HandlerFunction
 from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
 from .keys import administration_statement, deny_grants_statement, via_service_statement
-from .lifetimes import check_lifetimes
+from .lifetimes import RENEW_BEFORE_DAYS, check_lifetimes
 
 HANDLER = "handlers.pki.index.handler"
 #: A safe user name (it becomes a certificate CN and part of an S3 key); the handler
@@ -107,7 +107,7 @@ class CertificateAuthority(Construct):
         ca_validity_days: int,
         server_validity_days: int,
         break_glass_arn: str,
-        renew_before_days: int = 30,
+        renew_before_days: int = RENEW_BEFORE_DAYS,
     ) -> None:
         """Create the CA custom resource.
 

@@ -17,7 +17,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from .handler_function import HandlerFunction
-from .lifetimes import check_lifetimes
+from .lifetimes import RENEW_BEFORE_DAYS, check_lifetimes
 from .pki import HANDLER, SERVICE_TIMEOUT, USERS_TIMEOUT, CertificateAuthority, renewal_schedule
 
 __all__ = ["UserCertificates"]
@@ -60,7 +60,7 @@ class UserCertificates(Construct):
         remote_random_label: bool,
         block_ipv6_leak: bool,
         client_validity_days: int,
-        renew_before_days: int = 30,
+        renew_before_days: int = RENEW_BEFORE_DAYS,
         triggers: Mapping[str, str] | None = None,
     ) -> None:
         """Create the users custom resource.
