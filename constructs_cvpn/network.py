@@ -222,5 +222,5 @@ class NetworkAccess:
         if not self._owns_security_group:
             return
         assert self.security_group is not None
-        ipv6 = security_group.ip_version(self._vpn, cidr, self._traffic) == 6
+        ipv6 = security_group.is_ipv6(self._vpn, cidr, self._traffic)
         security_group.allow_egress(self._vpn, self.security_group, cidr, ipv6=ipv6)

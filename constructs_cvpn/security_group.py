@@ -54,17 +54,17 @@ def allow_egress(vpn: Construct, group: ec2.ISecurityGroup, cidr: str, *, ipv6: 
     )
 
 
-def ip_version(vpn: Construct, cidr: str, traffic: IpAddressType) -> int:
-    """4 or 6: from the value; for a deploy-time value, from what the tunnel carries, or
-    in dual-stack from where it comes (an ``Ipv6...`` attribute such as
+def is_ipv6(vpn: Construct, cidr: str, traffic: IpAddressType) -> bool:
+    """Whether ``cidr`` is IPv6: from the value; for a deploy-time value, from what the
+    tunnel carries, or in dual-stack from where it comes (an ``Ipv6...`` attribute such as
     ``vpc.vpc_ipv6_cidr_blocks`` is IPv6, anything else IPv4)."""
     if known(cidr):
-        return 6 if ":" in cidr else 4
+        return ":" in cidr
     if not traffic.carries_ipv4:
-        return 6
+        return True
     if not traffic.carries_ipv6:
-        return 4
-    return 6 if "Ipv6" in stable(vpn, cidr) else 4
+        return False
+    return "Ipv6" in stable(vpn, cidr)
 
 
 def anywhere(traffic: IpAddressType) -> list[str]:

@@ -511,6 +511,37 @@ def test_deploy_time_ipv6_block_gets_an_ipv6_egress_rule(app: App) -> None:
     assert [e for e in egress if e.get("CidrIp") == {"Ref": "PeerCidr"}]
 
 
+@pytest.mark.parametrize(
+    ("traffic", "key"), [(IpAddressType.IPV6, "CidrIpv6"), (IpAddressType.IPV4, "CidrIp")]
+)
+def test_a_deploy_time_destination_takes_the_family_the_tunnel_carries(
+    app: App, traffic: IpAddressType, key: str
+) -> None:
+    # A tunnel of one IP version carries only that version: a destination known only at
+    # deploy time (a parameter) is of that version, and its egress rule must say so
+    # (CidrIp with an IPv6 value, or CidrIpv6 with an IPv4 one, fails at deploy).
+    stack, vpc = new_stack(app, f"TokenEgress{key}")
+    parameter = CfnParameter(stack, "PeerCidr").value_as_string
+    ipv6 = traffic == IpAddressType.IPV6
+    vpn(
+        stack,
+        vpc,
+        cidr=None if ipv6 else "10.100.0.0/22",
+        endpoint_ip_address_type=traffic,
+        traffic_ip_address_type=traffic,
+        authorization_rules=[AuthorizationRule(cidr=parameter, all_users=True)],
+    )
+    template = Template.from_stack(stack)
+    (group,) = template.find_resources(
+        "AWS::EC2::SecurityGroup",
+        {"Properties": {"GroupDescription": Match.string_like_regexp("Client VPN")}},
+    ).values()
+    rules = [
+        e for e in group["Properties"]["SecurityGroupEgress"] if {"Ref": "PeerCidr"} in e.values()
+    ]
+    assert [sorted(set(rule) & {"CidrIp", "CidrIpv6"}) for rule in rules] == [[key]]
+
+
 def test_ipv6_only_template_is_cfn_lint_clean(app: App) -> None:
     template = build(
         app,
