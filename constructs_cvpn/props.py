@@ -290,17 +290,22 @@ def _session_timeout(
     """The L2's enum, or a ``Duration`` of 8, 10, 12 or 24 hours."""
     if isinstance(value, ec2.ClientVpnSessionTimeout):
         return value
-    try:
-        minutes = value.to_minutes() if isinstance(value, Duration) else None
-    except RuntimeError:  # jsii: not a whole number of minutes
-        minutes = -1
-    if minutes is None:
+    if not isinstance(value, Duration):
         raise ClientVpnConfigError(
             path,
             "session_timeout",
             f"got {value!r}; give Duration.hours(8, 10, 12 or 24) or an "
             "ec2.ClientVpnSessionTimeout",
         )
+    try:
+        minutes = value.to_minutes()
+    except RuntimeError:  # jsii: not a whole number of minutes
+        raise ClientVpnConfigError(
+            path,
+            "session_timeout",
+            f"{value.to_human_string()} is not a Client VPN session timeout; use 8, 10, 12 "
+            "or 24 hours (Duration.hours(n) or ec2.ClientVpnSessionTimeout)",
+        ) from None
     hours = checked(path, "session_timeout", validation.session_timeout_hours, minutes)
     return _TIMEOUTS[hours]
 
