@@ -262,3 +262,35 @@ class TestKeyPrefix:
             f"{value!r} contains {named}, which would be wildcards in the IAM policies and "
             "conditions that name this prefix; use letters, digits and !_.'()-"
         )
+
+
+class TestVpnPort:
+    """Client VPN listens on 443 or 1194 (EC2 API reference, CreateClientVpnEndpoint VpnPort),
+    a whole number."""
+
+    @pytest.mark.parametrize("port", [443, 1194])
+    def test_the_two_ports(self, port: int) -> None:
+        assert validation.vpn_port(port) == port
+
+    @pytest.mark.parametrize("port", [80, 442, 444, 1193, 1195, 443.0, "443", True])
+    def test_anything_else_is_refused(self, port: object) -> None:
+        with pytest.raises(ValueError, match="443 or 1194"):
+            validation.vpn_port(port)  # type: ignore[arg-type]
+
+
+class TestSessionTimeoutHours:
+    """8, 10, 12 or 24 hours (EC2 API reference, CreateClientVpnEndpoint SessionTimeoutHours),
+    given in minutes: a whole number of hours only."""
+
+    @pytest.mark.parametrize("hours", [8, 10, 12, 24])
+    def test_the_four_timeouts(self, hours: int) -> None:
+        assert validation.session_timeout_hours(hours * 60) == hours
+
+    @pytest.mark.parametrize(
+        "minutes", [7 * 60, 9 * 60, 11 * 60, 13 * 60, 23 * 60, 25 * 60, 8 * 60 + 30, 90, 0]
+    )
+    def test_anything_else_is_refused(self, minutes: int) -> None:
+        with pytest.raises(
+            ValueError, match=f"{minutes} minutes is not a Client VPN session timeout"
+        ):
+            validation.session_timeout_hours(minutes)
