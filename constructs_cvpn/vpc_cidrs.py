@@ -85,11 +85,9 @@ class VpcCidrs:
             return
         wanted = stable(self._vpn, cidr)
         tokens = [self._vpc.vpc_cidr_block, *self.all()]
-        same = any(stable(self._vpn, c) == wanted for c in tokens)
-        if not same and known(cidr) and "/" in cidr and ":" not in cidr:
-            net = ipaddress.IPv4Network(cidr, strict=False)
-            same = any(ipaddress.IPv4Network(c, strict=False) == net for c in self.all())
-        if same:
+        # Known CIDRs are canonical by now (a route's and the VPC's are refused with host
+        # bits set), so comparing their comparable forms is comparing the networks.
+        if any(stable(self._vpn, c) == wanted for c in tokens):
             raise ClientVpnConfigError(
                 self._vpn.node.path,
                 "routes",

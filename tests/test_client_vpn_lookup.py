@@ -73,7 +73,7 @@ def looked_up_app(context: dict[str, Any] | None = None, **props: Any) -> tuple[
         vpc=vpc,
         cidr=props.pop("cidr", "10.100.0.0/22"),
         authorization_rules=[AuthorizationRule(cidr=vpc.vpc_cidr_block, all_users=True)],
-        routes=[Route(cidr="172.16.0.0/16")],
+        routes=props.pop("routes", [Route(cidr="172.16.0.0/16")]),
         **props,
     )
     return app, vpn
@@ -143,3 +143,10 @@ def test_a_route_to_the_looked_up_vpc_cidr_is_refused() -> None:
 
 SERVER_ARN = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000001"
 CLIENT_ARN = "arn:aws:acm:eu-west-1:111111111111:certificate/00000000-0000-4000-8000-000000000002"
+
+
+def test_without_context_a_bad_destination_is_still_refused() -> None:
+    # Only the placeholder's own CIDR goes unchecked while the lookup is missing: any other
+    # destination is the user's own value and checked as always.
+    with pytest.raises(ClientVpnConfigError, match=r"^Vpn/Vpn: routes: '10\.0\.0\.0/33'"):
+        looked_up_app(routes=[Route(cidr="10.0.0.0/33")])
