@@ -98,11 +98,6 @@ class NetworkAccess:
 
     # -- what it builds ---------------------------------------------------------------
 
-    @property
-    def zones(self) -> list[str]:
-        """The transit gateway endpoint's Availability Zones (names or ids), else none."""
-        return self._transit_gateway.zones if self._transit_gateway else []
-
     def new_security_group(
         self, given: Sequence[ec2.ISecurityGroup] | None
     ) -> ec2.ISecurityGroup | None:
