@@ -95,12 +95,14 @@ def select_subnets(
             )
         az = stable(vpn, subnet.availability_zone)
         if az in seen_azs:
+            # one_per_az does not apply to a list of subnets (SubnetSelection ignores it)
+            fix = "list one per AZ" if selection and selection.subnets else "use one_per_az=True"
             raise ClientVpnConfigError(
                 path,
                 "vpc_subnets",
                 f"subnets {seen_azs[az]} and {subnet.node.path} are in the same "
                 f"availability zone ({display(vpn, vpc, subnet.availability_zone)}); Client "
-                "VPN takes one subnet per AZ (use one_per_az=True)",
+                f"VPN takes one subnet per AZ ({fix})",
             )
         seen_azs[az] = subnet.node.path
         _check_subnet_size(path, subnet)
