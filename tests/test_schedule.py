@@ -97,6 +97,7 @@ def test_the_desired_set_holds_no_phase_and_equals_the_functions_configuration(
         "wake_parameter",
         "max_wake_hours",
     }
+    assert desired["max_wake_hours"] == 12  # README: OfficeHours(..., max_wake_hours=12)
     assert desired["hours"] == {
         "time_zone": "Europe/Berlin",
         "days": "MON-FRI",
@@ -197,6 +198,13 @@ def test_bad_hours_are_refused_at_synth(app: App, hours: OfficeHours, problem: s
     message = _construction_error(app, name, schedule=hours)
     assert message.startswith(f"{name}/Vpn: schedule: ")
     assert problem in message
+
+
+@pytest.mark.parametrize("hours", [1, 24])
+def test_max_wake_hours_from_1_to_24_is_accepted(hours: int) -> None:
+    stack = Stack(App(context={"cvpn:skipBundling": True}), f"Wake{hours}")
+    new_vpn(stack, schedule=OfficeHours(time_zone="UTC", max_wake_hours=hours))
+    assert _desired(Template.from_stack(stack))["max_wake_hours"] == hours
 
 
 def test_too_many_scheduled_routes_are_refused(app: App) -> None:
