@@ -214,6 +214,61 @@ def test_too_many_scheduled_routes_are_refused(app: App) -> None:
     assert "over Lambda's 4096" in message
 
 
+# The longest each deploy-time value of the reconciler's environment can be: a stack ARN with
+# the longest partition and region and a 128-character stack name (CloudFormation's limit),
+# a Client VPN endpoint id and subnet ids (EC2: the prefix and 17 hex digits).
+LONGEST = {
+    "AWS::StackId": "arn:aws-us-gov:cloudformation:ap-southeast-5:123456789012:stack/"
+    + "s" * 128
+    + "/"
+    + "0" * 8
+    + "-0000-0000-0000-"
+    + "0" * 12,
+    "AWS::EC2::ClientVpnEndpoint": "cvpn-endpoint-" + "0" * 17,
+    "AWS::EC2::Subnet": "subnet-" + "0" * 17,
+}
+
+
+def _longest_environment(template: dict[str, Any]) -> int:
+    """Bytes of the reconciler's environment with every deploy-time value at its longest."""
+    (function,) = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and "CVPN_SCHEDULE" in r["Properties"].get("Environment", {}).get("Variables", {})
+    ]
+    variables = function["Properties"]["Environment"]["Variables"]
+    size = 0
+    for name, value in variables.items():
+        parts = value["Fn::Join"][1] if isinstance(value, dict) else [value]
+        for part in parts:
+            if isinstance(part, dict):
+                ref = part["Ref"]
+                kind = ref if ref.startswith("AWS::") else template["Resources"][ref]["Type"]
+                part = LONGEST[kind]
+            size += len(part.encode())
+        size += len(name.encode())
+    return size
+
+
+def test_the_environment_fits_lambdas_4_kb_whatever_the_deploy_time_values() -> None:
+    # Lambda refuses a function whose environment (keys and values) is over 4 KB at deploy:
+    # what the synth-time check accepts must fit with every deploy-time value at its longest.
+    # Routes are added until the check refuses one (a refused route is not kept).
+    stack = Stack(App(context={"cvpn:skipBundling": True}), "Env")
+    vpn = new_vpn(stack)
+    for i in range(200):
+        try:
+            vpn.add_route(f"172.{16 + i // 256}.{i % 256}.0/24")
+        except ClientVpnConfigError as refused:
+            assert "over Lambda's 4096" in str(refused)
+            break
+    else:
+        pytest.fail("200 routes never reached the 4 KB limit")
+    assert i > 10  # the limit is reached by many routes, not by the first
+    assert _longest_environment(dict(Template.from_stack(stack).to_json())) <= 4096
+
+
 def test_grant_wake_needs_a_schedule(app: App) -> None:
     stack = Stack(app, "NoSchedule")
     vpn = new_vpn(stack, schedule=None)
