@@ -68,6 +68,15 @@ HANDLER_TIMEOUT = Duration.minutes(12)
 SERVICE_TIMEOUT = Duration.minutes(14)
 #: Lambda's limit on the environment (all variables together).
 ENV_LIMIT_BYTES = 4096
+#: The longest each deploy-time value of the desired set can be, as Lambda counts it: the
+#: stack's ARN in the partition and region of the longest names together (``aws-iso-f``,
+#: ``us-isof-south-1``, in botocore's partitions), a 12-digit account, a stack name of 128
+#: characters (CloudFormation's limit) and a UUID; EC2 ids are a prefix and 17 hex digits.
+LONGEST_STACK_ID = (
+    f"arn:aws-iso-f:cloudformation:us-isof-south-1:{'0' * 12}:stack/{'s' * 128}/{'0' * 36}"
+)
+LONGEST_ENDPOINT_ID = "cvpn-endpoint-" + "0" * 17
+LONGEST_SUBNET_ID = "subnet-" + "0" * 17
 
 
 class OffHoursSchedule(Construct):
@@ -245,11 +254,11 @@ class OffHoursSchedule(Construct):
         return self._subnet_keys.index(Stack.of(self).resolve(subnet_id))
 
     def add_route(self, route: ScheduledRoute) -> None:
-        """Keep ``route`` too; a ``ClientVpnConfigError`` when the desired set outgrows
-        Lambda's 4 KB of environment (a token counts as 40 bytes)."""
+        """Keep ``route`` too; a ``ClientVpnConfigError`` when the desired set could outgrow
+        Lambda's 4 KB of environment: counted as CloudFormation renders it, every deploy-time
+        value (stack, endpoint and subnet ids) at its longest."""
         self.routes.append(route)
-        doc = Stack.of(self).resolve(self._desired())
-        size = len(ENV) + len(json.dumps(_placeholders(doc)).encode())
+        size = self._longest_environment()
         if size > ENV_LIMIT_BYTES:
             self.routes.pop()
             raise ClientVpnConfigError(
@@ -260,6 +269,16 @@ class OffHoursSchedule(Construct):
                 "routes (a route without subnet= counts once per subnet), shorter "
                 "descriptions, or no schedule",
             )
+
+    def _longest_environment(self) -> int:
+        """Bytes of the reconciler's one variable (name and compact JSON, as
+        ``Stack.to_json_string`` renders it), each deploy-time value at its longest."""
+        doc = Stack.of(self).resolve(self._desired())
+        doc["stack_id"] = LONGEST_STACK_ID
+        doc["endpoint_id"] = _at_longest(doc["endpoint_id"], LONGEST_ENDPOINT_ID)
+        doc["subnets"] = [_at_longest(s, LONGEST_SUBNET_ID) for s in doc["subnets"]]
+        rendered = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+        return len(ENV) + len(rendered.encode())
 
     def monthly_cost(self) -> MonthlyCost:
         """The associations' hours in office hours only, at list price (``cost``)."""
@@ -283,14 +302,9 @@ class _Json:
         return self._stack.to_json_string(self._desired())
 
 
-def _placeholders(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1 and next(iter(value)).startswith(("Ref", "Fn::")):
-            return "x" * 40
-        return {k: _placeholders(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_placeholders(v) for v in value]
-    return value
+def _at_longest(resolved: Any, longest: str) -> Any:
+    """``longest`` for a value known at deploy only (an intrinsic once resolved)."""
+    return longest if isinstance(resolved, dict) else resolved
 
 
 def new_schedule(vpn: Any, office_hours: OfficeHours, log_group_base: str) -> OffHoursSchedule:

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import botocore
 import pytest
 from aws_cdk import App, Stack, Stage
 from aws_cdk import aws_ec2 as ec2
@@ -214,16 +217,28 @@ def test_too_many_scheduled_routes_are_refused(app: App) -> None:
     assert "over Lambda's 4096" in message
 
 
-# The longest each deploy-time value of the reconciler's environment can be: a stack ARN with
-# the longest partition and region and a 128-character stack name (CloudFormation's limit),
-# a Client VPN endpoint id and subnet ids (EC2: the prefix and 17 hex digits).
+def _longest_partition_and_region() -> tuple[str, str]:
+    """The partition and region whose names are longest together, from botocore's list
+    (the ``*-global`` names are endpoints, not regions a stack lives in)."""
+    data = json.loads((Path(botocore.__file__).parent / "data" / "partitions.json").read_text())
+    pairs = [
+        (p["id"], region)
+        for p in data["partitions"]
+        for region in p["regions"]
+        if not region.endswith("-global")
+    ]
+    return max(pairs, key=lambda pair: len(pair[0]) + len(pair[1]))
+
+
+# The longest each deploy-time value of the reconciler's environment can be: a stack ARN in
+# that partition and region with a 128-character stack name (CloudFormation's limit) and a
+# UUID, a Client VPN endpoint id and subnet ids (EC2: the prefix and 17 hex digits).
+PARTITION, REGION = _longest_partition_and_region()
 LONGEST = {
-    "AWS::StackId": "arn:aws-us-gov:cloudformation:ap-southeast-5:123456789012:stack/"
+    "AWS::StackId": f"arn:{PARTITION}:cloudformation:{REGION}:123456789012:stack/"
     + "s" * 128
     + "/"
-    + "0" * 8
-    + "-0000-0000-0000-"
-    + "0" * 12,
+    + str(uuid.UUID(int=0)),
     "AWS::EC2::ClientVpnEndpoint": "cvpn-endpoint-" + "0" * 17,
     "AWS::EC2::Subnet": "subnet-" + "0" * 17,
 }
@@ -251,22 +266,56 @@ def _longest_environment(template: dict[str, Any]) -> int:
     return size
 
 
-def test_the_environment_fits_lambdas_4_kb_whatever_the_deploy_time_values() -> None:
-    # Lambda refuses a function whose environment (keys and values) is over 4 KB at deploy:
-    # what the synth-time check accepts must fit with every deploy-time value at its longest.
-    # Routes are added until the check refuses one (a refused route is not kept).
+def _routes_up_to(routes: list[tuple[str, str]]) -> tuple[Stack, int]:
+    """A stack with ``routes`` (cidr, description: one scheduled route each) added until
+    the check refuses one; the stack and how many it kept. (Each in an app of its own, all
+    under one name: the VPN's id, in the environment, comes from the construct path.)"""
     stack = Stack(App(context={"cvpn:skipBundling": True}), "Env")
     vpn = new_vpn(stack)
-    for i in range(200):
+    for kept, (cidr, description) in enumerate(routes):
         try:
-            vpn.add_route(f"172.{16 + i // 256}.{i % 256}.0/24")
+            vpn.add_route(cidr, subnet=vpn.associated_subnets[0], description=description)
         except ClientVpnConfigError as refused:
             assert "over Lambda's 4096" in str(refused)
-            break
-    else:
-        pytest.fail("200 routes never reached the 4 KB limit")
-    assert i > 10  # the limit is reached by many routes, not by the first
-    assert _longest_environment(dict(Template.from_stack(stack).to_json())) <= 4096
+            return stack, kept
+    return stack, len(routes)
+
+
+def test_the_check_refuses_exactly_what_could_outgrow_lambdas_4_kb() -> None:
+    # Lambda refuses a function whose environment (keys and values) is over 4 KB at deploy.
+    # The check counts the environment as the template renders it with every deploy-time
+    # value at its longest: a set of exactly 4,096 such bytes is kept, one byte more is not.
+    routes = [(f"172.16.{i}.0/24", "") for i in range(200)]
+    stack, kept = _routes_up_to(routes)
+    assert 10 < kept < 200  # the limit is reached by many routes, not by the first
+    room = 4096 - _longest_environment(dict(Template.from_stack(stack).to_json()))
+    assert room >= 0
+
+    # The last kept route's description takes up the room: exactly 4,096 bytes.
+    last = kept - 1
+    full = [*routes[:last], (routes[last][0], "d" * room)]
+    stack, kept_full = _routes_up_to(full)
+    assert kept_full == kept
+    assert _longest_environment(dict(Template.from_stack(stack).to_json())) == 4096
+
+    over = [*routes[:last], (routes[last][0], "d" * (room + 1))]
+    _, kept_over = _routes_up_to(over)
+    assert kept_over == last
+
+
+def test_the_check_counts_a_description_in_utf_8_bytes() -> None:
+    # Lambda counts bytes: "é" is two in UTF-8 (one character, and six as a JSON escape).
+    routes = [(f"172.16.{i}.0/24", "") for i in range(200)]
+    stack, kept = _routes_up_to(routes)
+    room = 4096 - _longest_environment(dict(Template.from_stack(stack).to_json()))
+    last = kept - 1
+    padding = "d" * (room % 2) + "\u00e9" * (room // 2)
+    fits = [*routes[:last], (routes[last][0], padding)]
+    stack, kept_fits = _routes_up_to(fits)
+    assert kept_fits == kept
+    assert _longest_environment(dict(Template.from_stack(stack).to_json())) == 4096
+    over = [*routes[:last], (routes[last][0], padding + "d")]
+    assert _routes_up_to(over)[1] == last
 
 
 def test_grant_wake_needs_a_schedule(app: App) -> None:
