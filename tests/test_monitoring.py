@@ -291,6 +291,16 @@ def test_without_add_dashboard_only_the_expiry_alarm() -> None:
         vpn.add_dashboard(authentication_failures_threshold=0)
 
 
+def test_an_authentication_failures_threshold_of_1_is_the_least() -> None:
+    # The docstring's "at least 1": one failure within 5 minutes fires.
+    stack = Stack(App(context={"cvpn:skipBundling": True}), "One")
+    vpn = ClientVpn(
+        stack, "Vpn", vpc=ec2.Vpc(stack, "Vpc", max_azs=2), cidr="10.100.0.0/22", users=["a"]
+    )
+    vpn.add_dashboard(authentication_failures_threshold=1)
+    assert alarm(Template.from_stack(stack), "AuthenticationFailures")["Threshold"] == 1
+
+
 def test_monitoring_loads_only_when_used() -> None:
     """Import cost (NOTES-imports.md): an app that does not call add_dashboard loads neither
     the monitoring module nor aws_cloudwatch; one that does, loads both (the probe sees)."""
