@@ -242,6 +242,24 @@ def test_dashboard_shows_every_client_vpn_metric_by_endpoint_every_5_minutes(bui
     assert "Days to expiry (minimum over generated certificates)" in titles
 
 
+@pytest.mark.parametrize("name", ["Pki", "Given"])
+def test_the_dashboard_is_two_graphs_a_row_and_the_alarms_across(built: Any, name: str) -> None:
+    # README: "two graphs a row, the alarms' states across the width below them", on
+    # CloudWatch's grid of 24 columns (API reference, "Dashboard Body Structure and Syntax").
+    _, _, template = template_of(built, name)
+    widgets = dashboard_body(template)["body"]["widgets"]
+    rows: dict[int, list[dict[str, Any]]] = {}
+    for widget in widgets:
+        rows.setdefault(widget["y"], []).append(widget)
+    *graph_rows, last = [rows[y] for y in sorted(rows)]
+    for row in graph_rows:
+        assert [(w["type"], w["x"], w["width"]) for w in row] == [
+            ("metric", 0, 12),
+            ("metric", 12, 12),
+        ]
+    assert [(w["type"], w["x"], w["width"]) for w in last] == [("alarm", 0, 24)]
+
+
 def test_usage_queries_on_the_connection_log(built: Any) -> None:
     _, _, template = template_of(built, "Pki")
     queries = template.find_resources("AWS::Logs::QueryDefinition")
