@@ -58,8 +58,6 @@ CLIENT_VPN_METRICS = {
     "IngressPackets": cloudwatch.Stats.SUM,
     "EgressPackets": cloudwatch.Stats.SUM,
 }
-#: Default threshold of the ``AuthenticationFailures`` alarm (failures per 5 minutes).
-AUTHENTICATION_FAILURES_THRESHOLD = 20
 #: Each PKI function reports ``DaysToExpiry`` twice a day (12-hourly renewal); fewer than
 #: this many samples in a day means the renewal stopped.
 RENEWAL_SAMPLES_PER_DAY = 2
@@ -127,8 +125,8 @@ class Monitoring(Construct):
         log_group: logs.ILogGroup,
         expiry_alarm: cloudwatch.Alarm | None,
         generated_pki: bool,
-        dashboard_name: str | None = None,
-        authentication_failures_threshold: int = AUTHENTICATION_FAILURES_THRESHOLD,
+        dashboard_name: str | None,
+        authentication_failures_threshold: int,
     ) -> None:
         super().__init__(scope, id)
         self._endpoint_id = endpoint_id
