@@ -46,6 +46,7 @@ class MonthlyCost:
     (:meth:`scheduled`; ``schedule`` then says when, ``hours_per_week`` how long, and
     :meth:`line` shows 24/7 beside it).
     Connection hours, data transfer and taxes are not included (see ``price_note``).
+    A value: immutable and hashable, equal when its fields are.
     """
 
     associations: int

@@ -6,10 +6,13 @@ price) and hand-written templates.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from constructs_cvpn import cost
 from constructs_cvpn.handlers.schedule.hours import Hours
@@ -89,7 +92,11 @@ def test_weekdays_seven_to_eight_is_65_of_168_hours() -> None:
 def test_scheduled_hours_agree_with_the_reconcilers_phase_minute_by_minute() -> None:
     """A second, independent count: the minutes of a (DST-free) Berlin week the reconciler's
     own phase function calls awake."""
-    for days, start, stop in (("MON-FRI", "07:00", "20:00"), ("MON,THU", "22:00", "06:30")):
+    for days, start, stop in (
+        ("MON-FRI", "07:00", "20:00"),
+        ("MON,THU", "22:00", "06:30"),
+        ("TUE-SAT", "08:45", "17:15"),
+    ):
         hours = Hours("Europe/Berlin", days, start, stop)
         monday = dt.datetime(2026, 12, 7, tzinfo=ZoneInfo("Europe/Berlin"))
         minutes = sum(
@@ -123,6 +130,42 @@ def test_scheduled_association_hours_and_line() -> None:
         "a week = 565 association-hours/month = $56.49/month (24/7: 1,460 = $146.00; 61 % "
         "fewer)"
     )
+
+
+def test_a_monthly_cost_is_a_value() -> None:
+    monthly = cost.MonthlyCost(2)
+    assert monthly == cost.MonthlyCost(2, 730) and len({monthly, cost.MonthlyCost(2)}) == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        monthly.associations = 3  # type: ignore[misc]
+    assert monthly.association_hours == 1460
+
+
+def test_the_line_rounds_the_share_saved_to_whole_percent() -> None:
+    # 8 hours on weekdays: 40 of 168 hours kept, 128 / 168 = 76.19... % fewer.
+    monthly = cost.MonthlyCost.scheduled(
+        1, time_zone="UTC", days="MON-FRI", start="09:00", stop="17:00"
+    )
+    assert monthly.line("Vpn") == (
+        "Vpn: 1 association scheduled MON-FRI 09:00-17:00 UTC: 40 of 168 h a week = 174 "
+        "association-hours/month = $17.38/month (24/7: 730 = $73.00; 76 % fewer)"
+    )
+
+
+def test_schedules_by_endpoint_keys_a_literal_endpoint_id_by_itself() -> None:
+    # A template written by hand (or processed) may give the id itself rather than a Ref.
+    template = {
+        "Resources": {
+            "Reconciler": {
+                "Type": "Custom::ClientVpnSchedule",
+                "Properties": {
+                    "EndpointId": "cvpn-endpoint-0123456789abcdef0",
+                    "Subnets": ["subnet-1"],
+                    "Hours": {"time_zone": "UTC", "days": "MON", "start": "01:00", "stop": "02:00"},
+                },
+            },
+        }
+    }
+    assert list(cost.schedules_by_endpoint(template)) == ["cvpn-endpoint-0123456789abcdef0"]
 
 
 def test_schedules_by_endpoint_reads_the_reconcilers_properties() -> None:
