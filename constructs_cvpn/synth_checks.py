@@ -36,7 +36,7 @@ from constructs import Construct, IValidation
 
 from .cost import MonthlyCost
 from .errors import ClientVpnConfigError
-from .tokens import known
+from .tokens import LOOKUP_PLACEHOLDER_CIDR, known
 
 
 @dataclass(frozen=True)
@@ -166,13 +166,10 @@ class SynthChecks:
 
 
 def _overlap(route: str, rule: str) -> bool:
-    """True when the two destinations share addresses; a deploy-time value (a token)
-    overlaps what it equals, and is given the benefit of the doubt otherwise."""
-    if not (known(route) and known(rule)):
+    """True when the two destinations share addresses. A value not known yet (a token, or
+    ``Vpc.from_lookup``'s placeholder CIDR before the lookup) is given the benefit of the
+    doubt; every other destination was checked to be a network when it was added."""
+    if not all(known(c) and c != LOOKUP_PLACEHOLDER_CIDR for c in (route, rule)):
         return True
-    try:
-        a = ipaddress.ip_network(route, strict=False)
-        b = ipaddress.ip_network(rule, strict=False)
-    except ValueError:
-        return True
+    a, b = ipaddress.ip_network(route), ipaddress.ip_network(rule)
     return a.version == b.version and a.overlaps(b)

@@ -150,3 +150,14 @@ def test_without_context_a_bad_destination_is_still_refused() -> None:
     # destination is the user's own value and checked as always.
     with pytest.raises(ClientVpnConfigError, match=r"^Vpn/Vpn: routes: '10\.0\.0\.0/33'"):
         looked_up_app(routes=[Route(cidr="10.0.0.0/33")])
+
+
+@pytest.mark.parametrize("context", [{}, {LOOKUP_KEY: LOOKUP_RESULT}])
+def test_the_placeholders_cidr_is_given_the_benefit_of_the_doubt(context: dict[str, Any]) -> None:
+    # The rule to the VPC's CIDR covers the route once the lookup is in (10.0.0.0/16); before
+    # it, the placeholder's 1.2.3.4/5 stands for a CIDR not known yet: no routeNotAuthorized
+    # warning either time (a warning that goes away after the lookup would be noise).
+    app, vpn = looked_up_app(context, routes=[Route(cidr="10.0.128.0/17")])
+    app.synth()
+    warnings = Annotations.from_stack(Stack.of(vpn)).find_warning("*", Match.any_value())
+    assert not [w for w in warnings if "routeNotAuthorized" in str(w.entry.data)]
