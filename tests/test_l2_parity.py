@@ -577,3 +577,57 @@ def test_issue20_a_group_named_allusers_does_not_collide_with_the_all_users_rule
     vpn.add_authorization_rule("10.1.0.0/16", group_id="AllUsers")
     rules = Template.from_stack(stack).find_resources(RULE).values()
     assert sorted(str(r["Properties"].get("AccessGroupId")) for r in rules) == ["AllUsers", "None"]
+
+
+def test_issue20_the_refusal_names_the_l2_construct_and_the_l1_as_it_is() -> None:
+    # The L2's own path (what the user wrote), not its "/Resource"; an L1 by its own path.
+    stack, vpc = new_stack("Names")
+    vpn = mutual(stack, vpc)
+    ec2.ClientVpnAuthorizationRule(stack, "L2Rule", client_vpn_endpoint=vpn, cidr="10.1.0.0/16")
+    ec2.CfnClientVpnAuthorizationRule(
+        stack,
+        "L1Rule",
+        client_vpn_endpoint_id=vpn.endpoint_id,
+        target_network_cidr="10.2.0.0/16",
+        authorize_all_groups=True,
+    )
+    made_elsewhere = synth_error(stack).split("made elsewhere: ", 1)[1]
+    assert [entry.split(" (")[0] for entry in made_elsewhere.split("; ")] == [
+        "Names/Stack/L2Rule",
+        "Names/Stack/L1Rule",
+    ]
+
+
+def test_issue20_a_rule_made_elsewhere_is_found_beside_the_vpns_own() -> None:
+    # The VPN's own rule and route come first in the tree; the foreign one after them.
+    stack, vpc = new_stack("Beside")
+    vpn = mutual(stack, vpc, authorize_all_users_to_vpc_cidr=True)
+    vpn.add_route("10.1.0.0/16")
+    ec2.ClientVpnAuthorizationRule(stack, "Rule", client_vpn_endpoint=vpn, cidr="10.1.0.0/16")
+    assert "Beside/Stack/Rule (" in synth_error(stack)
+
+
+def test_issue20_each_inherited_tag_warns_past_the_vpns_own() -> None:
+    # "a-own" (the construct's own, no warning) sorts before "z-team" (the stack's).
+    stack, vpc = new_stack("TwoTags")
+    vpn = mutual(stack, vpc)
+    Tags.of(vpn).add("a-own", "x")
+    Tags.of(stack).add("z-team", "platform")
+    Template.from_stack(stack)
+    [message] = warnings(stack, "constructs-cvpn:inheritedTag")
+    assert "'z-team' from TwoTags/Stack " in message
+
+
+def test_issue20_an_inherited_tag_names_the_scope_that_set_that_tag() -> None:
+    # The stack sets another tag: the app's tag is still named as the app's.
+    app = App()
+    stack = Stack(app, "Stack")
+    vpn = mutual(stack, ec2.Vpc(stack, "Vpc"))
+    Tags.of(app).add("team", "platform")
+    Tags.of(stack).add("env", "prod")
+    Template.from_stack(stack)
+    sources = {
+        re.search(r"tag '(\w+)' from (.+?) \(", m).groups()  # type: ignore[union-attr]
+        for m in warnings(Stack.of(vpn), "constructs-cvpn:inheritedTag")
+    }
+    assert sources == {("team", "the app"), ("env", "Stack")}
