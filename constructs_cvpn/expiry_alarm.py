@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from aws_cdk import Acknowledgment, Duration, Validations
 from constructs import Construct
 
+from .descriptions import ALARM_DESCRIPTION, with_path
+
 if TYPE_CHECKING:
     from aws_cdk import aws_cloudwatch as cloudwatch
 
@@ -32,10 +34,12 @@ def new_expiry_alarm(vpn: Construct, vpn_id: str) -> cloudwatch.Alarm:
     alarm = cloudwatch.Alarm(
         vpn,
         "CertificateExpiryAlarm",
-        alarm_description=(
-            f"Client VPN {vpn.node.path}: a generated certificate (CA, server or "
+        alarm_description=with_path(
+            "Client VPN {path}: a generated certificate (CA, server or "
             f"user) expires within {EXPIRY_ALARM_DAYS} days, or the 12-hourly renewal "
-            "stopped reporting. Check the logs of the certificate functions."
+            "stopped reporting. Check the logs of the certificate functions.",
+            vpn.node.path,
+            ALARM_DESCRIPTION,
         ),
         metric=cloudwatch.Metric(
             namespace=METRIC_NAMESPACE,
@@ -76,10 +80,12 @@ def new_ca_expiry_alarm(vpn: Construct, vpn_id: str) -> cloudwatch.Alarm:
     alarm = cloudwatch.Alarm(
         vpn,
         "CaExpiryAlarm",
-        alarm_description=(
-            f"Client VPN {vpn.node.path}: the generated CA expires within "
+        alarm_description=with_path(
+            "Client VPN {path}: the generated CA expires within "
             f"{CA_EXPIRY_ALARM_DAYS} days and cannot be renewed in place: deploy a second "
-            "VPN and move the users (README, 'The CA's end of life')."
+            "VPN and move the users (README, 'The CA's end of life').",
+            vpn.node.path,
+            ALARM_DESCRIPTION,
         ),
         metric=cloudwatch.Metric(
             namespace=METRIC_NAMESPACE,

@@ -8,6 +8,8 @@ import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 
+from .descriptions import MANAGED_POLICY_DESCRIPTION, with_path
+
 if TYPE_CHECKING:
     from aws_cdk import aws_s3 as s3
 
@@ -97,7 +99,11 @@ def _policy_grantee(grantee: iam.IGrantable, policy_id: str, vpn_path: str) -> i
         policy = iam.ManagedPolicy(
             principal,
             policy_id,
-            description=f"Read client configurations of Client VPN {vpn_path}"[:1000],
+            description=with_path(
+                "Read client configurations of Client VPN {path}",
+                vpn_path,
+                MANAGED_POLICY_DESCRIPTION,
+            ),
         )
         if isinstance(principal, iam.Role):
             policy.attach_to_role(principal)

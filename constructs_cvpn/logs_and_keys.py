@@ -10,6 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .descriptions import KEY_DESCRIPTION, with_path
 from .keys import deny_grants_statement
 from .tokens import known
 
@@ -47,7 +48,11 @@ class LogsAndKeys:
         self.encryption_key: kms.IKey = encryption_key or kms.Key(
             vpn,
             "Key",
-            description=f"Client VPN {vpn.node.path}: connection logs and client configs",
+            description=with_path(
+                "Client VPN {path}: connection logs and client configs",
+                vpn.node.path,
+                KEY_DESCRIPTION,
+            ),
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )

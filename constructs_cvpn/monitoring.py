@@ -42,6 +42,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from .descriptions import ALARM_DESCRIPTION, QUERY_NAME, with_path
 from .handler_function import HandlerFunction
 
 #: The namespace and dimension Client VPN publishes its metrics under (admin guide).
@@ -132,7 +133,7 @@ class Monitoring(Construct):
         self._endpoint_id = endpoint_id
         self._vpn_id = vpn_id
         self._failures_threshold = authentication_failures_threshold
-        path = scope.node.path
+        self._path = scope.node.path
         functions = {
             handler.node.scope.node.id: handler  # type: ignore[union-attr]
             for handler in scope.node.find_all()
@@ -146,8 +147,8 @@ class Monitoring(Construct):
             threshold=authentication_failures_threshold,
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             missing=cloudwatch.TreatMissingData.NOT_BREACHING,
-            description=f"Client VPN {path}: {authentication_failures_threshold} or more "
-            "failed authentications within 5 minutes (AWS/ClientVPN AuthenticationFailures).",
+            what=f"{authentication_failures_threshold} or more failed authentications within 5 "
+            "minutes (AWS/ClientVPN AuthenticationFailures).",
         )
         errors: dict[str, cloudwatch.Metric] = {
             name: handler.function.metric_errors(
@@ -167,7 +168,7 @@ class Monitoring(Construct):
                 threshold=1,
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 missing=cloudwatch.TreatMissingData.NOT_BREACHING,
-                description=f"Client VPN {path}: a handler function failed ("
+                what="a handler function failed ("
                 + ", ".join(sorted(errors))
                 + "). Its log group (under the VPN's log group) says why.",
             )
@@ -179,7 +180,7 @@ class Monitoring(Construct):
                 threshold=RENEWAL_SAMPLES_PER_DAY,
                 comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
                 missing=cloudwatch.TreatMissingData.BREACHING,
-                description=f"Client VPN {path}: the certificate functions reported fewer "
+                what="the certificate functions reported fewer "
                 f"than {RENEWAL_SAMPLES_PER_DAY} runs in a day; the 12-hourly renewal stopped "
                 "or fails (see HandlerErrors and the functions' logs).",
             )
@@ -190,7 +191,9 @@ class Monitoring(Construct):
             name: logs.CfnQueryDefinition(
                 self,
                 f"Query{''.join(part.title() for part in name.split('-'))}",
-                name=f"client-vpn/{Stack.of(self).stack_name}/{vpn_id}/{name}",
+                name=with_path(
+                    f"client-vpn/{Stack.of(self).stack_name}/{{path}}/{name}", vpn_id, QUERY_NAME
+                ),
                 query_string=query,
                 log_group_names=[log_group.log_group_name],
             )
@@ -234,7 +237,7 @@ class Monitoring(Construct):
         threshold: float,
         comparison: cloudwatch.ComparisonOperator,
         missing: cloudwatch.TreatMissingData,
-        description: str,
+        what: str,
     ) -> None:
         alarm = cloudwatch.Alarm(
             self,
@@ -245,7 +248,9 @@ class Monitoring(Construct):
             evaluation_periods=1,
             datapoints_to_alarm=1,
             treat_missing_data=missing,
-            alarm_description=description,
+            alarm_description=with_path(
+                f"Client VPN {{path}}: {what}", self._path, ALARM_DESCRIPTION
+            ),
         )
         Validations.of(alarm).acknowledge(
             Acknowledgment(id="NIST.800.53.R5-CloudWatchAlarmAction", reason=_NO_ACTION)

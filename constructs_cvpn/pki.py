@@ -45,6 +45,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from .descriptions import KEY_DESCRIPTION, with_path
 from .handler_function import HandlerFunction
 from .handlers.pki.limits import MAX_USERS, USER_NAME_PATTERN
 from .keys import administration_statement, deny_grants_statement, via_service_statement
@@ -169,7 +170,9 @@ class CertificateAuthority(Construct):
         self.key = kms.CfnKey(
             self,
             "CaKey",
-            description=f"Client VPN {scope.node.path}: the generated CA's secret",
+            description=with_path(
+                "Client VPN {path}: the generated CA's secret", scope.node.path, KEY_DESCRIPTION
+            ),
             enable_key_rotation=True,
             key_policy=self._key_policy,
         )

@@ -45,6 +45,7 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from .cost import MonthlyCost
+from .descriptions import SCHEDULE_DESCRIPTION, with_path
 from .errors import ClientVpnConfigError
 from .handler_function import HandlerFunction
 from .handlers.schedule.config import ENV
@@ -234,7 +235,9 @@ class OffHoursSchedule(Construct):
             scheduler.CfnSchedule(
                 self,
                 name.capitalize(),
-                description=f"Client VPN {self._path}: {name}",
+                description=with_path(
+                    f"Client VPN {{path}}: {name}", self._path, SCHEDULE_DESCRIPTION
+                ),
                 schedule_expression=expression,
                 schedule_expression_timezone=zone,
                 flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from .descriptions import security_group_description
 from .ip_address_type import IpAddressType
 from .tokens import known, stable
 
@@ -26,7 +27,7 @@ def new_security_group(vpn: Construct, vpc: ec2.IVpc) -> ec2.SecurityGroup:
         vpn,
         "SecurityGroup",
         vpc=vpc,
-        description=f"Client VPN {vpn.node.path}: egress to authorized networks",
+        description=security_group_description(vpn.node.path, "egress to authorized networks"),
         allow_all_outbound=False,
     )
 
