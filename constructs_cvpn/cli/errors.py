@@ -49,7 +49,7 @@ class ExitCode(IntEnum):
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok; 1 AWS error (credentials, region, access denied, throttling); "
     "2 usage error; 3 not found (stack, endpoint, VPN, user config); "
-    "4 timeout (wait); 5 refused (output file exists, use --force)."
+    "4 timeout (wait); 5 refused (output file exists, use --force); 130 interrupted (Ctrl-C)."
 )
 
 THROTTLING_CODES = frozenset(
