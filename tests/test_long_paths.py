@@ -9,6 +9,7 @@ template validation (its ``validation-report.json``) and cfn-lint's rules on the
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,3 +115,20 @@ def test_a_security_group_description_holds_only_what_ec2_takes() -> None:
     )
     long = security_group_description("S/" + "v" * 300, "egress to authorized networks")
     assert len(long) == 255 and long.startswith("Client VPN ...v")
+
+
+def test_a_log_group_names_the_construct_in_at_most_200_characters(
+    synthesized: tuple[dict[str, Any], list[dict[str, Any]]],
+) -> None:
+    # README: /aws/client-vpn/<construct>/<stack uuid>[/<handler>], <construct> at most 200
+    # characters of the construct path, ending in a hash.
+    template, _ = synthesized
+    construct_parts = {
+        r["Properties"]["LogGroupName"]["Fn::Join"][1][0].removeprefix("/aws/client-vpn/")
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    }
+    assert len(construct_parts) == 3  # one per VPN, its handlers' groups below it
+    long_ones = sorted(p.rstrip("/") for p in construct_parts if "dddd" in p)
+    assert [len(p) for p in long_ones] == [200, 200]
+    assert all(re.fullmatch("[0-9A-F]{8}", p[-8:]) for p in long_ones)
