@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
-from mutants import ROOT, Mutant
+from mutants import ROOT, Mutant, enumerate_mutants
 
 STATE = ROOT / "bench" / "mutation"
 RESULTS = STATE / "results.json"
@@ -122,11 +122,13 @@ def write_report(results: dict[str, Mutant], runs: list[dict[str, Any]]) -> None
         "## Score per module",
         "",
         'Score = (killed + timeout) / (mutants - equivalent). "not covered": no test runs the '
-        "line (not run, counted as a survivor unless noted equivalent).",
+        'line (not run, counted as a survivor unless noted equivalent). "in the file": the '
+        "mutants of the file as it is now; a module with fewer results than that was sampled "
+        "(or has a mutant cosmic-ray cannot apply: an `except` of a tuple).",
         "",
-        "| module | mutants | killed | timeout | survived | not covered | equivalent | "
-        "incompetent | score | measured at |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| module | mutants | in the file | killed | timeout | survived | not covered | "
+        "equivalent | incompetent | score | measured at |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     totals: dict[str, int] = defaultdict(int)
     groups: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -139,8 +141,10 @@ def write_report(results: dict[str, Mutant], runs: list[dict[str, Any]]) -> None
         for k, v in counts.items():
             totals[k] += v
             groups[group_by_path[path]][k] += v
-        out.append(_score_row(f"`{path}`", counts, measured_at.get(path, set())))
-    out.append("||||||||||")
+        source = ROOT / path
+        in_file = len(enumerate_mutants(group_by_path[path], source)) if source.exists() else 0
+        out.append(_score_row(f"`{path}`", counts, measured_at.get(path, set()), in_file))
+    out.append("|||||||||||")
     for group in sorted(groups):
         out.append(_score_row(f"**{group}**", groups[group]))
     out.append(_score_row("**total**", totals))
@@ -180,14 +184,18 @@ def write_report(results: dict[str, Mutant], runs: list[dict[str, Any]]) -> None
     REPORT.write_text("\n".join(out).rstrip() + "\n")
 
 
-def _score_row(label: str, c: dict[str, int], commits: Iterable[str] = ()) -> str:
-    """One table row; ``commits``: the commits the module's results were measured at."""
+def _score_row(
+    label: str, c: dict[str, int], commits: Iterable[str] = (), in_file: int | None = None
+) -> str:
+    """One table row; ``commits``: the commits the module's results were measured at;
+    ``in_file``: how many mutants the module's source has now (a module's row only)."""
     total = sum(c.values())
     dead = c.get("killed", 0) + c.get("timeout", 0)
     scored = total - c.get("equivalent", 0) - c.get("incompetent", 0)
     score = f"{100 * dead / scored:.1f} %" if scored else "-"
     return (
-        f"| {label} | {total} | {c.get('killed', 0)} | {c.get('timeout', 0)} | "
+        f"| {label} | {total} | {'' if in_file is None else in_file} | "
+        f"{c.get('killed', 0)} | {c.get('timeout', 0)} | "
         f"{c.get('survived', 0)} | {c.get('not covered', 0)} | {c.get('equivalent', 0)} | "
         f"{c.get('incompetent', 0)} | {score} | {', '.join(sorted(commits))} |"
     )
