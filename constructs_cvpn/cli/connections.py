@@ -20,8 +20,9 @@ def list_connections(
 ) -> list[dict[str, Any]]:
     """Return the endpoint's connections (all pages) as JSON-ready dictionaries.
 
-    AWS also reports connections that ended recently; they are left out unless
-    ``include_ended`` is true.
+    AWS also reports connections that ended recently (``ENDED``); they are left out unless
+    ``include_ended`` is true. A connection that ``failed-to-terminate`` has not ended: the
+    client may still be connected.
     """
     result: list[dict[str, Any]] = []
     try:
@@ -29,7 +30,7 @@ def list_connections(
         for page in paginator.paginate(ClientVpnEndpointId=endpoint_id):
             for connection in page.get("Connections", []):
                 state = connection.get("Status", {}).get("Code", "unknown")
-                if state != "active" and not include_ended:
+                if state in ENDED and not include_ended:
                     continue
                 result.append(
                     {
