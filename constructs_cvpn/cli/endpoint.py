@@ -35,10 +35,10 @@ def describe_endpoint(ec2: EC2Client, endpoint_id: str) -> ClientVpnEndpointType
         response = ec2.describe_client_vpn_endpoints(ClientVpnEndpointIds=[endpoint_id])
     except ClientError as err:
         raise translate(err, endpoint_id, f"describe endpoint {endpoint_id}") from None
-    endpoints = response.get("ClientVpnEndpoints", [])
-    if not endpoints:
-        raise not_found(endpoint_id)
-    return endpoints[0]
+    for found in response.get("ClientVpnEndpoints", []):
+        if found.get("ClientVpnEndpointId") == endpoint_id:
+            return found
+    raise not_found(endpoint_id)
 
 
 def describe_target_networks(ec2: EC2Client, endpoint_id: str) -> list[TargetNetworkTypeDef]:

@@ -19,13 +19,15 @@ OTHER_ID = "cvpn-endpoint-0fedcba9876543210"
 EP = {"ClientVpnEndpointId": ENDPOINT_ID}
 
 
-def test_describe_endpoint_returns_the_requested_endpoint_first_in_the_answer(
-    aws: FakeAws,
-) -> None:
-    """With more than one endpoint in the answer, the one asked for (listed first) is used."""
+@pytest.mark.parametrize("order", ["asked for first", "asked for last"])
+def test_describe_endpoint_returns_the_endpoint_asked_for(aws: FakeAws, order: str) -> None:
+    """Whatever else the answer holds, the endpoint used is the one asked for, by its id."""
+    answer = [endpoint("available"), endpoint("pending-associate", OTHER_ID)]
+    if order == "asked for last":
+        answer.reverse()
     aws.ec2_stub.add_response(
         "describe_client_vpn_endpoints",
-        {"ClientVpnEndpoints": [endpoint("available"), endpoint("pending-associate", OTHER_ID)]},
+        {"ClientVpnEndpoints": answer},
         {"ClientVpnEndpointIds": [ENDPOINT_ID]},
     )
 
@@ -33,6 +35,17 @@ def test_describe_endpoint_returns_the_requested_endpoint_first_in_the_answer(
 
     assert found["ClientVpnEndpointId"] == ENDPOINT_ID
     assert found["Status"] == {"Code": "available"}
+
+
+def test_an_answer_without_the_endpoint_asked_for_is_not_found(aws: FakeAws) -> None:
+    aws.ec2_stub.add_response(
+        "describe_client_vpn_endpoints",
+        {"ClientVpnEndpoints": [endpoint("available", OTHER_ID)]},
+        {"ClientVpnEndpointIds": [ENDPOINT_ID]},
+    )
+
+    with pytest.raises(NotFoundError):
+        describe_endpoint(aws.ec2(), ENDPOINT_ID)
 
 
 def test_target_networks_of_a_missing_endpoint_is_not_found(aws: FakeAws) -> None:
