@@ -13,27 +13,8 @@ import pytest
 
 from constructs_cvpn.cli.errors import WaitTimeoutError
 from constructs_cvpn.cli.wait import wait_until_ready
-from tests.cli.conftest import ENDPOINT_ID, FakeAws, endpoint, target_network
-
-EP = {"ClientVpnEndpointId": ENDPOINT_ID}
-
-
-def expect_poll(aws: FakeAws, state: str, association_state: str) -> None:
-    """Queue one poll: the endpoint in ``state`` with one association."""
-    aws.ec2_stub.add_response(
-        "describe_client_vpn_endpoints",
-        {"ClientVpnEndpoints": [endpoint(state)]},
-        {"ClientVpnEndpointIds": [ENDPOINT_ID]},
-    )
-    aws.ec2_stub.add_response(
-        "describe_client_vpn_target_networks",
-        {
-            "ClientVpnTargetNetworks": [
-                target_network("cvpn-assoc-1", "subnet-1", association_state)
-            ]
-        },
-        EP,
-    )
+from tests.cli.conftest import ENDPOINT_ID, FakeAws
+from tests.cli.test_wait import expect_poll
 
 
 @pytest.mark.parametrize(
